@@ -1,0 +1,90 @@
+using System.Text.Json;
+
+namespace Sbuild.Core;
+
+/// <summary>One named image in the local store.</summary>
+public sealed record StoredImage(string Name, Descriptor Manifest);
+
+/// <summary>
+/// The local image store: a content store plus <c>index.json</c> mapping names to manifests. The directory is a valid
+/// OCI image layout, so tools like <c>skopeo inspect oci:ROOT:NAME</c> can read it. Index updates are atomic and
+/// serialized across processes by a lock file.
+/// </summary>
+public sealed class ImageStore
+{
+    public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
+    private readonly string _indexPath;
+    private readonly string _lockPath;
+
+    public ImageStore(string root)
+    {
+        Root = root;
+        Directory.CreateDirectory(root);
+        Content = new FileContentStore(root);
+        _indexPath = Path.Combine(root, "index.json");
+        _lockPath = Path.Combine(root, "index.lock");
+        var layoutPath = Path.Combine(root, "oci-layout");
+        if (!File.Exists(layoutPath))
+            AtomicFile.WriteAllBytes(layoutPath, JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile));
+    }
+
+    public string Root { get; }
+    public FileContentStore Content { get; }
+
+    public IReadOnlyList<StoredImage> List() =>
+        ReadIndex().Manifests
+            .Where(d => d.Annotations?.ContainsKey(RefNameAnnotation) == true)
+            .Select(d => new StoredImage(d.Annotations![RefNameAnnotation], d))
+            .ToList();
+
+    public StoredImage? Find(ImageReference reference)
+    {
+        var name = reference.ToString();
+        return List().FirstOrDefault(i => i.Name == name);
+    }
+
+    /// <summary>Points <paramref name="reference"/> at <paramref name="manifest"/>, replacing an earlier image of that name.</summary>
+    public void Tag(ImageReference reference, Descriptor manifest)
+    {
+        var name = reference.ToString();
+        using var _ = AcquireLock();
+        var manifests = ReadIndex().Manifests.Where(d => d.Annotations?.GetValueOrDefault(RefNameAnnotation) != name).ToList();
+        manifests.Add(manifest with { Annotations = new SortedDictionary<string, string> { [RefNameAnnotation] = name } });
+        manifests.Sort((a, b) => string.CompareOrdinal(a.Annotations![RefNameAnnotation], b.Annotations![RefNameAnnotation]));
+        AtomicFile.WriteAllBytes(_indexPath, JsonSerializer.SerializeToUtf8Bytes(new ImageIndex { Manifests = manifests }, OciJsonContext.Default.ImageIndex));
+    }
+
+    public ImageManifest ReadManifest(Digest digest) => Content.ReadJson(digest, OciJsonContext.Default.ImageManifest);
+
+    public ImageConfig ReadConfig(Digest digest) => Content.ReadJson(digest, OciJsonContext.Default.ImageConfig);
+
+    private ImageIndex ReadIndex()
+    {
+        if (!File.Exists(_indexPath)) return new ImageIndex { Manifests = [] };
+        try
+        {
+            using var stream = File.OpenRead(_indexPath);
+            return JsonSerializer.Deserialize(stream, OciJsonContext.Default.ImageIndex) ?? new ImageIndex { Manifests = [] };
+        }
+        catch (JsonException e)
+        {
+            throw new SbuildException(ErrorCode.StoreCorrupt, $"{_indexPath} is not a valid OCI index: {e.Message}");
+        }
+    }
+
+    /// <summary>Exclusive lock across processes; .NET maps FileShare.None to flock, so a second holder retries.</summary>
+    private FileStream AcquireLock()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(_lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 600)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json.Serialization;
+
+namespace Sbuild.Core;
+
+/// <summary>OCI content descriptor (image-spec descriptor.md).</summary>
+public sealed record Descriptor
+{
+    [JsonPropertyName("mediaType")] public required string MediaType { get; init; }
+    [JsonPropertyName("digest")] public required Digest Digest { get; init; }
+    [JsonPropertyName("size")] public required long Size { get; init; }
+    [JsonPropertyName("annotations")] public SortedDictionary<string, string>? Annotations { get; init; }
+    [JsonPropertyName("platform")] public Platform? Platform { get; init; }
+}
+
+public sealed record Platform
+{
+    [JsonPropertyName("architecture")] public required string Architecture { get; init; }
+    [JsonPropertyName("os")] public required string Os { get; init; }
+    [JsonPropertyName("variant")] public string? Variant { get; init; }
+
+    /// <summary>The platform this process runs on, in OCI/Go naming.</summary>
+    public static Platform Host { get; } = new()
+    {
+        Os = "linux",
+        Architecture = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.X64 => "amd64",
+            System.Runtime.InteropServices.Architecture.Arm64 => "arm64",
+            System.Runtime.InteropServices.Architecture.Arm => "arm",
+            System.Runtime.InteropServices.Architecture.X86 => "386",
+            System.Runtime.InteropServices.Architecture.S390x => "s390x",
+            System.Runtime.InteropServices.Architecture.Ppc64le => "ppc64le",
+            System.Runtime.InteropServices.Architecture.RiscV64 => "riscv64",
+            var other => other.ToString().ToLowerInvariant(),
+        },
+    };
+
+    public override string ToString() => Variant is null ? $"{Os}/{Architecture}" : $"{Os}/{Architecture}/{Variant}";
+}
+
+public sealed record ImageManifest
+{
+    [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
+    [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciManifest;
+    [JsonPropertyName("config")] public required Descriptor Config { get; init; }
+    [JsonPropertyName("layers")] public required IReadOnlyList<Descriptor> Layers { get; init; }
+    [JsonPropertyName("annotations")] public SortedDictionary<string, string>? Annotations { get; init; }
+}
+
+public sealed record ImageIndex
+{
+    [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
+    [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciIndex;
+    [JsonPropertyName("manifests")] public required IReadOnlyList<Descriptor> Manifests { get; init; }
+    [JsonPropertyName("annotations")] public SortedDictionary<string, string>? Annotations { get; init; }
+}
+
+/// <summary>The OCI image configuration (image-spec config.md). Maps are sorted so the JSON, and so the digest, is stable.</summary>
+public sealed record ImageConfig
+{
+    [JsonPropertyName("created")] public DateTimeOffset? Created { get; init; }
+    [JsonPropertyName("author")] public string? Author { get; init; }
+    [JsonPropertyName("architecture")] public required string Architecture { get; init; }
+    [JsonPropertyName("os")] public required string Os { get; init; }
+    [JsonPropertyName("variant")] public string? Variant { get; init; }
+    [JsonPropertyName("config")] public ContainerConfig Config { get; init; } = new();
+    [JsonPropertyName("rootfs")] public required RootFs RootFs { get; init; }
+    [JsonPropertyName("history")] public IReadOnlyList<HistoryEntry> History { get; init; } = [];
+}
+
+/// <summary>An empty JSON object, the value type of ExposedPorts and Volumes.</summary>
+public sealed record EmptyObject;
+
+public sealed record ContainerConfig
+{
+    [JsonPropertyName("User")] public string? User { get; init; }
+    [JsonPropertyName("ExposedPorts")] public SortedDictionary<string, EmptyObject>? ExposedPorts { get; init; }
+    [JsonPropertyName("Env")] public IReadOnlyList<string>? Env { get; init; }
+    [JsonPropertyName("Entrypoint")] public IReadOnlyList<string>? Entrypoint { get; init; }
+    [JsonPropertyName("Cmd")] public IReadOnlyList<string>? Cmd { get; init; }
+    [JsonPropertyName("Volumes")] public SortedDictionary<string, EmptyObject>? Volumes { get; init; }
+    [JsonPropertyName("WorkingDir")] public string? WorkingDir { get; init; }
+    [JsonPropertyName("Labels")] public SortedDictionary<string, string>? Labels { get; init; }
+    [JsonPropertyName("StopSignal")] public string? StopSignal { get; init; }
+    [JsonPropertyName("Shell")] public IReadOnlyList<string>? Shell { get; init; }
+    [JsonPropertyName("OnBuild")] public IReadOnlyList<string>? OnBuild { get; init; }
+    [JsonPropertyName("Healthcheck")] public HealthConfig? Healthcheck { get; init; }
+    [JsonPropertyName("ArgsEscaped")] public bool? ArgsEscaped { get; init; }
+}
+
+public sealed record HealthConfig
+{
+    [JsonPropertyName("Test")] public IReadOnlyList<string>? Test { get; init; }
+    /// <summary>Durations are nanoseconds, as Docker writes them.</summary>
+    [JsonPropertyName("Interval")] public long? Interval { get; init; }
+    [JsonPropertyName("Timeout")] public long? Timeout { get; init; }
+    [JsonPropertyName("StartPeriod")] public long? StartPeriod { get; init; }
+    [JsonPropertyName("StartInterval")] public long? StartInterval { get; init; }
+    [JsonPropertyName("Retries")] public int? Retries { get; init; }
+}
+
+public sealed record RootFs
+{
+    [JsonPropertyName("type")] public string Type { get; init; } = "layers";
+    [JsonPropertyName("diff_ids")] public required IReadOnlyList<Digest> DiffIds { get; init; }
+}
+
+public sealed record HistoryEntry
+{
+    [JsonPropertyName("created")] public DateTimeOffset? Created { get; init; }
+    [JsonPropertyName("created_by")] public string? CreatedBy { get; init; }
+    [JsonPropertyName("author")] public string? Author { get; init; }
+    [JsonPropertyName("comment")] public string? Comment { get; init; }
+    [JsonPropertyName("empty_layer")] public bool? EmptyLayer { get; init; }
+}
+
+/// <summary>docker-archive manifest.json entry (what <c>docker load</c> reads).</summary>
+public sealed record DockerArchiveEntry
+{
+    [JsonPropertyName("Config")] public required string Config { get; init; }
+    [JsonPropertyName("RepoTags")] public IReadOnlyList<string>? RepoTags { get; init; }
+    [JsonPropertyName("Layers")] public required IReadOnlyList<string> Layers { get; init; }
+}
+
+public sealed record OciLayoutFile
+{
+    [JsonPropertyName("imageLayoutVersion")] public string ImageLayoutVersion { get; init; } = "1.0.0";
+}
+
+/// <summary>JSON (de)serialization for all OCI records, source-generated so it is trim- and AOT-safe.</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ImageManifest))]
+[JsonSerializable(typeof(ImageIndex))]
+[JsonSerializable(typeof(ImageConfig))]
+[JsonSerializable(typeof(List<DockerArchiveEntry>))]
+[JsonSerializable(typeof(OciLayoutFile))]
+public sealed partial class OciJsonContext : JsonSerializerContext;
