@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Text;
+using Sbuild.Core;
+
+namespace Sbuild.Solver;
+
+public enum VertexStatus { Started, Cached, Completed, Failed }
+
+/// <summary>A progress event for one vertex; <see cref="Id"/> numbers vertices in the order they are first seen.</summary>
+public sealed record SolveEvent(int Id, string Name, VertexStatus Status, TimeSpan Elapsed, Exception? Error = null);
+
+/// <summary>
+/// Solves a DAG: computes every vertex's cache key first, reuses cached results, and runs the rest with each
+/// vertex starting as soon as its inputs are done (independent branches run in parallel). A vertex shared by
+/// several consumers runs once.
+/// </summary>
+public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveEvent>? progress = null)
+{
+    private readonly Dictionary<Vertex<TResult>, Task<Digest>> _keys = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Vertex<TResult>, Task<TResult>> _results = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Vertex<TResult>, int> _ids = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _gate = new();
+
+    public async Task<TResult> SolveAsync(Vertex<TResult> target, CancellationToken ct)
+    {
+        await KeyOf(target, ct).ConfigureAwait(false);
+        return await ResultOf(target, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The cache key: sha256 over the op's definition digest and the input keys, in order.</summary>
+    public Task<Digest> KeyOf(Vertex<TResult> vertex, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (!_keys.TryGetValue(vertex, out var task))
+            {
+                task = ComputeKeyAsync(vertex, ct);
+                _keys[vertex] = task;
+            }
+            return task;
+        }
+    }
+
+    private async Task<Digest> ComputeKeyAsync(Vertex<TResult> vertex, CancellationToken ct)
+    {
+        var parts = new StringBuilder();
+        parts.Append(await vertex.Op.DefinitionDigestAsync(ct).ConfigureAwait(false)).Append('\n');
+        foreach (var input in vertex.Inputs)
+            parts.Append(await KeyOf(input, ct).ConfigureAwait(false)).Append('\n');
+        return Digest.Of(Encoding.UTF8.GetBytes(parts.ToString()));
+    }
+
+    private Task<TResult> ResultOf(Vertex<TResult> vertex, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (!_results.TryGetValue(vertex, out var task))
+            {
+                _ids[vertex] = _ids.Count + 1;
+                task = Task.Run(() => ExecuteAsync(vertex, ct), ct);
+                _results[vertex] = task;
+            }
+            return task;
+        }
+    }
+
+    private async Task<TResult> ExecuteAsync(Vertex<TResult> vertex, CancellationToken ct)
+    {
+        var key = await KeyOf(vertex, ct).ConfigureAwait(false);
+        var inputs = await Task.WhenAll(vertex.Inputs.Select(i => ResultOf(i, ct))).ConfigureAwait(false);
+        int id;
+        lock (_gate) id = _ids[vertex];
+        var op = vertex.Op;
+        var clock = Stopwatch.StartNew();
+        if (op.Cacheable && cache.TryGet(key, out var cached))
+        {
+            progress?.Report(new SolveEvent(id, op.Name, VertexStatus.Cached, clock.Elapsed));
+            return cached;
+        }
+        progress?.Report(new SolveEvent(id, op.Name, VertexStatus.Started, TimeSpan.Zero));
+        try
+        {
+            var result = await op.ExecuteAsync(inputs, ct).ConfigureAwait(false);
+            if (op.Cacheable) cache.Put(key, result);
+            progress?.Report(new SolveEvent(id, op.Name, VertexStatus.Completed, clock.Elapsed));
+            return result;
+        }
+        catch (Exception e)
+        {
+            progress?.Report(new SolveEvent(id, op.Name, VertexStatus.Failed, clock.Elapsed, e));
+            throw;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text;
+using System.Text.Json.Serialization;
+using Sbuild.Core;
+using Sbuild.Solver;
+
+namespace Sbuild.Solver.Tests;
+
+public sealed class SolverTests
+{
+    /// <summary>Concatenates its inputs' results with its own text; counts executions.</summary>
+    private sealed class ConcatOp(string text, Func<Task>? during = null) : IOp<string>
+    {
+        public int Executions;
+        public string Name => text;
+        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) => ValueTask.FromResult(Digest.Of(Encoding.UTF8.GetBytes(text)));
+
+        public async Task<string> ExecuteAsync(IReadOnlyList<string> inputs, CancellationToken ct)
+        {
+            Interlocked.Increment(ref Executions);
+            if (during is not null) await during();
+            return string.Concat(inputs) + text;
+        }
+    }
+
+    private sealed class MemoryCache : ICacheStore<string>
+    {
+        public readonly Dictionary<Digest, string> Entries = [];
+        public bool TryGet(Digest key, out string result) => Entries.TryGetValue(key, out result!);
+        public void Put(Digest key, string result) => Entries[key] = result;
+    }
+
+    [Fact]
+    public async Task Executes_inputs_before_consumers_in_order()
+    {
+        var a = new Vertex<string>(new ConcatOp("a"));
+        var b = new Vertex<string>(new ConcatOp("b"));
+        var c = new Vertex<string>(new ConcatOp("c"), a, b);
+        Assert.Equal("abc", await new Solver<string>(new MemoryCache()).SolveAsync(c, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Shared_vertex_runs_once()
+    {
+        var shared = new ConcatOp("s");
+        var s = new Vertex<string>(shared);
+        var top = new Vertex<string>(new ConcatOp("t"), new Vertex<string>(new ConcatOp("x"), s), new Vertex<string>(new ConcatOp("y"), s));
+        Assert.Equal("sxsyt", await new Solver<string>(new MemoryCache()).SolveAsync(top, CancellationToken.None));
+        Assert.Equal(1, shared.Executions);
+    }
+
+    [Fact]
+    public async Task Second_solve_with_same_definitions_is_fully_cached()
+    {
+        var cache = new MemoryCache();
+        Vertex<string> Graph(ConcatOp leaf, ConcatOp root) => new(root, new Vertex<string>(leaf));
+        await new Solver<string>(cache).SolveAsync(Graph(new ConcatOp("l"), new ConcatOp("r")), CancellationToken.None);
+
+        var leaf = new ConcatOp("l");
+        var root = new ConcatOp("r");
+        var events = new List<SolveEvent>();
+        var result = await new Solver<string>(cache, new SyncProgress(events)).SolveAsync(Graph(leaf, root), CancellationToken.None);
+        Assert.Equal("lr", result);
+        Assert.Equal(0, leaf.Executions + root.Executions);
+        Assert.All(events, e => Assert.Equal(VertexStatus.Cached, e.Status));
+    }
+
+    [Fact]
+    public async Task Changing_an_input_changes_the_consumer_key()
+    {
+        var cache = new MemoryCache();
+        await new Solver<string>(cache).SolveAsync(new Vertex<string>(new ConcatOp("r"), new Vertex<string>(new ConcatOp("one"))), CancellationToken.None);
+        var root = new ConcatOp("r");
+        var result = await new Solver<string>(cache).SolveAsync(new Vertex<string>(root, new Vertex<string>(new ConcatOp("two"))), CancellationToken.None);
+        Assert.Equal("twor", result);
+        Assert.Equal(1, root.Executions);
+    }
+
+    [Fact]
+    public async Task Independent_branches_run_concurrently()
+    {
+        // Each branch waits until both have started: this only completes if they run at the same time.
+        var bothStarted = new Barrier(2);
+        Task Meet() => Task.Run(() =>
+        {
+            if (!bothStarted.SignalAndWait(TimeSpan.FromSeconds(20))) throw new TimeoutException("branches did not run in parallel");
+        });
+        var top = new Vertex<string>(new ConcatOp("t"), new Vertex<string>(new ConcatOp("a", Meet)), new Vertex<string>(new ConcatOp("b", Meet)));
+        Assert.Equal("abt", await new Solver<string>(new MemoryCache()).SolveAsync(top, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Failure_propagates_and_is_reported()
+    {
+        var events = new List<SolveEvent>();
+        var failing = new Vertex<string>(new ConcatOp("f", () => throw new InvalidOperationException("boom")));
+        var top = new Vertex<string>(new ConcatOp("t"), failing);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => new Solver<string>(new MemoryCache(), new SyncProgress(events)).SolveAsync(top, CancellationToken.None));
+        Assert.Equal("boom", error.Message);
+        Assert.Contains(events, e => e.Name == "f" && e.Status == VertexStatus.Failed);
+        Assert.DoesNotContain(events, e => e.Name == "t" && e.Status == VertexStatus.Started);
+    }
+
+    private sealed class SyncProgress(List<SolveEvent> events) : IProgress<SolveEvent>
+    {
+        public void Report(SolveEvent value) { lock (events) events.Add(value); }
+    }
+}
+
+public sealed record CachedThing(string Value);
+
+[JsonSerializable(typeof(CachedThing))]
+public sealed partial class TestJsonContext : JsonSerializerContext;
+
+public sealed class DiskCacheStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sbuild-cache-test").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Round_trips_and_survives_a_new_instance()
+    {
+        var key = Digest.Of("k"u8);
+        new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, _ => true).Put(key, new CachedThing("v"));
+        Assert.True(new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, _ => true).TryGet(key, out var got));
+        Assert.Equal("v", got.Value);
+    }
+
+    [Fact]
+    public void Unusable_or_damaged_records_are_misses()
+    {
+        var key = Digest.Of("k"u8);
+        new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, _ => true).Put(key, new CachedThing("gone"));
+        Assert.False(new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, t => t.Value != "gone").TryGet(key, out _));
+        File.WriteAllText(Path.Combine(_dir, key.Encoded), "{not json");
+        Assert.False(new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, _ => true).TryGet(key, out _));
+    }
+}
