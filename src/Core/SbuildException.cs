@@ -25,6 +25,7 @@ public enum ErrorCode
     InvalidReference = 4004,
     InvalidArchive = 4005,
     StoreCorrupt = 4006,
+    FileSystem = 4007,
 
     InvalidOption = 9001,
 }

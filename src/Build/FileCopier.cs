@@ -1,0 +1,165 @@
+using System.IO.Enumeration;
+using Sbuild.Core;
+
+namespace Sbuild.Build;
+
+/// <summary>How copied files are owned and moded. Null fields keep what the source has (or 0:0 for ownership, see <see cref="PreserveOwnership"/>).</summary>
+public sealed record CopyOwnership(uint? Uid, uint? Gid, uint? Mode, bool PreserveOwnership);
+
+/// <summary>
+/// COPY semantics as BuildKit's Dockerfile frontend applies them: wildcards, a directory source copies its
+/// contents, a symlink named as a source is followed, the destination is a directory when it ends in '/' or
+/// already is one, missing parents are created, modes and times are kept.
+/// </summary>
+public static class FileCopier
+{
+    /// <param name="sourceRoot">Host directory that the source paths are relative to (context dir or another stage's rootfs).</param>
+    /// <param name="sources">Source paths as written (already expanded), relative to <paramref name="sourceRoot"/>.</param>
+    /// <param name="destRoot">Host directory of the target rootfs.</param>
+    /// <param name="destination">Absolute container path; a trailing '/' marks a directory.</param>
+    public static void Copy(string sourceRoot, IReadOnlyList<string> sources, string destRoot, string destination, CopyOwnership ownership)
+    {
+        var matches = sources.SelectMany(s => Expand(sourceRoot, s)).ToList();
+        var destIsDir = destination.EndsWith('/') || matches.Count > 1
+            || Directory.Exists(RootPath.Resolve(destRoot, destination, followFinal: true));
+        var destClean = RootPath.Clean(destination);
+        var uid = ownership.Uid ?? 0;
+        var gid = ownership.Gid ?? 0;
+        var hardlinks = new Dictionary<(ulong, ulong), string>();
+
+        foreach (var (relative, host) in matches)
+        {
+            var st = Posix.LStat(host);
+            if (st.Type == Posix.FileStat.Directory)
+            {
+                var target = EnsureDirectory(destRoot, destClean, uid, gid, st, ownership);
+                CopyChildren(host, target, ownership, hardlinks);
+            }
+            else
+            {
+                var targetPath = destIsDir ? destClean.TrimEnd('/') + "/" + Path.GetFileName(relative.TrimEnd('/')) : destClean;
+                var parent = EnsureDirectory(destRoot, Path.GetDirectoryName(targetPath) ?? "/", uid, gid, null, ownership);
+                CopyEntry(host, Path.Combine(parent, Path.GetFileName(targetPath)), st, ownership, hardlinks);
+            }
+        }
+    }
+
+    /// <summary>Resolves one source (with wildcards) to (path as matched, host path with the final symlink followed).</summary>
+    private static IEnumerable<(string Relative, string Host)> Expand(string root, string source)
+    {
+        var clean = RootPath.Clean(source).TrimStart('/');
+        if (clean.IndexOfAny(['*', '?', '[']) < 0)
+        {
+            var host = RootPath.Resolve(root, clean, followFinal: true);
+            if (!Posix.TryLStat(host, out _))
+                throw new SbuildException(ErrorCode.CopySourceNotFound, $"\"{source}\" not found: no such file or directory in the build source");
+            return [(clean, host)];
+        }
+        var found = new List<(string, string)>();
+        Glob(root, "", clean.Split('/'), 0, found);
+        if (found.Count == 0)
+            throw new SbuildException(ErrorCode.CopySourceNotFound, $"no source files were specified: \"{source}\" matches nothing in the build source");
+        found.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return found;
+    }
+
+    private static void Glob(string root, string prefix, string[] parts, int index, List<(string, string)> found)
+    {
+        var dir = RootPath.Resolve(root, prefix, followFinal: true);
+        if (!Directory.Exists(dir)) return;
+        var part = parts[index];
+        var names = part.IndexOfAny(['*', '?', '[']) < 0
+            ? (Posix.TryLStat(Path.Combine(dir, part), out _) ? [part] : [])
+            : Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => FileSystemName.MatchesSimpleExpression(part, n!, ignoreCase: false)).ToList();
+        foreach (var name in names)
+        {
+            var rel = prefix.Length == 0 ? name! : prefix + "/" + name;
+            if (index == parts.Length - 1) found.Add((rel, RootPath.Resolve(root, rel, followFinal: true)));
+            else Glob(root, rel, parts, index + 1, found);
+        }
+    }
+
+    /// <summary>mkdir -p inside the rootfs (following symlinks there); new directories get the source's mode or 0755.</summary>
+    private static string EnsureDirectory(string destRoot, string containerPath, uint uid, uint gid, Posix.FileStat? source, CopyOwnership ownership)
+    {
+        var host = RootPath.Resolve(destRoot, containerPath, followFinal: true);
+        if (Directory.Exists(host)) return host;
+        if (File.Exists(host) || Posix.TryLStat(host, out _))
+            throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy to {containerPath}: it exists and is not a directory");
+        var parentPath = Path.GetDirectoryName(containerPath.TrimEnd('/'));
+        if (parentPath is not null) EnsureDirectory(destRoot, parentPath, uid, gid, null, ownership);
+        Directory.CreateDirectory(host);
+        if (source is { } st)
+        {
+            ApplyMetadata(host, st, ownership, isDirectory: true);
+        }
+        else
+        {
+            Posix.Chmod(host, 0x1ED); // 0755 like mkdir -p in BuildKit
+            Posix.LChown(host, uid, gid);
+        }
+        return host;
+    }
+
+    private static void CopyChildren(string sourceDir, string targetDir, CopyOwnership ownership, Dictionary<(ulong, ulong), string> hardlinks)
+    {
+        foreach (var child in Directory.EnumerateFileSystemEntries(sourceDir).Order(StringComparer.Ordinal))
+            CopyEntry(child, Path.Combine(targetDir, Path.GetFileName(child)), Posix.LStat(child), ownership, hardlinks);
+        if (Posix.TryLStat(sourceDir, out var st)) Posix.SetTimes(targetDir, st.MTimeSec, st.MTimeNsec);
+    }
+
+    private static void CopyEntry(string source, string target, Posix.FileStat st, CopyOwnership ownership, Dictionary<(ulong, ulong), string> hardlinks)
+    {
+        if (st.Type == Posix.FileStat.Directory)
+        {
+            if (!Directory.Exists(target))
+            {
+                RemoveNonDirectory(target);
+                Directory.CreateDirectory(target);
+                ApplyMetadata(target, st, ownership, isDirectory: true);
+            }
+            CopyChildren(source, target, ownership, hardlinks);
+            return;
+        }
+        if (Directory.Exists(target) && !Posix.LStat(target).Type.Equals(Posix.FileStat.Symlink))
+            throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot overwrite directory {target} with non-directory {Path.GetFileName(source)}");
+        RemoveNonDirectory(target);
+
+        if (st.Links > 1 && hardlinks.TryGetValue((st.Device, st.Inode), out var first))
+        {
+            Posix.Link(first, target);
+            return;
+        }
+        switch (st.Type)
+        {
+            case Posix.FileStat.Regular:
+                File.Copy(source, target);
+                break;
+            case Posix.FileStat.Symlink:
+                File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
+                break;
+            case Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice or Posix.FileStat.Fifo:
+                Posix.MkNod(target, st.Mode, st.Major, st.Minor);
+                break;
+            default:
+                return; // sockets are not copied, as in BuildKit
+        }
+        if (st.Links > 1) hardlinks[(st.Device, st.Inode)] = target;
+        ApplyMetadata(target, st, ownership, isDirectory: false);
+    }
+
+    private static void ApplyMetadata(string path, Posix.FileStat st, CopyOwnership ownership, bool isDirectory)
+    {
+        var uid = ownership.Uid ?? (ownership.PreserveOwnership ? st.Uid : 0);
+        var gid = ownership.Gid ?? (ownership.PreserveOwnership ? st.Gid : 0);
+        Posix.LChown(path, uid, gid);
+        if (st.Type != Posix.FileStat.Symlink)
+            Posix.Chmod(path, ownership.Mode ?? st.Permissions); // after chown, which clears setuid bits
+        if (!isDirectory) Posix.SetTimes(path, st.MTimeSec, st.MTimeNsec);
+    }
+
+    private static void RemoveNonDirectory(string path)
+    {
+        if (Posix.TryLStat(path, out var st) && st.Type != Posix.FileStat.Directory) File.Delete(path);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+
+namespace Sbuild.Core;
+
+/// <summary>The few POSIX calls .NET has no API for (ownership, lstat details, nanosecond times), via source-generated P/Invoke.</summary>
+public static partial class Posix
+{
+    /// <summary>The parts of <c>struct stat</c> sbuild needs.</summary>
+    public readonly record struct FileStat(uint Mode, uint Uid, uint Gid, ulong Inode, ulong Device, ulong Links, ulong RDev, long Size, long MTimeSec, long MTimeNsec)
+    {
+        public const uint TypeMask = 0xF000;
+        public const uint Regular = 0x8000, Directory = 0x4000, Symlink = 0xA000, CharDevice = 0x2000, BlockDevice = 0x6000, Fifo = 0x1000, Socket = 0xC000;
+        public uint Type => Mode & TypeMask;
+        /// <summary>Permission bits including setuid, setgid and sticky.</summary>
+        public uint Permissions => Mode & 0xFFF;
+        public uint Major => (uint)(((RDev >> 32) & 0xfffff000) | ((RDev >> 8) & 0xfff));
+        public uint Minor => (uint)(((RDev >> 12) & 0xffffff00) | (RDev & 0xff));
+    }
+
+    public static FileStat LStat(string path)
+    {
+        if (StatX(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var sx) != 0) throw Error("lstat", path);
+        return new FileStat(sx.Mode, sx.Uid, sx.Gid, sx.Ino, Dev(sx.DevMajor, sx.DevMinor), sx.Nlink, Dev(sx.RDevMajor, sx.RDevMinor),
+            (long)sx.Size, sx.MTime.Sec, sx.MTime.Nsec);
+    }
+
+    public static bool TryLStat(string path, out FileStat stat)
+    {
+        stat = default;
+        if (StatX(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var sx) != 0) return false;
+        stat = new FileStat(sx.Mode, sx.Uid, sx.Gid, sx.Ino, Dev(sx.DevMajor, sx.DevMinor), sx.Nlink, Dev(sx.RDevMajor, sx.RDevMinor),
+            (long)sx.Size, sx.MTime.Sec, sx.MTime.Nsec);
+        return true;
+    }
+
+    public static void LChown(string path, uint uid, uint gid)
+    {
+        if (LChownNative(path, uid, gid) != 0) throw Error("lchown", path);
+    }
+
+    /// <summary>Sets atime and mtime of <paramref name="path"/> itself (not a symlink's target), with nanoseconds.</summary>
+    public static void SetTimes(string path, long sec, long nsec)
+    {
+        Span<TimeSpec> times = [new TimeSpec(sec, nsec), new TimeSpec(sec, nsec)];
+        if (UtimensAt(AtFdCwd, path, times, AtSymlinkNoFollow) != 0) throw Error("utimensat", path);
+    }
+
+    public static void MkNod(string path, uint mode, uint major, uint minor)
+    {
+        var dev = ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
+        if (MkNodNative(path, mode, dev) != 0) throw Error("mknod", path);
+    }
+
+    public static void Link(string existing, string newPath)
+    {
+        if (LinkNative(existing, newPath) != 0) throw Error("link", newPath);
+    }
+
+    public static void Chmod(string path, uint mode)
+    {
+        if (ChmodNative(path, mode) != 0) throw Error("chmod", path);
+    }
+
+    public static SbuildException Error(string call, string path)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        return new SbuildException(ErrorCode.FileSystem, $"{call} {path}: {Marshal.GetPInvokeErrorMessage(errno)}", new IOException(Marshal.GetPInvokeErrorMessage(errno), errno));
+    }
+
+    private static ulong Dev(uint major, uint minor) =>
+        ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxBasicStats = 0x7ff;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct TimeSpec(long Sec, long Nsec);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct StatxTimestamp { public long Sec; public uint Nsec; public int Reserved; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private unsafe struct Statx
+    {
+        public uint Mask, Blksize;
+        public ulong Attributes;
+        public uint Nlink, Uid, Gid;
+        public ushort Mode, Spare0;
+        public ulong Ino, Size, Blocks, AttributesMask;
+        public StatxTimestamp ATime, BTime, CTime, MTime;
+        public uint RDevMajor, RDevMinor, DevMajor, DevMinor;
+        public fixed ulong Spare2[14];
+    }
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int StatX(int dirfd, string path, int flags, uint mask, out Statx buf);
+
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LChownNative(string path, uint uid, uint gid);
+
+    [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int UtimensAt(int dirfd, string path, ReadOnlySpan<TimeSpec> times, int flags);
+
+    [LibraryImport("libc", EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MkNodNative(string path, uint mode, ulong dev);
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LinkNative(string existing, string newPath);
+
+    [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int ChmodNative(string path, uint mode);
+}
