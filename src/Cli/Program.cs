@@ -1,1 +1,32 @@
-namespace Sbuild.Cli; public static class Program { public static int Main() => 0; }
+using System.CommandLine;
+using Sbuild.Core;
+
+namespace Sbuild.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = Commands.CreateRoot();
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (SbuildException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message} [{e.CodeText}]");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("error: build cancelled");
+            return 130;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("SBUILD_DEBUG") != "1")
+        {
+            // Not a user error: say so plainly without a stack trace; SBUILD_DEBUG=1 shows it.
+            Console.Error.WriteLine($"error: internal error: {e.GetType().Name}: {e.Message} (set SBUILD_DEBUG=1 for details)");
+            return 70;
+        }
+    }
+}

@@ -50,7 +50,8 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         return Digest.Of(Encoding.UTF8.GetBytes(parts.ToString()));
     }
 
-    private Task<TResult> ResultOf(Vertex<TResult> vertex, CancellationToken ct)
+    /// <summary>The result of <paramref name="vertex"/>, solving it (and its inputs) if this solver has not yet.</summary>
+    public Task<TResult> ResultOf(Vertex<TResult> vertex, CancellationToken ct)
     {
         lock (_gate)
         {

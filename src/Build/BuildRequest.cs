@@ -1,0 +1,19 @@
+using Sbuild.Core;
+
+namespace Sbuild.Build;
+
+/// <summary>Everything one <c>sbuild build</c> needs, already parsed and validated at the CLI edge.</summary>
+public sealed record BuildRequest
+{
+    public required string ContextDir { get; init; }
+    /// <summary>Path of the Dockerfile; defaults to <c>Dockerfile</c> in the context.</summary>
+    public required string DockerfilePath { get; init; }
+    public string? Target { get; init; }
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<ImageReference> Tags { get; init; } = [];
+    /// <summary>When set (SOURCE_DATE_EPOCH), image and history timestamps use it and layer mtimes are clamped to it.</summary>
+    public DateTimeOffset? SourceDateEpoch { get; init; }
+}
+
+/// <summary>What a build produced: the image in the local store.</summary>
+public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config);

@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+using System.Text;
+using Sbuild.Core;
+
+namespace Sbuild.Build;
+
+/// <summary>
+/// Content checksum of the context files a COPY reads, so its cache key changes exactly when they do: paths,
+/// types, modes, link targets and file contents count; ownership and times in the context do not (COPY resets
+/// ownership, and BuildKit's checksums ignore mtimes too).
+/// </summary>
+public static class ContextChecksum
+{
+    public static Digest Compute(string contextDir, IReadOnlyList<string> sources)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var source in sources)
+        {
+            Append(hash, $"source {source}\n");
+            var clean = RootPath.Clean(source).TrimStart('/');
+            if (clean.IndexOfAny(['*', '?', '[']) >= 0)
+            {
+                // A pattern: hash the whole directory it searches so new matches change the key.
+                var firstWild = clean.IndexOfAny(['*', '?', '[']);
+                var dir = clean[..Math.Max(0, clean.LastIndexOf('/', firstWild))];
+                AppendTree(hash, contextDir, RootPath.Resolve(contextDir, dir, followFinal: true), dir);
+            }
+            else
+            {
+                var host = RootPath.Resolve(contextDir, clean, followFinal: true);
+                if (Posix.TryLStat(host, out _)) AppendTree(hash, contextDir, host, clean);
+                else Append(hash, "missing\n");
+            }
+        }
+        return Digest.FromSha256Bytes(hash.GetHashAndReset());
+    }
+
+    private static void AppendTree(IncrementalHash hash, string contextDir, string host, string relative)
+    {
+        if (!Posix.TryLStat(host, out var st)) return;
+        Append(hash, $"{relative}\0{st.Type:x}\0{st.Permissions:o}\0");
+        switch (st.Type)
+        {
+            case Posix.FileStat.Regular:
+                using (var file = new FileStream(host, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+                    hash.AppendData(SHA256.HashData(file));
+                break;
+            case Posix.FileStat.Symlink:
+                Append(hash, new FileInfo(host).LinkTarget ?? "");
+                break;
+            case Posix.FileStat.Directory:
+                foreach (var child in Directory.EnumerateFileSystemEntries(host).Order(StringComparer.Ordinal))
+                    AppendTree(hash, contextDir, child, relative + "/" + Path.GetFileName(child));
+                break;
+        }
+        Append(hash, "\n");
+    }
+
+    private static void Append(IncrementalHash hash, string text) => hash.AppendData(Encoding.UTF8.GetBytes(text));
+}

@@ -1,0 +1,8 @@
+namespace Sbuild.Build;
+
+/// <summary>Where a step's own output (the lines a RUN prints) and build notes go; the CLI decides how to show them.</summary>
+public interface IBuildLog
+{
+    void Output(string vertexName, string line);
+    void Note(string message);
+}

@@ -1,0 +1,28 @@
+using Sbuild.Core;
+using Sbuild.Parser;
+using Sbuild.Solver;
+
+namespace Sbuild.Build;
+
+/// <summary>A RUN step: argv, environment, working directory and the USER value still to be resolved in the rootfs.</summary>
+public sealed record ExecStep(IReadOnlyList<string> Args, IReadOnlyList<string> Env, string Cwd, string User, SourceLocation Location);
+
+/// <summary>A COPY step: expanded sources, absolute destination (trailing '/' = directory), ownership and mode.</summary>
+public sealed record CopyStep(IReadOnlyList<string> Sources, string Destination, CopyOwnership Ownership);
+
+/// <summary>Creates the vertices a Dockerfile turns into; the converter plans with it, the solver runs what it returns.</summary>
+public interface IBuildOps
+{
+    Vertex<FsState> Scratch();
+
+    /// <summary>An image from the local store as a base; fails with a clear error naming the image if it is not there.</summary>
+    (Vertex<FsState> Fs, ImageConfig Config) BaseImage(string reference, string label, SourceLocation at);
+
+    Vertex<FsState> Exec(Vertex<FsState> parent, ExecStep step, string label);
+
+    Vertex<FsState> CopyFromContext(Vertex<FsState> parent, CopyStep step, string label);
+
+    Vertex<FsState> CopyFromState(Vertex<FsState> parent, Vertex<FsState> source, CopyStep step, string label);
+
+    Vertex<FsState> Mkdir(Vertex<FsState> parent, string path, string user, string label);
+}

@@ -1,0 +1,277 @@
+using System.Text.Json;
+using Sbuild.Core;
+using Sbuild.Parser;
+using Sbuild.Solver;
+
+namespace Sbuild.Build;
+
+/// <summary>
+/// Converts stages into graph form, one small handler per instruction. Stages are converted on demand, so a
+/// stage the target does not need is never looked at (as in BuildKit), and each at most once.
+/// </summary>
+public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictionary<string, string> buildArgs, IBuildOps ops)
+{
+    public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
+    public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private const string HistoryComment = "buildkit.dockerfile.v0";
+
+    private readonly Dictionary<int, StagePlan> _plans = [];
+    private readonly ShellLex _lex = new(definition.EscapeToken);
+
+    public StagePlan Plan(int index)
+    {
+        if (_plans.TryGetValue(index, out var done)) return done;
+        var stage = definition.Stages[index];
+        var plan = StartStage(stage);
+        _plans[index] = plan;
+        var total = stage.Instructions.Count + 1;
+        for (var i = 0; i < stage.Instructions.Count; i++)
+            Apply(plan, stage.Instructions[i], $"[{plan.DisplayName} {i + 2}/{total}]");
+        return plan;
+    }
+
+    /// <summary>Index of the stage named <paramref name="nameOrIndex"/> (a name or a number) defined before <paramref name="before"/>, or null.</summary>
+    public int? FindStage(string nameOrIndex, int before)
+    {
+        if (int.TryParse(nameOrIndex, out var n) && n >= 0 && n < before) return n;
+        var lower = nameOrIndex.ToLowerInvariant();
+        for (var i = 0; i < before; i++)
+            if (definition.Stages[i].Name == lower) return i;
+        return null;
+    }
+
+    private StagePlan StartStage(Stage stage)
+    {
+        var displayName = stage.Name ?? $"stage-{stage.Index}";
+        var label = $"[{displayName} 1/{stage.Instructions.Count + 1}] FROM {stage.BaseName}";
+        if (FindStage(stage.BaseName, stage.Index) is { } parentIndex)
+        {
+            var parent = Plan(parentIndex);
+            var derived = new StagePlan
+            {
+                Index = stage.Index, DisplayName = displayName, Fs = parent.Fs, Config = parent.Config,
+                Os = parent.Os, Architecture = parent.Architecture, Variant = parent.Variant, BaseHistory = parent.BaseHistory,
+            };
+            derived.History.AddRange(parent.History);
+            return derived;
+        }
+
+        var (fs, config) = stage.BaseName == "scratch" ? (ops.Scratch(), null) : ops.BaseImage(stage.BaseName, label, stage.Location);
+        var containerConfig = config?.Config ?? new ContainerConfig();
+        if (containerConfig.Env is not { } env || !env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
+            containerConfig = containerConfig with { Env = [.. containerConfig.Env ?? [], "PATH=" + DefaultPath] };
+        return new StagePlan
+        {
+            Index = stage.Index, DisplayName = displayName, Fs = fs, Config = containerConfig,
+            Os = config?.Os ?? Platform.Host.Os, Architecture = config?.Architecture ?? Platform.Host.Architecture,
+            Variant = config?.Variant, BaseHistory = config?.History ?? [],
+        };
+    }
+
+    private void Apply(StagePlan plan, Instruction instruction, string label)
+    {
+        switch (instruction)
+        {
+            case RunInstruction run: Run(plan, run, label); break;
+            case CopyInstruction { IsAdd: false } copy: Copy(plan, copy, label); break;
+            case WorkdirInstruction workdir: Workdir(plan, workdir, label); break;
+            case EnvInstruction env: Env(plan, env); break;
+            case ArgInstruction arg: Arg(plan, arg); break;
+            case LabelInstruction labels: Label(plan, labels); break;
+            case CmdInstruction cmd: Cmd(plan, cmd); break;
+            case EntrypointInstruction entrypoint: Entrypoint(plan, entrypoint); break;
+            case UserInstruction user: User(plan, user); break;
+            default:
+                throw new DockerfileException(ErrorCode.UnsupportedInstruction, instruction.Location,
+                    $"{Keyword(instruction)} is not supported yet by sbuild", instruction.Original);
+        }
+    }
+
+    private static string Keyword(Instruction instruction) =>
+        instruction.Original.TrimStart().Split(' ', 2)[0].ToUpperInvariant();
+
+    // ---- instruction handlers ----
+
+    private void Run(StagePlan plan, RunInstruction run, string label)
+    {
+        var args = run.Command.PrependShell ? [.. plan.Config.Shell ?? DefaultShell, run.Command.Args[0]] : run.Command.Args.ToList();
+        var env = RunEnvironment(plan);
+        var step = new ExecStep(args, env, plan.Config.WorkingDir ?? "/", plan.Config.User ?? "", run.Location);
+        var createdBy = "RUN " + string.Join(' ', args) + " # buildkit";
+        AddLayer(plan, ops.Exec(plan.Fs, step, $"{label} RUN {Display(run)}"), createdBy);
+    }
+
+    private void Copy(StagePlan plan, CopyInstruction copy, string label)
+    {
+        var env = ExpansionEnvironment(plan);
+        var words = copy.Sources.Append(copy.Destination).Select(w => Expand(w, env, copy.Location)).ToList();
+        var sources = words[..^1];
+        var destination = words[^1];
+        if (sources.Count > 1 && !destination.EndsWith('/'))
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
+                "when using COPY with more than one source file, the destination must be a directory and end with a /", copy.Original);
+        var absolute = destination.StartsWith('/') ? destination : JoinPath(plan.Config.WorkingDir ?? "/", destination) + (destination.EndsWith('/') ? "/" : "");
+        var ownership = new CopyOwnership(null, null, ParseChmod(copy), PreserveOwnership: copy.From is not null);
+        if (copy.Chown is not null)
+            throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "COPY --chown is not supported yet by sbuild", copy.Original);
+
+        Vertex<FsState> vertex;
+        if (copy.From is { } fromRaw)
+        {
+            var from = Expand(fromRaw, env, copy.Location);
+            Vertex<FsState> source;
+            if (FindStage(from, plan.Index) is { } index) source = Plan(index).Fs;
+            else source = ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
+            vertex = ops.CopyFromState(plan.Fs, source, new CopyStep(sources, absolute, ownership), $"{label} COPY {Display(copy)}");
+        }
+        else
+        {
+            vertex = ops.CopyFromContext(plan.Fs, new CopyStep(sources, absolute, ownership), $"{label} COPY {Display(copy)}");
+        }
+        AddLayer(plan, vertex, $"COPY {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
+    }
+
+    private void Workdir(StagePlan plan, WorkdirInstruction workdir, string label)
+    {
+        var path = Expand(workdir.Path, ExpansionEnvironment(plan), workdir.Location);
+        var absolute = JoinPath(plan.Config.WorkingDir ?? "/", path);
+        plan.Config = plan.Config with { WorkingDir = absolute };
+        AddLayer(plan, ops.Mkdir(plan.Fs, absolute, plan.Config.User ?? "", $"{label} WORKDIR {path}"), $"WORKDIR {absolute}");
+    }
+
+    private void Env(StagePlan plan, EnvInstruction instruction)
+    {
+        var env = plan.Config.Env?.ToList() ?? [];
+        var parts = new List<string>();
+        foreach (var (key, raw) in instruction.Pairs.Select(p => (p.Key, p.Value)))
+        {
+            var value = Expand(raw, ExpansionEnvironment(plan, env), instruction.Location);
+            env.RemoveAll(e => e.StartsWith(key + "=", StringComparison.Ordinal));
+            env.Add($"{key}={value}");
+            parts.Add($"{key}={value}");
+        }
+        plan.Config = plan.Config with { Env = env };
+        AddMetadata(plan, "ENV " + string.Join(' ', parts));
+    }
+
+    private void Arg(StagePlan plan, ArgInstruction instruction)
+    {
+        foreach (var arg in instruction.Args)
+        {
+            string? value = buildArgs.TryGetValue(arg.Name, out var given) ? given
+                : arg.Default is { } d ? Expand(d, ExpansionEnvironment(plan), instruction.Location)
+                : definition.GlobalArgs.GetValueOrDefault(arg.Name);
+            if (value is not null) plan.Args[arg.Name] = value;
+        }
+    }
+
+    private void Label(StagePlan plan, LabelInstruction instruction)
+    {
+        var labels = new SortedDictionary<string, string>(plan.Config.Labels ?? new(), StringComparer.Ordinal);
+        var env = ExpansionEnvironment(plan);
+        var parts = new List<string>();
+        foreach (var pair in instruction.Pairs)
+        {
+            var key = Expand(pair.Key, env, instruction.Location);
+            var value = Expand(pair.Value, env, instruction.Location);
+            labels[key] = value;
+            parts.Add($"{key}={value}");
+        }
+        plan.Config = plan.Config with { Labels = labels };
+        AddMetadata(plan, "LABEL " + string.Join(' ', parts));
+    }
+
+    private void Cmd(StagePlan plan, CmdInstruction cmd)
+    {
+        var args = CommandArgs(plan, cmd.Command);
+        plan.Config = plan.Config with { Cmd = args };
+        plan.CmdSet = true;
+        AddMetadata(plan, "CMD " + JsonArray(args));
+    }
+
+    private void Entrypoint(StagePlan plan, EntrypointInstruction entrypoint)
+    {
+        var args = CommandArgs(plan, entrypoint.Command);
+        plan.Config = plan.Config with { Entrypoint = args, Cmd = plan.CmdSet ? plan.Config.Cmd : null };
+        AddMetadata(plan, "ENTRYPOINT " + JsonArray(args));
+    }
+
+    private void User(StagePlan plan, UserInstruction user)
+    {
+        var value = Expand(user.User, ExpansionEnvironment(plan), user.Location);
+        plan.Config = plan.Config with { User = value };
+        AddMetadata(plan, "USER " + value);
+    }
+
+    // ---- helpers ----
+
+    private static List<string> CommandArgs(StagePlan plan, CommandLine command) =>
+        command.PrependShell ? [.. plan.Config.Shell ?? DefaultShell, command.Args[0]] : command.Args.ToList();
+
+    private static void AddLayer(StagePlan plan, Vertex<FsState> vertex, string createdBy)
+    {
+        plan.History.Add(new PlannedHistory(createdBy, vertex, plan.Fs));
+        plan.Fs = vertex;
+    }
+
+    private static void AddMetadata(StagePlan plan, string createdBy) => plan.History.Add(new PlannedHistory(createdBy, null, null));
+
+    /// <summary>Variables visible to expansion: the stage's ARGs, overridden by ENV (ENV always wins over ARG).</summary>
+    private static Dictionary<string, string> ExpansionEnvironment(StagePlan plan, IReadOnlyList<string>? env = null)
+    {
+        var vars = new Dictionary<string, string>(plan.Args, StringComparer.Ordinal);
+        foreach (var entry in env ?? plan.Config.Env ?? [])
+        {
+            var eq = entry.IndexOf('=');
+            if (eq > 0) vars[entry[..eq]] = entry[(eq + 1)..];
+        }
+        return vars;
+    }
+
+    /// <summary>What a RUN sees: the image's Env plus the stage's ARGs that ENV does not override.</summary>
+    private static List<string> RunEnvironment(StagePlan plan)
+    {
+        var env = plan.Config.Env?.ToList() ?? [];
+        var names = env.Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
+        env.AddRange(plan.Args.Where(a => !names.Contains(a.Key)).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"));
+        return env;
+    }
+
+    private string Expand(string word, IReadOnlyDictionary<string, string> env, SourceLocation at)
+    {
+        try
+        {
+            return _lex.ProcessWord(word, env);
+        }
+        catch (SbuildException e) when (e is not DockerfileException)
+        {
+            throw new DockerfileException(ErrorCode.ExpansionError, at, e.Message);
+        }
+    }
+
+    private static uint? ParseChmod(CopyInstruction copy)
+    {
+        if (copy.Chmod is null) return null;
+        try
+        {
+            return Convert.ToUInt32(copy.Chmod, 8) is var mode && mode <= 0xFFF ? mode : throw new FormatException();
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location, $"invalid --chmod={copy.Chmod}: expected an octal mode such as 755", copy.Original);
+        }
+    }
+
+    private static string JoinPath(string cwd, string path) =>
+        RootPath.Clean(path.StartsWith('/') ? path : cwd.TrimEnd('/') + "/" + path);
+
+    private static string Display(Instruction instruction)
+    {
+        var text = instruction.Original.Trim();
+        var space = text.IndexOf(' ');
+        return space < 0 ? "" : text[(space + 1)..].Trim();
+    }
+
+    private static string JsonArray(IReadOnlyList<string> items) =>
+        JsonSerializer.Serialize(items, BuildJsonContext.Default.IReadOnlyListString);
+}

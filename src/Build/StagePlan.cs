@@ -1,0 +1,29 @@
+using Sbuild.Core;
+using Sbuild.Solver;
+
+namespace Sbuild.Build;
+
+/// <summary>A history entry to be written once the build ran: layer steps learn only then whether their diff was empty.</summary>
+public sealed record PlannedHistory(string CreatedBy, Vertex<FsState>? Layer, Vertex<FsState>? Parent);
+
+/// <summary>
+/// A stage converted to graph form: the vertex whose result is the stage's filesystem, and the image
+/// configuration and history that its instructions produce.
+/// </summary>
+public sealed class StagePlan
+{
+    public required int Index { get; init; }
+    public required string DisplayName { get; init; }
+    public required Vertex<FsState> Fs { get; set; }
+    public required ContainerConfig Config { get; set; }
+    public required string Os { get; init; }
+    public required string Architecture { get; init; }
+    public string? Variant { get; init; }
+    /// <summary>History of the base image, kept as is.</summary>
+    public required IReadOnlyList<HistoryEntry> BaseHistory { get; init; }
+    public List<PlannedHistory> History { get; } = [];
+    /// <summary>ARG values declared in this stage (name → value); visible to RUN and expansion, not stored in the image.</summary>
+    public Dictionary<string, string> Args { get; } = new(StringComparer.Ordinal);
+    /// <summary>Whether this stage set CMD itself (an ENTRYPOINT then keeps it; otherwise ENTRYPOINT clears an inherited CMD).</summary>
+    public bool CmdSet { get; set; }
+}

@@ -1,0 +1,63 @@
+using Sbuild.Core;
+using Sbuild.Runner;
+
+namespace Sbuild.Build;
+
+/// <summary>
+/// Turns a USER value (<c>name</c>, <c>uid</c>, <c>name:group</c>, <c>uid:gid</c>) into numeric ids by reading the
+/// rootfs's /etc/passwd and /etc/group, as runc's user lookup does; supplementary groups come from /etc/group.
+/// </summary>
+public static class UserResolver
+{
+    public static RunUser Resolve(string rootfs, string? user)
+    {
+        if (string.IsNullOrEmpty(user)) user = "root";
+        var colon = user.IndexOf(':');
+        var userPart = colon < 0 ? user : user[..colon];
+        var groupPart = colon < 0 ? null : user[(colon + 1)..];
+
+        var passwd = ReadDatabase(rootfs, "/etc/passwd");
+        uint uid;
+        uint? primaryGid = null;
+        string? userName = null;
+        if (uint.TryParse(userPart, out uid))
+        {
+            var entry = passwd.FirstOrDefault(p => p.Length > 3 && p[2] == userPart);
+            if (entry is not null) { userName = entry[0]; primaryGid = uint.TryParse(entry[3], out var g) ? g : null; }
+        }
+        else
+        {
+            var entry = passwd.FirstOrDefault(p => p.Length > 3 && p[0] == userPart)
+                ?? throw new SbuildException(ErrorCode.InvalidUser, $"unable to find user {userPart}: no matching entries in passwd file");
+            uid = uint.Parse(entry[2]);
+            userName = entry[0];
+            primaryGid = uint.TryParse(entry[3], out var g) ? g : null;
+        }
+
+        var groups = ReadDatabase(rootfs, "/etc/group");
+        uint gid;
+        if (groupPart is null) gid = primaryGid ?? 0;
+        else if (!uint.TryParse(groupPart, out gid))
+        {
+            var entry = groups.FirstOrDefault(g => g.Length > 2 && g[0] == groupPart)
+                ?? throw new SbuildException(ErrorCode.InvalidUser, $"unable to find group {groupPart}: no matching entries in group file");
+            gid = uint.Parse(entry[2]);
+        }
+
+        var additional = groupPart is null && userName is not null
+            ? groups.Where(g => g.Length > 3 && g[3].Split(',').Contains(userName) && uint.TryParse(g[2], out _))
+                .Select(g => uint.Parse(g[2])).Where(g => g != gid).Distinct().ToList()
+            : [];
+        return new RunUser(uid, gid, additional);
+    }
+
+    private static List<string[]> ReadDatabase(string rootfs, string path)
+    {
+        var host = RootPath.Resolve(rootfs, path, followFinal: true);
+        if (!File.Exists(host)) return [];
+        return File.ReadLines(host)
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split(':'))
+            .ToList();
+    }
+}

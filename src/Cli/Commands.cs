@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Globalization;
+using Sbuild.Build;
+using Sbuild.Core;
+using Sbuild.Exporter;
+using Sbuild.Parser;
+
+namespace Sbuild.Cli;
+
+/// <summary>The command tree. Handlers only translate flags into library calls; the work happens in the libraries.</summary>
+public static class Commands
+{
+    private static readonly Option<string?> RootOption = new("--root")
+    {
+        Description = "Store directory (default: $SBUILD_ROOT, /var/lib/sbuild for root, $XDG_DATA_HOME/sbuild otherwise)",
+        Recursive = true,
+    };
+
+    public static RootCommand CreateRoot()
+    {
+        var root = new RootCommand("sbuild: build OCI images from Dockerfiles, without a daemon");
+        root.Options.Add(RootOption);
+        var build = BuildCommand.Create(RootOption, "build");
+        // `sbuild [flags] PATH` is the same as `sbuild build [flags] PATH`.
+        foreach (var option in build.Options) root.Options.Add(option);
+        foreach (var argument in build.Arguments) root.Arguments.Add(argument);
+        root.SetAction(build.Action!);
+        root.Subcommands.Add(build);
+        root.Subcommands.Add(ImagesCommand());
+        root.Subcommands.Add(ImageCommand());
+        root.Subcommands.Add(DebugCommand());
+        return root;
+    }
+
+    private static Command ImagesCommand()
+    {
+        var command = new Command("images", "List images in the local store");
+        command.SetAction(parse =>
+        {
+            var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(RootOption)));
+            var rows = new List<string[]> { new[] { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" } };
+            foreach (var image in store.List())
+            {
+                var reference = ImageReference.Parse(image.Name);
+                var manifest = store.ReadManifest(image.Manifest.Digest);
+                var config = store.ReadConfig(manifest.Config.Digest);
+                var size = manifest.Layers.Sum(l => l.Size);
+                rows.Add([reference.Repository, reference.Tag ?? "<none>", manifest.Config.Digest.Short,
+                    HumanTime.Ago(config.Created, DateTimeOffset.UtcNow), HumanSize.Format(size)]);
+            }
+            TableWriter.Write(Console.Out, rows);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ImageCommand()
+    {
+        var command = new Command("image", "Manage images");
+        var tarball = new Argument<FileInfo>("ROOTFS.tar") { Description = "A root filesystem tarball (plain, gzip or zstd)" };
+        var name = new Argument<string>("NAME:TAG") { Description = "Name for the new image" };
+        var import = new Command("import", "Create a one-layer image from a root filesystem tarball (like docker import)") { tarball, name };
+        import.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(tarball)!;
+            var reference = ImageReference.Parse(parse.GetValue(name)!);
+            if (!file.Exists) throw new SbuildException(ErrorCode.ContextNotFound, $"{file.FullName}: no such file");
+            var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(RootOption)));
+            var image = await ImageImporter.ImportAsync(store, file.FullName, reference, SourceDateEpoch.FromEnvironment(), ct);
+            Console.Out.WriteLine(image.ImageId);
+            return 0;
+        });
+        command.Subcommands.Add(import);
+        return command;
+    }
+
+    private static Command DebugCommand()
+    {
+        var command = new Command("debug", "Inspect how sbuild reads things (stable output, for tests and bug reports)");
+
+        var file = new Argument<FileInfo>("FILE") { Description = "Dockerfile to parse" };
+        var ast = new Command("ast", "Print the parsed Dockerfile AST, one (cmd ...) line per instruction") { file };
+        ast.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!path.Exists) throw new SbuildException(ErrorCode.DockerfileNotFound, $"{path.FullName}: no such file");
+            Console.Out.Write(AstPrinter.Print(DockerfileParser.Parse(File.ReadAllText(path.FullName), path.FullName)));
+            return 0;
+        });
+
+        var env = new Option<string[]>("--env") { Description = "A variable K=V (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var words = new Option<bool>("--words") { Description = "Split into words and print one per line" };
+        var word = new Argument<string>("WORD") { Description = "The word to expand" };
+        var expand = new Command("expand", "Expand a word as Dockerfile instructions do (escape character \\)") { env, words, word };
+        expand.SetAction(parse =>
+        {
+            var vars = KeyValueArgs.Parse(parse.GetValue(env) ?? [], "--env");
+            var lex = new ShellLex('\\');
+            var text = parse.GetValue(word)!;
+            if (parse.GetValue(words))
+                foreach (var w in lex.ProcessWords(text, vars)) Console.Out.WriteLine(w);
+            else
+                Console.Out.WriteLine(lex.ProcessWord(text, vars));
+            return 0;
+        });
+
+        command.Subcommands.Add(ast);
+        command.Subcommands.Add(expand);
+        return command;
+    }
+}
+
+/// <summary>Parses repeated K=V flag values (--build-arg, --env); a value without '=' is an error naming the flag.</summary>
+public static class KeyValueArgs
+{
+    public static Dictionary<string, string> Parse(IEnumerable<string> values, string flag, Func<string, string?>? fallback = null)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            var eq = value.IndexOf('=');
+            if (eq == 0) throw new SbuildException(ErrorCode.InvalidOption, $"{flag} \"{value}\": expected KEY=VALUE");
+            if (eq < 0)
+            {
+                // `--build-arg NAME` takes the value from the environment, as docker build does.
+                if (fallback?.Invoke(value) is { } fromEnv) result[value] = fromEnv;
+                else if (fallback is null) throw new SbuildException(ErrorCode.InvalidOption, $"{flag} \"{value}\": expected KEY=VALUE");
+                continue;
+            }
+            result[value[..eq]] = value[(eq + 1)..];
+        }
+        return result;
+    }
+}
+
+/// <summary>SOURCE_DATE_EPOCH, read at the CLI edge only and passed down as an option.</summary>
+public static class SourceDateEpoch
+{
+    public static DateTimeOffset? FromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+        if (string.IsNullOrEmpty(text)) return null;
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            throw new SbuildException(ErrorCode.InvalidOption, $"SOURCE_DATE_EPOCH=\"{text}\": expected whole seconds since 1970");
+        return DateTimeOffset.FromUnixTimeSeconds(seconds);
+    }
+}

@@ -1,0 +1,44 @@
+using Sbuild.Build;
+using Sbuild.Solver;
+
+namespace Sbuild.Cli;
+
+/// <summary>BuildKit's <c>--progress=plain</c> look: <c>#N name</c>, output lines, <c>#N DONE 0.3s</c> / <c>#N CACHED</c>.</summary>
+public sealed class PlainProgress(TextWriter output, bool quiet) : IProgress<SolveEvent>, IBuildLog
+{
+    private readonly Dictionary<string, int> _ids = [];
+    private readonly Lock _gate = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+    public void Report(SolveEvent e)
+    {
+        if (quiet) return;
+        lock (_gate)
+        {
+            _ids[e.Name] = e.Id;
+            switch (e.Status)
+            {
+                case VertexStatus.Started: output.WriteLine($"#{e.Id} {e.Name}"); break;
+                case VertexStatus.Cached: output.WriteLine($"#{e.Id} {e.Name}\n#{e.Id} CACHED"); break;
+                case VertexStatus.Completed: output.WriteLine($"#{e.Id} DONE {e.Elapsed.TotalSeconds:0.0}s"); break;
+                case VertexStatus.Failed: output.WriteLine($"#{e.Id} ERROR: {e.Error?.Message.Split('\n')[0]}"); break;
+            }
+        }
+    }
+
+    public void Output(string vertexName, string line)
+    {
+        if (quiet) return;
+        lock (_gate)
+        {
+            var id = _ids.GetValueOrDefault(vertexName);
+            output.WriteLine($"#{id} {_clock.Elapsed.TotalSeconds:0.000} {line}");
+        }
+    }
+
+    public void Note(string message)
+    {
+        if (quiet) return;
+        lock (_gate) output.WriteLine($"=> {message}");
+    }
+}
