@@ -1,0 +1,41 @@
+using Sbuild.Core;
+
+namespace Sbuild.Exporter;
+
+/// <summary>Creates a file all at once: written to a temp file beside it, fsynced, then renamed into place.</summary>
+internal static class ArchiveFile
+{
+    public static async Task WriteAtomicallyAsync(string path, Func<Stream, Task> write, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(path))
+            throw new SbuildException(ErrorCode.InvalidOption, $"cannot write the archive to {path}: it is a directory");
+        var temp = AtomicFile.TempPathBeside(path);
+        FileStream output;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
+            // Unbuffered: TarWriter writes whole 512-byte records, and blob bodies go file-to-file in the kernel.
+            output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SbuildException(ErrorCode.InvalidOption, $"cannot write the archive to {path}: {e.Message}", e);
+        }
+
+        try
+        {
+            await using (output.ConfigureAwait(false))
+            {
+                await write(output).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                output.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}

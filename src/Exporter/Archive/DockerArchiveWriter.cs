@@ -1,0 +1,30 @@
+using System.Text.Json;
+using Sbuild.Core;
+
+namespace Sbuild.Exporter;
+
+/// <summary>
+/// A tar for <c>docker load</c>: Docker's <c>manifest.json</c> beside a full OCI image layout, the way Docker 25's
+/// <c>docker save</c> and BuildKit's docker exporter lay it out. Older engines read only manifest.json.
+/// </summary>
+public sealed class DockerArchiveWriter(DateTimeOffset? timestamp = null) : ImageArchiveWriter(timestamp)
+{
+    private protected override IReadOnlyList<ArchiveEntry> Entries(ExportImage image)
+    {
+        var entries = OciLayoutEntries.For(image);
+        entries.Add(new BytesEntry("manifest.json", JsonSerializer.SerializeToUtf8Bytes([ManifestEntry(image)], OciJsonContext.Default.ListDockerArchiveEntry)));
+        return entries;
+    }
+
+    private static DockerArchiveEntry ManifestEntry(ExportImage image)
+    {
+        var (_, manifest) = ImageBlobs.ResolveManifest(image.Content, image.Manifest);
+        var repoTags = image.Names.Select(ImageNames.DockerRepoTag).OfType<string>().Distinct().ToList();
+        return new DockerArchiveEntry
+        {
+            Config = OciLayoutEntries.BlobPath(manifest.Config.Digest),
+            RepoTags = repoTags.Count == 0 ? null : repoTags,
+            Layers = manifest.Layers.Select(l => OciLayoutEntries.BlobPath(l.Digest)).ToList(),
+        };
+    }
+}

@@ -1,0 +1,68 @@
+namespace Sbuild.Exporter;
+
+/// <summary>
+/// A read-only stream that replays bytes already read from <paramref name="inner"/> before the rest of it:
+/// lets us look at the start of a non-seekable stream (magic numbers, a tar header) and still pass all of it on.
+/// </summary>
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen) : Stream
+{
+    private ReadOnlyMemory<byte> _prefix = prefix;
+
+    /// <summary>Reads up to <paramref name="count"/> bytes (fewer only at end of stream) and a stream that still yields them.</summary>
+    public static async Task<(ReadOnlyMemory<byte> Head, PrefixedStream Stream)> PeekAsync(
+        Stream inner, int count, bool leaveOpen, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[count];
+        var read = await inner.ReadAtLeastAsync(buffer, count, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        var head = buffer.AsMemory(0, read);
+        return (head, new PrefixedStream(head, inner, leaveOpen));
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_prefix.IsEmpty) return inner.Read(buffer);
+        return TakePrefix(buffer);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_prefix.IsEmpty) return inner.ReadAsync(buffer, cancellationToken);
+        return ValueTask.FromResult(TakePrefix(buffer.Span));
+    }
+
+    private int TakePrefix(Span<byte> buffer)
+    {
+        var n = Math.Min(buffer.Length, _prefix.Length);
+        _prefix.Span[..n].CopyTo(buffer);
+        _prefix = _prefix[n..];
+        return n;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !leaveOpen) inner.Dispose();
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (!leaveOpen) await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text;
+using Sbuild.Core;
+
+namespace Sbuild.Runner;
+
+/// <summary>Runs a RunSpec with <c>&lt;runtime&gt; run</c> in a throw-away bundle. Each run has its own state root,
+/// so concurrent runs never collide, and everything it created (bundle, runtime state, mount stubs) is removed.</summary>
+public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions options) : IContainerRunner
+{
+    public OciRuntime Runtime { get; } = runtime;
+
+    public async Task<int> RunAsync(RunSpec spec, RunOutput output, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(output);
+        ct.ThrowIfCancellationRequested();
+        if (!OperatingSystem.IsLinux())
+            throw new SbuildException(ErrorCode.RuntimeFailed, "running RUN steps needs Linux");
+        if (!Directory.Exists(spec.RootfsPath))
+            throw new SbuildException(ErrorCode.RuntimeFailed, $"container root directory {spec.RootfsPath} does not exist");
+
+        var hostResolvConf = File.Exists(options.HostResolvConfPath) ? await File.ReadAllTextAsync(options.HostResolvConfPath, ct).ConfigureAwait(false) : "";
+        var openFiles = HostLimits.OpenFilesLimit(OciSpecBuilder.DockerOpenFilesLimit);
+        using var bundle = OciBundle.Create(options.WorkDirectory, spec, hostResolvConf, openFiles);
+        var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
+        try
+        {
+            var exitCode = await RunInBundleAsync(bundle, spec.Stdin, output, ct).ConfigureAwait(false);
+            if (exitCode != 0 && RuntimeLog.Errors(bundle.LogFile) is [.., var error])
+                throw new SbuildException(ErrorCode.RuntimeFailed, error.StartsWith(Runtime.Name, StringComparison.Ordinal) ? error : $"{Runtime.Name}: {error}");
+            return exitCode;
+        }
+        finally
+        {
+            if (bundle.HasContainerState)
+                await RuntimeCommandAsync(bundle, ["delete", "--force", bundle.ContainerId]).ConfigureAwait(false);
+            stubs.Remove();
+        }
+    }
+
+    private async Task<int> RunInBundleAsync(OciBundle bundle, string? stdin, RunOutput output, CancellationToken ct)
+    {
+        using var process = Start(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle);
+        var pumps = Task.WhenAll(
+            LineReader.PumpAsync(process.StandardOutput.BaseStream, line => output.Add(OutputStream.Stdout, line), CancellationToken.None),
+            LineReader.PumpAsync(process.StandardError.BaseStream, line => output.Add(OutputStream.Stderr, line), CancellationToken.None),
+            FeedStdinAsync(process.StandardInput.BaseStream, stdin));
+        try
+        {
+            await process.WaitForExitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync(bundle, process).ConfigureAwait(false);
+            // Output still in the pipes is wanted, but a stray holder of the pipe must not hang cancellation.
+            await pumps.WaitAsync(options.KillTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
+        await pumps.ConfigureAwait(false);
+        return process.ExitCode;
+    }
+
+    /// <summary>SIGKILL to the container's init ends its whole pid namespace; <c>run</c> then exits and deletes it.
+    /// Repeated because the container may not exist yet when cancellation arrives.</summary>
+    private async Task KillAsync(OciBundle bundle, Process process)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!process.HasExited && deadline.Elapsed < options.KillTimeout)
+        {
+            await RuntimeCommandAsync(bundle, ["kill", bundle.ContainerId, "KILL"]).ConfigureAwait(false);
+            using var pause = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+            await process.WaitForExitAsync(pause.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task FeedStdinAsync(Stream stdin, string? text)
+    {
+        try
+        {
+            if (text is not null)
+                await stdin.WriteAsync(Encoding.UTF8.GetBytes(text)).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The process exited (or closed stdin) without reading everything: not an error, as with a shell pipe.
+        }
+        finally
+        {
+            try
+            {
+                await stdin.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>A runtime housekeeping command (kill, delete) whose failure is not interesting: its output is dropped
+    /// and it does not write to the run's log, which holds only the run's own errors.</summary>
+    private async Task RuntimeCommandAsync(OciBundle bundle, IReadOnlyList<string> arguments)
+    {
+        using var process = Start(arguments, bundle);
+        process.StandardInput.Close();
+        var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        await drain.ConfigureAwait(false);
+    }
+
+    private Process Start(IReadOnlyList<string> arguments, OciBundle bundle)
+    {
+        var info = new ProcessStartInfo(Runtime.Path)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in (string[])["--root", bundle.StateRoot, .. arguments])
+            info.ArgumentList.Add(argument);
+        try
+        {
+            return Process.Start(info) ?? throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+namespace Sbuild.Runner;
+
+/// <summary>What this process may hand to a container: raising an rlimit above our own hard limit needs
+/// CAP_SYS_RESOURCE, which a root shell in a restricted VM or container may lack.</summary>
+internal static class HostLimits
+{
+    private const int CapSysResource = 24;
+
+    /// <summary><paramref name="wanted"/> if we may grant it, else our own hard limit on open files.</summary>
+    public static ulong OpenFilesLimit(ulong wanted)
+    {
+        if (HasCapability(CapSysResource))
+            return wanted;
+        return OpenFilesHardLimit() is { } hard && hard < wanted ? hard : wanted;
+    }
+
+    /// <summary>From the "Max open files  SOFT  HARD  files" row of /proc/self/limits; null when unreadable.</summary>
+    private static ulong? OpenFilesHardLimit()
+    {
+        foreach (var line in ReadLines("/proc/self/limits"))
+        {
+            if (!line.StartsWith("Max open files", StringComparison.Ordinal))
+                continue;
+            var fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length >= 2 && ulong.TryParse(fields[1], out var hard))
+                return hard;
+            return fields.Length >= 2 && fields[1] == "unlimited" ? ulong.MaxValue : null;
+        }
+        return null;
+    }
+
+    private static bool HasCapability(int bit)
+    {
+        foreach (var line in ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("CapEff:", StringComparison.Ordinal) &&
+                ulong.TryParse(line["CapEff:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, null, out var mask))
+                return (mask & 1UL << bit) != 0;
+        }
+        return false;
+    }
+
+    private static IEnumerable<string> ReadLines(string path)
+    {
+        try
+        {
+            return File.ReadAllLines(path);
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+}

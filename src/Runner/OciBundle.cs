@@ -1,0 +1,67 @@
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Sbuild.Runner;
+
+/// <summary>A runtime bundle directory for one run: config.json, the hosts and resolv.conf files it bind-mounts,
+/// the runtime's state root and log. The rootfs is elsewhere (the caller's), so deleting the bundle is always safe.</summary>
+internal sealed class OciBundle : IDisposable
+{
+    private const UnixFileMode ReadableFile =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    private OciBundle(string directory, string containerId)
+    {
+        Directory = directory;
+        ContainerId = containerId;
+    }
+
+    public string Directory { get; }
+    public string ContainerId { get; }
+    public string StateRoot => Path.Join(Directory, "state");
+    public string LogFile => Path.Join(Directory, "runtime.log");
+
+    /// <summary>True while the runtime still has state for the container (it was not deleted by <c>run</c>).</summary>
+    public bool HasContainerState => System.IO.Directory.Exists(Path.Join(StateRoot, ContainerId));
+
+    [SupportedOSPlatform("linux")]
+    public static OciBundle Create(string workDirectory, RunSpec spec, string hostResolvConf, ulong openFilesLimit)
+    {
+        System.IO.Directory.CreateDirectory(workDirectory);
+        var id = "sbuild-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var directory = Path.Join(Path.GetFullPath(workDirectory), id);
+        System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var bundle = new OciBundle(directory, id);
+        try
+        {
+            var files = new BundleFiles(Path.Join(directory, "hosts"), Path.Join(directory, "resolv.conf"));
+            WriteFile(files.HostsFile, HostsFile.Render(spec.Hostname, spec.ExtraHosts));
+            WriteFile(files.ResolvConfFile, ResolvConf.ForContainer(hostResolvConf, spec.Network));
+            var config = OciSpecBuilder.Build(spec with { RootfsPath = Path.GetFullPath(spec.RootfsPath) }, id, files, openFilesLimit);
+            File.WriteAllBytes(Path.Join(directory, "config.json"), config);
+            return bundle;
+        }
+        catch
+        {
+            bundle.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (System.IO.Directory.Exists(Directory))
+            System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static void WriteFile(string path, string content)
+    {
+        using var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = ReadableFile,
+        });
+        stream.Write(Encoding.UTF8.GetBytes(content));
+    }
+}

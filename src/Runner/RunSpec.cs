@@ -1,0 +1,55 @@
+namespace Sbuild.Runner;
+
+/// <summary>What one RUN step executes and in which sandbox. The caller owns <see cref="RootfsPath"/>
+/// (an already-mounted overlay or plain directory); the runner only runs a container on top of it.</summary>
+public sealed record RunSpec
+{
+    /// <summary>BuildKit's hostname for build containers, so <c>hostname</c> in RUN prints what docker build prints.</summary>
+    public const string DefaultHostname = "buildkitsandbox";
+
+    /// <summary>Absolute path of the container's root directory on the host.</summary>
+    public required string RootfsPath { get; init; }
+
+    /// <summary>argv; <c>Args[0]</c> is looked up in the PATH of <see cref="Env"/> by the runtime.</summary>
+    public required IReadOnlyList<string> Args { get; init; }
+
+    /// <summary>"KEY=value" entries, passed as is (the caller adds PATH when the image has none).</summary>
+    public IReadOnlyList<string> Env { get; init; } = [];
+
+    /// <summary>Working directory inside the container; the runtime creates it when missing.</summary>
+    public string Cwd { get; init; } = "/";
+
+    public RunUser User { get; init; } = RunUser.Root;
+
+    public string Hostname { get; init; } = DefaultHostname;
+
+    public NetworkMode Network { get; init; } = NetworkMode.None;
+
+    /// <summary>Extra lines for /etc/hosts (like <c>--add-host</c>), after the localhost entries.</summary>
+    public IReadOnlyList<HostEntry> ExtraHosts { get; init; } = [];
+
+    /// <summary>Bind mounts added after the default ones (RUN --mount, cache dirs, ...).</summary>
+    public IReadOnlyList<BindMount> Mounts { get; init; } = [];
+
+    /// <summary>Text written to the process's stdin (then closed); null gives an empty stdin, as docker build does.</summary>
+    public string? Stdin { get; init; }
+}
+
+/// <summary>An already-resolved user: numeric ids only, the runner never reads /etc/passwd.</summary>
+public sealed record RunUser(uint Uid, uint Gid, IReadOnlyList<uint> AdditionalGids)
+{
+    public static RunUser Root { get; } = new(0, 0, []);
+}
+
+public enum NetworkMode
+{
+    /// <summary>A new, empty network namespace; the runtime brings up loopback only.</summary>
+    None,
+
+    /// <summary>Share the host's network namespace.</summary>
+    Host,
+}
+
+public sealed record BindMount(string Source, string Destination, bool ReadOnly);
+
+public sealed record HostEntry(string Name, string Address);

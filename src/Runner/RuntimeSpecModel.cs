@@ -1,0 +1,99 @@
+using System.Text.Json.Serialization;
+
+namespace Sbuild.Runner;
+
+// The subset of the OCI runtime-spec (config.md, config-linux.md) that build containers need.
+
+internal sealed record RuntimeSpec
+{
+    [JsonPropertyName("ociVersion")] public required string OciVersion { get; init; }
+    [JsonPropertyName("process")] public required ProcessSpec Process { get; init; }
+    [JsonPropertyName("root")] public required RootSpec Root { get; init; }
+    [JsonPropertyName("hostname")] public required string Hostname { get; init; }
+    [JsonPropertyName("mounts")] public required IReadOnlyList<MountSpec> Mounts { get; init; }
+    [JsonPropertyName("linux")] public required LinuxSpec Linux { get; init; }
+}
+
+internal sealed record ProcessSpec
+{
+    [JsonPropertyName("terminal")] public bool Terminal { get; init; }
+    [JsonPropertyName("user")] public required UserSpec User { get; init; }
+    [JsonPropertyName("args")] public required IReadOnlyList<string> Args { get; init; }
+    [JsonPropertyName("env")] public required IReadOnlyList<string> Env { get; init; }
+    [JsonPropertyName("cwd")] public required string Cwd { get; init; }
+    [JsonPropertyName("capabilities")] public required CapabilitiesSpec Capabilities { get; init; }
+    [JsonPropertyName("rlimits")] public required IReadOnlyList<RlimitSpec> Rlimits { get; init; }
+    [JsonPropertyName("noNewPrivileges")] public bool NoNewPrivileges { get; init; }
+}
+
+internal sealed record UserSpec
+{
+    [JsonPropertyName("uid")] public required uint Uid { get; init; }
+    [JsonPropertyName("gid")] public required uint Gid { get; init; }
+    [JsonPropertyName("additionalGids")] public IReadOnlyList<uint>? AdditionalGids { get; init; }
+}
+
+internal sealed record CapabilitiesSpec
+{
+    [JsonPropertyName("bounding")] public required IReadOnlyList<string> Bounding { get; init; }
+    [JsonPropertyName("effective")] public required IReadOnlyList<string> Effective { get; init; }
+    [JsonPropertyName("permitted")] public required IReadOnlyList<string> Permitted { get; init; }
+}
+
+internal sealed record RlimitSpec
+{
+    [JsonPropertyName("type")] public required string Type { get; init; }
+    [JsonPropertyName("hard")] public required ulong Hard { get; init; }
+    [JsonPropertyName("soft")] public required ulong Soft { get; init; }
+}
+
+internal sealed record RootSpec
+{
+    [JsonPropertyName("path")] public required string Path { get; init; }
+    [JsonPropertyName("readonly")] public bool Readonly { get; init; }
+}
+
+internal sealed record MountSpec
+{
+    [JsonPropertyName("destination")] public required string Destination { get; init; }
+    [JsonPropertyName("type")] public required string Type { get; init; }
+    [JsonPropertyName("source")] public required string Source { get; init; }
+    [JsonPropertyName("options")] public IReadOnlyList<string>? Options { get; init; }
+}
+
+internal sealed record LinuxSpec
+{
+    [JsonPropertyName("cgroupsPath")] public string? CgroupsPath { get; init; }
+    [JsonPropertyName("resources")] public required ResourcesSpec Resources { get; init; }
+    [JsonPropertyName("namespaces")] public required IReadOnlyList<NamespaceSpec> Namespaces { get; init; }
+    [JsonPropertyName("maskedPaths")] public required IReadOnlyList<string> MaskedPaths { get; init; }
+    [JsonPropertyName("readonlyPaths")] public required IReadOnlyList<string> ReadonlyPaths { get; init; }
+}
+
+internal sealed record ResourcesSpec
+{
+    [JsonPropertyName("devices")] public required IReadOnlyList<DeviceRuleSpec> Devices { get; init; }
+}
+
+internal sealed record DeviceRuleSpec
+{
+    [JsonPropertyName("allow")] public required bool Allow { get; init; }
+    [JsonPropertyName("access")] public required string Access { get; init; }
+}
+
+internal sealed record NamespaceSpec
+{
+    [JsonPropertyName("type")] public required string Type { get; init; }
+}
+
+/// <summary>One line of the runtime's <c>--log-format json</c> log.</summary>
+internal sealed record RuntimeLogEntry
+{
+    [JsonPropertyName("level")] public string? Level { get; init; }
+    [JsonPropertyName("msg")] public string? Message { get; init; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RuntimeSpec))]
+[JsonSerializable(typeof(RuntimeLogEntry))]
+internal sealed partial class RuntimeSpecJsonContext : JsonSerializerContext;

@@ -1,0 +1,184 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using Sbuild.Core;
+
+namespace Sbuild.Exporter.Tests;
+
+public sealed class LayerBlobWriterTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly FileContentStore _store;
+    private readonly byte[] _tar = TestImage.LayerTar(
+        TestImage.Directory("etc/"),
+        TestImage.File("etc/hello.txt", "hello\n"u8.ToArray(), 0b110_100_100),
+        TestImage.File("etc/big.bin", Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7 % 251)).ToArray(), 0b110_100_100));
+
+    public LayerBlobWriterTests() => _store = new FileContentStore(_dir.Combine("store"));
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Gzip_layer_has_diff_id_of_the_tar_and_digest_of_the_stored_bytes()
+    {
+        var layer = TestImage.WriteLayer(_store, _tar);
+
+        Assert.Equal(Digest.Of(_tar), layer.DiffId);
+        Assert.Equal(MediaTypes.OciLayerGzip, layer.Blob.MediaType);
+        var blob = File.ReadAllBytes(_store.PathOf(layer.Blob.Digest));
+        Assert.Equal(Digest.Of(blob), layer.Blob.Digest);
+        Assert.Equal(blob.Length, layer.Blob.Size);
+        Assert.True(blob.Length < _tar.Length, "the blob should be compressed");
+        // The system gzip, not .NET, decompresses it back to the exact tar.
+        var gunzipped = Tool.RunIn(_dir.Path, "/bin/sh", "-c", $"{Tool.Gzip} -dc < {_store.PathOf(layer.Blob.Digest)} | sha256sum").EnsureSuccess("gunzip");
+        Assert.StartsWith(layer.DiffId.Encoded, gunzipped.Stdout);
+    }
+
+    [Fact]
+    public void Gzip_header_carries_no_timestamp_or_file_name()
+    {
+        var layer = TestImage.WriteLayer(_store, _tar);
+        var header = File.ReadAllBytes(_store.PathOf(layer.Blob.Digest))[..10];
+
+        Assert.Equal(new byte[] { 0x1f, 0x8b, 8 }, header[..3]); // gzip magic, deflate
+        Assert.Equal(0, header[3]);                                // FLG: no FNAME, FCOMMENT, FEXTRA
+        Assert.Equal(new byte[4], header[4..8]);                    // MTIME = 0
+    }
+
+    [Fact]
+    public void Same_tar_gives_the_same_blob_however_it_is_written_and_flushed()
+    {
+        var whole = TestImage.WriteLayer(_store, _tar);
+
+        using var writer = new LayerBlobWriter(_store);
+        foreach (var chunk in _tar.Chunk(1000))
+        {
+            writer.Stream.Write(chunk);
+            writer.Stream.Flush(); // must not put sync-flush markers into the deflate stream
+        }
+        var chunked = writer.Commit();
+
+        Assert.Equal(whole, chunked);
+    }
+
+    [Fact]
+    public async Task A_TarWriter_can_stream_into_it_and_close_the_stream()
+    {
+        LayerBlob layer;
+        using (var writer = new LayerBlobWriter(_store))
+        {
+            await using (var tar = new TarWriter(writer.Stream)) // closes writer.Stream when disposed
+            {
+                var entry = new UstarTarEntry(TarEntryType.RegularFile, "streamed.txt") { DataStream = new MemoryStream("streamed\n"u8.ToArray()) };
+                await tar.WriteEntryAsync(entry);
+            }
+            layer = writer.Commit();
+        }
+
+        await using var blob = new GZipStream(_store.OpenRead(layer.Blob.Digest), CompressionMode.Decompress);
+        var buffer = new MemoryStream();
+        await blob.CopyToAsync(buffer);
+        Assert.Equal(Digest.Of(buffer.ToArray()), layer.DiffId);
+        buffer.Position = 0;
+        var read = new TarReader(buffer).GetNextEntry()!;
+        Assert.Equal("streamed.txt", read.Name);
+    }
+
+    [Fact]
+    public void Zstd_layer_decompresses_with_the_zstd_tool_to_the_tar()
+    {
+        Tool.Require(Tool.Zstd);
+        var layer = TestImage.WriteLayer(_store, _tar, LayerCompression.Zstd);
+
+        Assert.Equal(MediaTypes.OciLayerZstd, layer.Blob.MediaType);
+        Assert.Equal(Digest.Of(_tar), layer.DiffId);
+        Assert.Equal(Digest.Of(File.ReadAllBytes(_store.PathOf(layer.Blob.Digest))), layer.Blob.Digest);
+        var output = _dir.Combine("layer.tar");
+        Tool.Run(Tool.Zstd, "-q", "-d", _store.PathOf(layer.Blob.Digest), "-o", output).EnsureSuccess("zstd -d");
+        Assert.Equal(_tar, File.ReadAllBytes(output));
+    }
+
+    [Fact]
+    public void Uncompressed_layer_is_the_tar_itself()
+    {
+        var layer = TestImage.WriteLayer(_store, _tar, LayerCompression.Uncompressed);
+
+        Assert.Equal(MediaTypes.OciLayer, layer.Blob.MediaType);
+        Assert.Equal(layer.DiffId, layer.Blob.Digest);
+        Assert.Equal(_tar, File.ReadAllBytes(_store.PathOf(layer.Blob.Digest)));
+    }
+
+    [Fact]
+    public void Disposing_without_commit_stores_nothing()
+    {
+        using (var writer = new LayerBlobWriter(_store))
+            writer.Stream.Write(_tar);
+
+        Assert.Empty(_store.Walk());
+        Assert.Empty(Directory.EnumerateFiles(_dir.Combine("store", "ingest")));
+    }
+
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("gzip")]
+    [InlineData("zstd")]
+    public async Task Import_accepts_plain_gzip_and_zstd_tars_and_hashes_the_plain_tar(string format)
+    {
+        var plain = _dir.Combine("layer.tar");
+        await File.WriteAllBytesAsync(plain, _tar);
+        var input = format switch
+        {
+            "gzip" => Compress(Tool.Gzip, "-c", plain),
+            "zstd" => Compress(Tool.Zstd, "-q", "-c", plain),
+            _ => plain,
+        };
+
+        await using var stream = File.OpenRead(input);
+        var layer = await LayerBlobWriter.ImportTarAsync(_store, stream);
+
+        Assert.Equal(Digest.Of(_tar), layer.DiffId);
+        Assert.Equal(MediaTypes.OciLayerGzip, layer.Blob.MediaType);
+        Assert.Equal(layer.Blob, TestImage.WriteLayer(_store, _tar).Blob); // same bytes as writing the tar directly
+    }
+
+    [Fact]
+    public async Task Import_refuses_a_file_that_is_not_a_tar()
+    {
+        var error = await Assert.ThrowsAsync<SbuildException>(() =>
+            LayerBlobWriter.ImportTarAsync(_store, new MemoryStream(new byte[2048].Select((_, i) => (byte)('a' + i % 26)).ToArray())));
+
+        Assert.Equal(ErrorCode.InvalidArchive, error.Code);
+        Assert.Contains("not a tar archive", error.Message);
+        Assert.Empty(_store.Walk());
+    }
+
+    [Fact]
+    public async Task Import_refuses_an_empty_file()
+    {
+        var error = await Assert.ThrowsAsync<SbuildException>(() => LayerBlobWriter.ImportTarAsync(_store, new MemoryStream()));
+
+        Assert.Equal(ErrorCode.InvalidArchive, error.Code);
+        Assert.Contains("empty", error.Message);
+    }
+
+    [Fact]
+    public async Task Import_reports_a_truncated_gzip_as_a_corrupt_archive()
+    {
+        var plain = _dir.Combine("layer.tar");
+        await File.WriteAllBytesAsync(plain, _tar);
+        var gzipped = await File.ReadAllBytesAsync(Compress(Tool.Gzip, "-c", plain));
+
+        var error = await Assert.ThrowsAsync<SbuildException>(() =>
+            LayerBlobWriter.ImportTarAsync(_store, new MemoryStream(gzipped[..(gzipped.Length / 2)])));
+
+        Assert.Equal(ErrorCode.InvalidArchive, error.Code);
+        Assert.Empty(_store.Walk());
+    }
+
+    private string Compress(string tool, params string[] args)
+    {
+        var output = _dir.Combine("compressed-" + Path.GetFileName(tool));
+        var quoted = string.Join(' ', args.Select(a => $"'{a}'"));
+        Tool.Run("/bin/sh", "-c", $"{tool} {quoted} > '{output}'").EnsureSuccess(tool);
+        return output;
+    }
+}
