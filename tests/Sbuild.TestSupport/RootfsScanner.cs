@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+
+namespace Sbuild.TestSupport;
+
+/// <summary>
+/// One entry of a root file system, with every property the comparison looks at. <see cref="Path"/> is absolute
+/// inside the rootfs (<c>/etc/passwd</c>). <see cref="HardLinks"/> lists all paths of the tree sharing this entry's
+/// inode (including itself) when there is more than one, else it is empty.
+/// </summary>
+public sealed record RootfsEntry(
+    string Path,
+    FileKind Kind,
+    int Permissions,
+    uint Uid,
+    uint Gid,
+    long Size,
+    string? Sha256,
+    string? LinkTarget,
+    uint RdevMajor,
+    uint RdevMinor,
+    IReadOnlyList<string> HardLinks)
+{
+    /// <summary>An <c>ls -l</c>-like line, handy in assertion messages.</summary>
+    public override string ToString()
+    {
+        var detail = Kind switch
+        {
+            FileKind.Regular => $"size {Size} sha256 {Sha256?[..12]}",
+            FileKind.Symlink => $"-> {LinkTarget}",
+            FileKind.CharDevice or FileKind.BlockDevice => $"dev {RdevMajor},{RdevMinor}",
+            _ => "",
+        };
+        var links = HardLinks.Count > 0 ? $" links [{string.Join(", ", HardLinks)}]" : "";
+        return $"{Path} {Kind} {RootfsFormat.Mode(Permissions)} {Uid}:{Gid} {detail}{links}";
+    }
+}
+
+internal static class RootfsFormat
+{
+    public static string Mode(int permissions) => "0" + Convert.ToString(permissions, 8).PadLeft(3, '0');
+}
+
+/// <summary>Reads a directory tree into <see cref="RootfsEntry"/> records without following symlinks.</summary>
+public static class RootfsScanner
+{
+    /// <summary>All entries below <paramref name="root"/> (the root itself excluded), keyed by rootfs path.</summary>
+    public static IReadOnlyDictionary<string, RootfsEntry> Scan(string root)
+    {
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"rootfs {root} does not exist");
+        var found = new List<(string RelPath, string FullPath, FileStat Stat)>();
+        Walk(root, "", found);
+
+        // Group by inode so each member of a hard-link group knows its siblings inside this tree.
+        var groups = found
+            .Where(f => f.Stat.Kind != FileKind.Directory && f.Stat.LinkCount > 1)
+            .GroupBy(f => (f.Stat.Device, f.Stat.Inode))
+            .Where(g => g.Count() > 1)
+            .SelectMany(g =>
+            {
+                var members = g.Select(f => f.RelPath).Order(StringComparer.Ordinal).ToList();
+                return members.Select(m => (m, (IReadOnlyList<string>)members));
+            })
+            .ToDictionary(x => x.m, x => x.Item2, StringComparer.Ordinal);
+
+        var entries = new Dictionary<string, RootfsEntry>(StringComparer.Ordinal);
+        foreach (var (rel, full, st) in found)
+        {
+            entries[rel] = new RootfsEntry(
+                rel, st.Kind, st.Permissions, st.Uid, st.Gid,
+                st.Kind == FileKind.Regular ? st.Size : 0,
+                st.Kind == FileKind.Regular ? HashFile(full) : null,
+                st.Kind == FileKind.Symlink ? new FileInfo(full).LinkTarget : null,
+                st.RdevMajor, st.RdevMinor,
+                groups.GetValueOrDefault(rel) ?? []);
+        }
+        return entries;
+    }
+
+    private static void Walk(string dir, string relDir, List<(string, string, FileStat)> found)
+    {
+        foreach (var full in Directory.EnumerateFileSystemEntries(dir))
+        {
+            var rel = relDir + "/" + Path.GetFileName(full);
+            var stat = UnixFs.LStat(full);
+            found.Add((rel, full, stat));
+            if (stat.Kind == FileKind.Directory) Walk(full, rel, found);
+        }
+    }
+
+    private static string HashFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
