@@ -38,7 +38,7 @@ public static class ContextChecksum
     private static void AppendTree(IncrementalHash hash, string contextDir, string host, string relative)
     {
         if (!Posix.TryLStat(host, out var st)) return;
-        Append(hash, $"{relative}\0{st.Type:x}\0{st.Permissions:o}\0");
+        Append(hash, $"{relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
         switch (st.Type)
         {
             case Posix.FileStat.Regular:

@@ -44,6 +44,10 @@ public static class FileCopier
         }
     }
 
+    /// <summary>mkdir -p <paramref name="containerPath"/> in the rootfs; directories it creates are 0755 and owned by uid:gid (WORKDIR).</summary>
+    public static void MakeDirectories(string rootfs, string containerPath, uint uid, uint gid) =>
+        EnsureDirectory(rootfs, containerPath, uid, gid, null, new CopyOwnership(uid, gid, null, PreserveOwnership: false));
+
     /// <summary>Resolves one source (with wildcards) to (path as matched, host path with the final symlink followed).</summary>
     private static IEnumerable<(string Relative, string Host)> Expand(string root, string source)
     {

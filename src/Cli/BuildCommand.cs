@@ -41,7 +41,7 @@ public static class BuildCommand
             var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
             var quiet = parse.GetValue(progress) == "quiet";
             var display = new PlainProgress(Console.Error, quiet);
-            var builder = new ImageBuilder(store, display, display);
+            var builder = new ImageBuilder(store, display, display, Runtimes.Environment(store.Root, display));
             var result = await builder.BuildAsync(request, ct);
 
             foreach (var export in exports)

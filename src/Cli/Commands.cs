@@ -24,7 +24,7 @@ public static class Commands
         // `sbuild [flags] PATH` is the same as `sbuild build [flags] PATH`.
         foreach (var option in build.Options) root.Options.Add(option);
         foreach (var argument in build.Arguments) root.Arguments.Add(argument);
-        root.SetAction(build.Action!);
+        root.Action = build.Action;
         root.Subcommands.Add(build);
         root.Subcommands.Add(ImagesCommand());
         root.Subcommands.Add(ImageCommand());

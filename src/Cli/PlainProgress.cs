@@ -15,13 +15,14 @@ public sealed class PlainProgress(TextWriter output, bool quiet) : IProgress<Sol
         if (quiet) return;
         lock (_gate)
         {
-            _ids[e.Name] = e.Id;
+            // Number steps in the order they show up, as BuildKit does, rather than by graph position.
+            if (!_ids.TryGetValue(e.Name, out var id)) _ids[e.Name] = id = _ids.Count + 1;
             switch (e.Status)
             {
-                case VertexStatus.Started: output.WriteLine($"#{e.Id} {e.Name}"); break;
-                case VertexStatus.Cached: output.WriteLine($"#{e.Id} {e.Name}\n#{e.Id} CACHED"); break;
-                case VertexStatus.Completed: output.WriteLine($"#{e.Id} DONE {e.Elapsed.TotalSeconds:0.0}s"); break;
-                case VertexStatus.Failed: output.WriteLine($"#{e.Id} ERROR: {e.Error?.Message.Split('\n')[0]}"); break;
+                case VertexStatus.Started: output.WriteLine($"#{id} {e.Name}"); break;
+                case VertexStatus.Cached: output.WriteLine($"#{id} {e.Name}\n#{id} CACHED"); break;
+                case VertexStatus.Completed: output.WriteLine($"#{id} DONE {e.Elapsed.TotalSeconds:0.0}s"); break;
+                case VertexStatus.Failed: output.WriteLine($"#{id} ERROR: {e.Error?.Message.Split('\n')[0]}"); break;
             }
         }
     }

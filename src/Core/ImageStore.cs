@@ -25,7 +25,7 @@ public sealed class ImageStore
         _lockPath = Path.Combine(root, "index.lock");
         var layoutPath = Path.Combine(root, "oci-layout");
         if (!File.Exists(layoutPath))
-            AtomicFile.WriteAllBytes(layoutPath, JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile));
+            AtomicFile.WriteAllBytes(layoutPath, JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), OciJsonContext.Canonical.OciLayoutFile));
     }
 
     public string Root { get; }
@@ -51,12 +51,12 @@ public sealed class ImageStore
         var manifests = ReadIndex().Manifests.Where(d => d.Annotations?.GetValueOrDefault(RefNameAnnotation) != name).ToList();
         manifests.Add(manifest with { Annotations = new SortedDictionary<string, string> { [RefNameAnnotation] = name } });
         manifests.Sort((a, b) => string.CompareOrdinal(a.Annotations![RefNameAnnotation], b.Annotations![RefNameAnnotation]));
-        AtomicFile.WriteAllBytes(_indexPath, JsonSerializer.SerializeToUtf8Bytes(new ImageIndex { Manifests = manifests }, OciJsonContext.Default.ImageIndex));
+        AtomicFile.WriteAllBytes(_indexPath, JsonSerializer.SerializeToUtf8Bytes(new ImageIndex { Manifests = manifests }, OciJsonContext.Canonical.ImageIndex));
     }
 
-    public ImageManifest ReadManifest(Digest digest) => Content.ReadJson(digest, OciJsonContext.Default.ImageManifest);
+    public ImageManifest ReadManifest(Digest digest) => Content.ReadJson(digest, OciJsonContext.Canonical.ImageManifest);
 
-    public ImageConfig ReadConfig(Digest digest) => Content.ReadJson(digest, OciJsonContext.Default.ImageConfig);
+    public ImageConfig ReadConfig(Digest digest) => Content.ReadJson(digest, OciJsonContext.Canonical.ImageConfig);
 
     private ImageIndex ReadIndex()
     {
@@ -64,7 +64,7 @@ public sealed class ImageStore
         try
         {
             using var stream = File.OpenRead(_indexPath);
-            return JsonSerializer.Deserialize(stream, OciJsonContext.Default.ImageIndex) ?? new ImageIndex { Manifests = [] };
+            return JsonSerializer.Deserialize(stream, OciJsonContext.Canonical.ImageIndex) ?? new ImageIndex { Manifests = [] };
         }
         catch (JsonException e)
         {

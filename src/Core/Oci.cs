@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Sbuild.Core;
@@ -134,4 +135,15 @@ public sealed record OciLayoutFile
 [JsonSerializable(typeof(ImageConfig))]
 [JsonSerializable(typeof(List<DockerArchiveEntry>))]
 [JsonSerializable(typeof(OciLayoutFile))]
-public sealed partial class OciJsonContext : JsonSerializerContext;
+public sealed partial class OciJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context to write with: like <see cref="JsonSerializerContext"/>'s default but without escaping '+' in media
+    /// types as \u002B, so documents read like the ones Docker and BuildKit write.
+    /// </summary>
+    public static OciJsonContext Canonical { get; } = new(new JsonSerializerOptions
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    });
+}

@@ -71,12 +71,12 @@ public class DigestTests
     {
         var descriptor = new Descriptor { MediaType = MediaTypes.OciLayer, Digest = Digest.Of("abc"u8), Size = 3 };
         var manifest = new ImageManifest { Config = descriptor, Layers = [descriptor] };
-        var json = JsonSerializer.Serialize(manifest, OciJsonContext.Default.ImageManifest);
+        var json = JsonSerializer.Serialize(manifest, OciJsonContext.Canonical.ImageManifest);
         Assert.Contains($"\"digest\":\"sha256:{AbcSha}\"", json);
-        Assert.Equal(manifest.Config, JsonSerializer.Deserialize(json, OciJsonContext.Default.ImageManifest)!.Config);
+        Assert.Equal(manifest.Config, JsonSerializer.Deserialize(json, OciJsonContext.Canonical.ImageManifest)!.Config);
 
         var bad = json.Replace(AbcSha, "xyz");
-        var e = Assert.Throws<SbuildException>(() => JsonSerializer.Deserialize(bad, OciJsonContext.Default.ImageManifest));
+        var e = Assert.Throws<SbuildException>(() => JsonSerializer.Deserialize(bad, OciJsonContext.Canonical.ImageManifest));
         Assert.Equal(ErrorCode.InvalidDigest, e.Code);
     }
 }

@@ -140,13 +140,13 @@ public sealed class FileContentStoreTests : IDisposable
             RootFs = new RootFs { DiffIds = [Digest.Of("layer"u8)] },
             Config = new ContainerConfig { Env = ["A=1"], Cmd = ["sh"] },
         };
-        var d = _store.WriteJson(config, OciJsonContext.Default.ImageConfig, MediaTypes.OciConfig);
-        var back = _store.ReadJson(d.Digest, OciJsonContext.Default.ImageConfig);
+        var d = _store.WriteJson(config, OciJsonContext.Canonical.ImageConfig, MediaTypes.OciConfig);
+        var back = _store.ReadJson(d.Digest, OciJsonContext.Canonical.ImageConfig);
         Assert.Equal(["A=1"], back.Config.Env!);
         Assert.Equal(config.RootFs.DiffIds, back.RootFs.DiffIds);
 
         var nullBlob = _store.WriteBytes("null"u8, MediaTypes.OciConfig).Digest;
-        var e = Assert.Throws<SbuildException>(() => _store.ReadJson(nullBlob, OciJsonContext.Default.ImageConfig));
+        var e = Assert.Throws<SbuildException>(() => _store.ReadJson(nullBlob, OciJsonContext.Canonical.ImageConfig));
         Assert.Equal(ErrorCode.StoreCorrupt, e.Code);
     }
 }

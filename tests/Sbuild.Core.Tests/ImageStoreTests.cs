@@ -135,9 +135,9 @@ public sealed class ImageStoreTests : IDisposable
             Os = Platform.Host.Os,
             RootFs = new RootFs { DiffIds = [layer.Digest] }, // uncompressed layer: diff_id == blob digest
             Config = new ContainerConfig { Cmd = ["/bin/sh"] },
-        }, OciJsonContext.Default.ImageConfig, MediaTypes.OciConfig);
+        }, OciJsonContext.Canonical.ImageConfig, MediaTypes.OciConfig);
         var manifest = _store.Content.WriteJson(new ImageManifest { Config = config, Layers = [layer] },
-            OciJsonContext.Default.ImageManifest, MediaTypes.OciManifest);
+            OciJsonContext.Canonical.ImageManifest, MediaTypes.OciManifest);
         _store.Tag(ImageReference.Parse("app:1"), manifest);
 
         var inspect = await ProcessRunner.RunAsync(skopeo, ["inspect", $"oci:{_store.Root}:app:1"], CancellationToken.None);

@@ -161,10 +161,10 @@ internal static class DockerArchive
             RootFs = new RootFs { DiffIds = [Digest.Of(File.OpenRead(layerTar))] },
         };
         await File.WriteAllBytesAsync(Path.Combine(archiveDir, "config.json"),
-            JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Default.ImageConfig));
+            JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Canonical.ImageConfig));
         List<DockerArchiveEntry> manifest = [new() { Config = "config.json", RepoTags = [tag], Layers = ["layer.tar"] }];
         await File.WriteAllBytesAsync(Path.Combine(archiveDir, "manifest.json"),
-            JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Default.ListDockerArchiveEntry));
+            JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Canonical.ListDockerArchiveEntry));
 
         var archive = dir.Combine("busybox.tar");
         await ProcessRunner.RunAsync("tar", ["-C", archiveDir, "-cf", archive, "manifest.json", "config.json", "layer.tar"], CancellationToken.None);

@@ -19,7 +19,7 @@ public sealed class ImageWriterTests : IDisposable
         Assert.Equal(manifestBytes.Length, image.Image.Manifest.Size);
         Assert.Equal(MediaTypes.OciManifest, image.Image.Manifest.MediaType);
 
-        var manifest = store.ReadJson(image.Image.Manifest.Digest, OciJsonContext.Default.ImageManifest);
+        var manifest = store.ReadJson(image.Image.Manifest.Digest, OciJsonContext.Canonical.ImageManifest);
         Assert.Equal(2, manifest.SchemaVersion);
         Assert.Equal(MediaTypes.OciManifest, manifest.MediaType);
         Assert.Equal(image.Image.Config, manifest.Config);
@@ -28,7 +28,7 @@ public sealed class ImageWriterTests : IDisposable
 
         var configBytes = File.ReadAllBytes(store.PathOf(image.Image.ImageId));
         Assert.Equal(Digest.Of(configBytes), image.Image.ImageId);
-        var config = store.ReadJson(image.Image.ImageId, OciJsonContext.Default.ImageConfig);
+        var config = store.ReadJson(image.Image.ImageId, OciJsonContext.Canonical.ImageConfig);
         Assert.Equal(image.Layers.Select(l => l.DiffId), config.RootFs.DiffIds);
         Assert.Equal(["PATH=/bin", "GREETING=hi"], config.Config.Env!);
         Assert.Equal(3, config.History.Count);

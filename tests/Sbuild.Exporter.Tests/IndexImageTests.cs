@@ -14,7 +14,7 @@ public sealed class IndexImageTests(SharedTestImage shared) : IClassFixture<Shar
     private ExportImage IndexOf(params Platform[] platforms)
     {
         var index = new ImageIndex { Manifests = platforms.Select(p => _image.Image.Manifest with { Platform = p }).ToList() };
-        var descriptor = _image.Store.WriteJson(index, OciJsonContext.Default.ImageIndex, MediaTypes.OciIndex);
+        var descriptor = _image.Store.WriteJson(index, OciJsonContext.Canonical.ImageIndex, MediaTypes.OciIndex);
         return new ExportImage(descriptor, [ImageReference.Parse("app:1")], _image.Store);
     }
 

@@ -86,7 +86,7 @@ public sealed class BuildKitOracle(DockerClient docker)
             // As root GNU tar restores owners (numerically, not via this host's passwd) and, with -p, all mode bits.
             await ProcessRunner.RunAsync("tar", ["--numeric-owner", "--same-owner", "-xpf", tar, "-C", rootfs], ct);
             File.Delete(tar);
-            var config = JsonSerializer.Deserialize(configJson, OciJsonContext.Default.ImageConfig)
+            var config = JsonSerializer.Deserialize(configJson, OciJsonContext.Canonical.ImageConfig)
                 ?? throw new InvalidDataException($"the config of {imageId} is not an image config");
             return new OracleResult(work, rootfs, config, System.Text.Encoding.UTF8.GetString(configJson), imageId);
         }

@@ -12,7 +12,7 @@ public sealed class DockerArchiveWriter(DateTimeOffset? timestamp = null) : Imag
     private protected override IReadOnlyList<ArchiveEntry> Entries(ExportImage image)
     {
         var entries = OciLayoutEntries.For(image);
-        entries.Add(new BytesEntry("manifest.json", JsonSerializer.SerializeToUtf8Bytes([ManifestEntry(image)], OciJsonContext.Default.ListDockerArchiveEntry)));
+        entries.Add(new BytesEntry("manifest.json", JsonSerializer.SerializeToUtf8Bytes([ManifestEntry(image)], OciJsonContext.Canonical.ListDockerArchiveEntry)));
         return entries;
     }
 

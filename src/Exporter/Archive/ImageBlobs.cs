@@ -24,11 +24,11 @@ internal static class ImageBlobs
             blobs.Add(descriptor);
             if (IsIndex(descriptor.MediaType))
             {
-                foreach (var child in store.ReadJson(descriptor.Digest, OciJsonContext.Default.ImageIndex).Manifests) Visit(child);
+                foreach (var child in store.ReadJson(descriptor.Digest, OciJsonContext.Canonical.ImageIndex).Manifests) Visit(child);
             }
             else if (IsManifest(descriptor.MediaType))
             {
-                var manifest = store.ReadJson(descriptor.Digest, OciJsonContext.Default.ImageManifest);
+                var manifest = store.ReadJson(descriptor.Digest, OciJsonContext.Canonical.ImageManifest);
                 Visit(manifest.Config);
                 foreach (var layer in manifest.Layers) Visit(layer);
             }
@@ -42,13 +42,13 @@ internal static class ImageBlobs
         var descriptor = root;
         if (IsIndex(root.MediaType))
         {
-            var candidates = store.ReadJson(root.Digest, OciJsonContext.Default.ImageIndex).Manifests.Where(m => IsManifest(m.MediaType)).ToList();
+            var candidates = store.ReadJson(root.Digest, OciJsonContext.Canonical.ImageIndex).Manifests.Where(m => IsManifest(m.MediaType)).ToList();
             descriptor = candidates.FirstOrDefault(m => m.Platform is { } p && p.Os == Platform.Host.Os && p.Architecture == Platform.Host.Architecture)
                 ?? (candidates.Count == 1 ? candidates[0] : null)
                 ?? throw new SbuildException(ErrorCode.InvalidArchive,
                     $"image index {root.Digest} has no manifest for {Platform.Host}; a docker archive holds one platform only");
         }
-        return (descriptor, store.ReadJson(descriptor.Digest, OciJsonContext.Default.ImageManifest));
+        return (descriptor, store.ReadJson(descriptor.Digest, OciJsonContext.Canonical.ImageManifest));
     }
 
     private static void RequireImage(Descriptor root)

@@ -12,8 +12,8 @@ internal static class OciLayoutEntries
         {
             new DirectoryEntry("blobs/"),
             new DirectoryEntry($"blobs/{Digest.Sha256}/"),
-            new BytesEntry("oci-layout", JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), OciJsonContext.Default.OciLayoutFile)),
-            new BytesEntry("index.json", JsonSerializer.SerializeToUtf8Bytes(Index(image), OciJsonContext.Default.ImageIndex)),
+            new BytesEntry("oci-layout", JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), OciJsonContext.Canonical.OciLayoutFile)),
+            new BytesEntry("index.json", JsonSerializer.SerializeToUtf8Bytes(Index(image), OciJsonContext.Canonical.ImageIndex)),
         };
         entries.AddRange(ImageBlobs.Collect(image.Content, image.Manifest).Select(blob => new BlobEntry(BlobPath(blob.Digest), blob)));
         return entries;

@@ -24,14 +24,14 @@ public sealed class ImageWriter(IContentStore store)
             if (!store.Exists(layer.Digest))
                 throw new SbuildException(ErrorCode.BlobNotFound, $"layer blob {layer.Digest} is not in the content store");
 
-        var configBlob = store.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Default.ImageConfig), MediaTypes.OciConfig);
+        var configBlob = store.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Canonical.ImageConfig), MediaTypes.OciConfig);
         var manifest = new ImageManifest
         {
             Config = configBlob,
             Layers = layers.Select(WithoutPlatform).ToList(),
             Annotations = annotations is { Count: > 0 } ? annotations : null,
         };
-        var manifestBlob = store.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Default.ImageManifest), MediaTypes.OciManifest);
+        var manifestBlob = store.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Canonical.ImageManifest), MediaTypes.OciManifest);
         return new WrittenImage(manifestBlob, configBlob);
     }
 

@@ -1,0 +1,9 @@
+using Sbuild.Runner;
+
+namespace Sbuild.Build;
+
+/// <summary>
+/// Host services a build needs, supplied by the caller. The container runner is asked for only when a RUN
+/// actually executes, so a fully cached build never probes runtimes.
+/// </summary>
+public sealed record BuildEnvironment(Func<CancellationToken, Task<IContainerRunner>> GetRunner);

@@ -1,0 +1,199 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Sbuild.Core;
+using Sbuild.Exporter;
+using Sbuild.Parser;
+using Sbuild.Runner;
+using Sbuild.Snapshotter;
+using Sbuild.Solver;
+
+namespace Sbuild.Build;
+
+/// <summary>
+/// The ops of a Dockerfile build over the local store: base images unpacked into committed snapshots (one per layer,
+/// named by chain ID, shared by every build), and RUN/COPY/WORKDIR steps that each change a fresh snapshot and
+/// record the change as a layer.
+/// </summary>
+public sealed class BuildOps : IBuildOps, IDisposable
+{
+    private readonly ImageStore _store;
+    private readonly BuildEnvironment _environment;
+    private readonly BuildRequest _request;
+    private readonly IBuildLog _log;
+    private readonly SnapshotWorkspace _workspace;
+    private readonly Dictionary<string, (Vertex<FsState>, ImageConfig)> _baseImages = [];
+
+    public BuildOps(ImageStore store, BuildEnvironment environment, BuildRequest request, IBuildLog log)
+    {
+        _store = store;
+        _environment = environment;
+        _request = request;
+        _log = log;
+        _workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
+        Cache = new DiskCacheStore<FsState>(Path.Combine(store.Root, "cache"), BuildJsonContext.Default.FsState,
+            state => state.Snapshot is null || _workspace.Snapshotter.Exists(state.Snapshot));
+    }
+
+    public ICacheStore<FsState> Cache { get; }
+
+    public Vertex<FsState> Scratch() => new(new ScratchOp());
+
+    public (Vertex<FsState> Fs, ImageConfig Config) BaseImage(string reference, string label, SourceLocation at)
+    {
+        if (_baseImages.TryGetValue(reference, out var known)) return known;
+        if (!ImageReference.TryParse(reference, out var parsed))
+            throw new DockerfileException(ErrorCode.InvalidReference, at, $"invalid image name \"{reference}\"");
+        var image = _store.Find(parsed)
+            ?? throw new DockerfileException(ErrorCode.BaseImageNotFound, at,
+                $"image {parsed} is not in the local store {_store.Root} (sbuild does not pull yet: create it with `sbuild image import ROOTFS.tar {parsed}` or build it with `sbuild -t {parsed}`)");
+        var manifest = _store.ReadManifest(image.Manifest.Digest);
+        var config = _store.ReadConfig(manifest.Config.Digest);
+        var result = (new Vertex<FsState>(new BaseImageOp(label, image.Manifest.Digest, manifest, config, _workspace, _store.Content)), config);
+        _baseImages[reference] = result;
+        return result;
+    }
+
+    public Vertex<FsState> Exec(Vertex<FsState> parent, ExecStep step, string label) =>
+        new(new ExecOp(label, step, this), parent);
+
+    public Vertex<FsState> CopyFromContext(Vertex<FsState> parent, CopyStep step, string label) =>
+        new(new CopyOp(label, step, _request.ContextDir, _workspace), parent);
+
+    public Vertex<FsState> CopyFromState(Vertex<FsState> parent, Vertex<FsState> source, CopyStep step, string label) =>
+        new(new CopyOp(label, step, null, _workspace), parent, source);
+
+    public Vertex<FsState> Mkdir(Vertex<FsState> parent, string path, string user, string label) =>
+        new(new MkdirOp(label, path, user, _workspace), parent);
+
+    public void Dispose() => _workspace.Dispose();
+
+    private static Digest DefinitionDigest(string type, params string[] fields)
+    {
+        var json = JsonSerializer.Serialize(fields.Prepend(type).ToList(), BuildJsonContext.Default.IReadOnlyListString);
+        return Digest.Of(Encoding.UTF8.GetBytes(json));
+    }
+
+    private sealed class ScratchOp : IOp<FsState>
+    {
+        public string Name => "[internal] scratch";
+        public bool Cacheable => false;
+        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) => ValueTask.FromResult(DefinitionDigest("scratch"));
+        public Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct) => Task.FromResult(FsState.Empty);
+    }
+
+    /// <summary>Unpacks an image's layers into one committed snapshot per layer (skipping those already there).</summary>
+    private sealed class BaseImageOp(string label, Digest manifestDigest, ImageManifest manifest, ImageConfig config, SnapshotWorkspace workspace, IContentStore content) : IOp<FsState>
+    {
+        public string Name => label;
+        public bool Cacheable => false; // the chain-ID snapshots are the cache
+        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) => ValueTask.FromResult(DefinitionDigest("image", manifestDigest.ToString()));
+
+        public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
+        {
+            if (manifest.Layers.Count != config.RootFs.DiffIds.Count)
+                throw new SbuildException(ErrorCode.StoreCorrupt, $"image {manifestDigest} has {manifest.Layers.Count} layers but {config.RootFs.DiffIds.Count} diff_ids");
+            string? parent = null;
+            Digest? chain = null;
+            var layers = new List<LayerBlob>();
+            for (var i = 0; i < manifest.Layers.Count; i++)
+            {
+                var blob = manifest.Layers[i];
+                var diffId = config.RootFs.DiffIds[i];
+                chain = chain is { } below ? Digest.Of(Encoding.UTF8.GetBytes($"{below} {diffId}")) : diffId;
+                parent = await workspace.EnsureLayerAsync("layer-" + chain.Value.Encoded, parent,
+                    (stream, token) => OpenLayer(content, blob, stream, token), ct).ConfigureAwait(false);
+                layers.Add(new LayerBlob(diffId, blob));
+            }
+            return new FsState(parent, layers);
+        }
+
+        private static async Task OpenLayer(IContentStore content, Descriptor blob, Func<Stream, Task> apply, CancellationToken ct)
+        {
+            await using var raw = content.OpenRead(blob.Digest);
+            Stream tar = blob.MediaType switch
+            {
+                MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip => new GZipStream(raw, CompressionMode.Decompress),
+                MediaTypes.OciLayer => raw,
+                _ => throw new SbuildException(ErrorCode.InvalidArchive, $"layer {blob.Digest} has unsupported media type {blob.MediaType}"),
+            };
+            await using (tar) await apply(tar).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class ExecOp(string label, ExecStep step, BuildOps owner) : IOp<FsState>
+    {
+        public string Name => label;
+
+        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) =>
+            ValueTask.FromResult(DefinitionDigest("exec", [JsonSerializer.Serialize(step.Args, BuildJsonContext.Default.IReadOnlyListString),
+                JsonSerializer.Serialize(step.Env, BuildJsonContext.Default.IReadOnlyListString), step.Cwd, step.User]));
+
+        public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
+        {
+            var runner = await owner._environment.GetRunner(ct).ConfigureAwait(false);
+            return await owner._workspace.ChangeAsync(inputs[0], async rootfs =>
+            {
+                var spec = new RunSpec
+                {
+                    RootfsPath = rootfs,
+                    Args = step.Args,
+                    Env = step.Env,
+                    Cwd = step.Cwd,
+                    User = UserResolver.Resolve(rootfs, step.User),
+                };
+                var output = new RunOutput((_, line) => owner._log.Output(label, line));
+                var exit = await runner.RunAsync(spec, output, ct).ConfigureAwait(false);
+                if (exit != 0)
+                {
+                    var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));
+                    throw new DockerfileException(ErrorCode.RunFailed, step.Location,
+                        $"RUN failed with exit code {exit}: {string.Join(' ', step.Args)}\nlast output lines:\n{tail}");
+                }
+            }, ct).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class CopyOp(string label, CopyStep step, string? contextDir, SnapshotWorkspace workspace) : IOp<FsState>
+    {
+        public string Name => label;
+
+        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct)
+        {
+            var o = step.Ownership;
+            var content = contextDir is null ? "stage" : ContextChecksum.Compute(contextDir, step.Sources).ToString();
+            return ValueTask.FromResult(DefinitionDigest("copy", [JsonSerializer.Serialize(step.Sources, BuildJsonContext.Default.IReadOnlyListString),
+                step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{o.PreserveOwnership}", content]));
+        }
+
+        public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
+        {
+            if (contextDir is not null)
+                return await workspace.ChangeAsync(inputs[0], rootfs =>
+                {
+                    FileCopier.Copy(contextDir, step.Sources, rootfs, step.Destination, step.Ownership);
+                    return Task.CompletedTask;
+                }, ct).ConfigureAwait(false);
+            return await workspace.WithViewAsync(inputs[1], source =>
+                workspace.ChangeAsync(inputs[0], rootfs =>
+                {
+                    FileCopier.Copy(source, step.Sources, rootfs, step.Destination, step.Ownership);
+                    return Task.CompletedTask;
+                }, ct), ct).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class MkdirOp(string label, string path, string user, SnapshotWorkspace workspace) : IOp<FsState>
+    {
+        public string Name => label;
+        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) => ValueTask.FromResult(DefinitionDigest("mkdir", path, user));
+
+        public Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct) =>
+            workspace.ChangeAsync(inputs[0], rootfs =>
+            {
+                var owner = UserResolver.Resolve(rootfs, user);
+                FileCopier.MakeDirectories(rootfs, path, owner.Uid, owner.Gid);
+                return Task.CompletedTask;
+            }, ct);
+    }
+}

@@ -1,0 +1,32 @@
+using Sbuild.Build;
+using Sbuild.Runner;
+
+namespace Sbuild.Cli;
+
+/// <summary>Builds the <see cref="BuildEnvironment"/>: the OCI runtime is chosen on first use (from PATH, probe verdict cached in the store) and announced once.</summary>
+public static class Runtimes
+{
+    public static BuildEnvironment Environment(string storeRoot, IBuildLog log)
+    {
+        var work = Directory.CreateDirectory(Path.Combine(storeRoot, "tmp")).FullName;
+        Task<IContainerRunner>? chosen = null;
+        var gate = new Lock();
+        return new BuildEnvironment(ct =>
+        {
+            lock (gate) return chosen ??= SelectAsync(storeRoot, work, log, ct);
+        });
+    }
+
+    private static async Task<IContainerRunner> SelectAsync(string storeRoot, string work, IBuildLog log, CancellationToken ct)
+    {
+        var selector = new RuntimeSelector(new RuntimeSelectionOptions
+        {
+            SearchDirectories = RuntimeSelector.SplitPath(System.Environment.GetEnvironmentVariable("PATH")),
+            CacheFile = Path.Combine(storeRoot, "runtime.json"),
+            WorkDirectory = work,
+        });
+        var choice = await selector.SelectAsync(ct).ConfigureAwait(false);
+        log.Note(choice.Reason);
+        return new ContainerRunner(choice.Runtime, new ContainerRunnerOptions { WorkDirectory = work });
+    }
+}
