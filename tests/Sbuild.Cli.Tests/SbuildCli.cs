@@ -1,0 +1,39 @@
+using Sbuild.Core;
+using Sbuild.TestSupport;
+
+namespace Sbuild.Cli.Tests;
+
+/// <summary>
+/// Runs the real <c>sbuild</c> (the built CLI assembly, as a separate process) against a private store that already
+/// holds <c>busybox:latest</c> made by <c>scripts/make-busybox-rootfs</c>, exactly as scripts/setup does.
+/// </summary>
+public sealed class SbuildCli : IAsyncLifetime
+{
+    private readonly TempDirectory _work = new("sbuild-cli-");
+
+    public string StoreRoot => _work.Combine("store");
+    public string BusyboxTar => _work.Combine("busybox-rootfs.tar");
+    public ImageStore Store => new(StoreRoot);
+
+    public async Task InitializeAsync()
+    {
+        await ProcessRunner.RunAsync("bash", [RepoPaths.InRepo("scripts", "make-busybox-rootfs"), BusyboxTar], CancellationToken.None);
+        await RunAsync(["image", "import", BusyboxTar, "busybox:latest"], epoch: 0);
+    }
+
+    public Task DisposeAsync()
+    {
+        _work.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Runs sbuild; a non-zero exit throws unless <paramref name="allowFailure"/>.</summary>
+    public Task<ProcessResult> RunAsync(IEnumerable<string> args, bool allowFailure = false, long? epoch = null, string? workingDirectory = null)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "sbuild.dll");
+        var env = new Dictionary<string, string?> { ["SBUILD_ROOT"] = StoreRoot, ["SOURCE_DATE_EPOCH"] = epoch?.ToString(), ["SBUILD_DEBUG"] = null };
+        return ProcessRunner.RunAsync("dotnet", [cli, .. args],
+            new ProcessRunOptions { Environment = env, AllowFailure = allowFailure, WorkingDirectory = workingDirectory, Timeout = TimeSpan.FromMinutes(5) },
+            CancellationToken.None);
+    }
+}
