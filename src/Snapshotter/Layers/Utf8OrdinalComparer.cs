@@ -1,0 +1,27 @@
+using System.Text;
+
+namespace Sbuild.Snapshotter;
+
+/// <summary>
+/// Orders strings as their UTF-8 bytes would sort: by Unicode scalar value. That differs from ordinal UTF-16 order
+/// only where characters beyond U+FFFF meet U+E000–U+FFFF, but layer entry order must not depend on the encoding.
+/// </summary>
+internal sealed class Utf8OrdinalComparer : IComparer<string>
+{
+    public static Utf8OrdinalComparer Instance { get; } = new();
+
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null) return x is null ? (y is null ? 0 : -1) : 1;
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
+        {
+            Rune.DecodeFromUtf16(x.AsSpan(i), out var a, out var aLength);
+            Rune.DecodeFromUtf16(y.AsSpan(j), out var b, out var bLength);
+            if (a != b) return a.Value.CompareTo(b.Value);
+            i += aLength;
+            j += bLength;
+        }
+        return (x.Length - i).CompareTo(y.Length - j);
+    }
+}

@@ -1,0 +1,38 @@
+namespace Sbuild.Snapshotter.Tar;
+
+/// <summary>The entry types a layer can hold (tar typeflags).</summary>
+public enum TarEntryKind : byte
+{
+    File = (byte)'0',
+    HardLink = (byte)'1',
+    Symlink = (byte)'2',
+    CharDevice = (byte)'3',
+    BlockDevice = (byte)'4',
+    Directory = (byte)'5',
+    Fifo = (byte)'6',
+}
+
+/// <summary>
+/// One tar entry's metadata. <see cref="Name"/> is the path as archived (sbuild writes relative paths without a
+/// leading "./", directories with a trailing '/'). Owners are numeric only. <see cref="ModificationTime"/> is whole Unix seconds.
+/// </summary>
+public sealed record TarHeader
+{
+    public required string Name { get; init; }
+    public required TarEntryKind Kind { get; init; }
+    /// <summary>Permission bits with setuid, setgid and sticky (mode &amp; 07777).</summary>
+    public uint Mode { get; init; }
+    public long Uid { get; init; }
+    public long Gid { get; init; }
+    /// <summary>Data bytes that follow the header; only regular files have any.</summary>
+    public long Size { get; init; }
+    public long ModificationTime { get; init; }
+    /// <summary>Symlink target, or for a hard link the archive path of the entry it links to.</summary>
+    public string LinkName { get; init; } = "";
+    public uint DeviceMajor { get; init; }
+    public uint DeviceMinor { get; init; }
+    /// <summary>Extended attributes (PAX <c>SCHILY.xattr.NAME</c> records), values as raw bytes.</summary>
+    public IReadOnlyDictionary<string, byte[]> Xattrs { get; init; } = EmptyXattrs;
+
+    public static IReadOnlyDictionary<string, byte[]> EmptyXattrs { get; } = new Dictionary<string, byte[]>();
+}

@@ -1,0 +1,80 @@
+using Sbuild.Snapshotter;
+using static Sbuild.Snapshotter.Tests.TreeBuilder;
+
+namespace Sbuild.Snapshotter.Tests;
+
+/// <summary>What is particular to the overlay implementation: the mount data it hands out and long layer chains.</summary>
+public sealed class OverlaySnapshotterTests : IDisposable
+{
+    private readonly SnapshotFixture _fixture = new();
+
+    public void Dispose() => _fixture.Dispose();
+
+    [Fact]
+    public void Prepare_returns_one_overlay_mount_with_the_parent_chain_top_first_in_short_numbered_directories()
+    {
+        var snapshotter = new OverlaySnapshotter(_fixture.Root());
+        _fixture.CommitLayer(snapshotter, "l1", null, _ => { });
+        _fixture.CommitLayer(snapshotter, "l2", "l1", _ => { });
+        _fixture.CommitLayer(snapshotter, "l3", "l2", _ => { });
+
+        var mount = Assert.Single(snapshotter.Prepare("work", "l3"));
+
+        Assert.Equal(("overlay", "overlay"), (mount.Type, mount.Source));
+        Assert.Contains("lowerdir=" + string.Join(':', snapshotter.UpperDir("l3"), snapshotter.UpperDir("l2"), snapshotter.UpperDir("l1")), mount.Options);
+        Assert.Contains("upperdir=" + snapshotter.UpperDir("work"), mount.Options);
+        Assert.Contains(mount.Options, o => o.StartsWith("workdir=" + snapshotter.Root + "/", StringComparison.Ordinal));
+        if (File.Exists("/sys/module/overlay/parameters/index")) Assert.Contains("index=off", mount.Options);
+        foreach (var name in new[] { "l1", "l2", "l3", "work" })
+        {
+            var dir = Path.GetRelativePath(snapshotter.Root, snapshotter.UpperDir(name));
+            Assert.Matches(@"^\d{1,3}/fs$", dir);
+        }
+    }
+
+    [Fact]
+    public void Snapshot_without_parent_is_a_bind_mount_of_its_own_directory()
+    {
+        var snapshotter = new OverlaySnapshotter(_fixture.Root());
+        var mounts = snapshotter.Prepare("k", null);
+
+        Assert.Equal([new Mount("bind", snapshotter.UpperDir("k"), ["rbind", "rw"])], mounts);
+        _fixture.WithMounted(mounts, root => Write(root, "f", "x"));
+        Assert.Equal("x", Read(snapshotter.UpperDir("k"), "f"));
+    }
+
+    [Fact]
+    public void Layer_paths_longer_than_a_page_of_mount_options_still_mount()
+    {
+        // Four 200-character directory levels make each lowerdir path ~830 bytes: 8 layers need ~6.6 KB of options.
+        var deepRoot = Path.Combine(_fixture.Root("deep"), new string('a', 200), new string('b', 200), new string('c', 200), new string('d', 200));
+        var snapshotter = new OverlaySnapshotter(deepRoot);
+        string? parent = null;
+        for (var i = 0; i < 8; i++)
+        {
+            var key = $"active-{i}";
+            snapshotter.Prepare(key, parent);
+            Write(snapshotter.UpperDir(key), $"file-{i}", $"{i}");
+            snapshotter.Commit($"layer-{i}", key);
+            parent = $"layer-{i}";
+        }
+
+        var mounts = snapshotter.Prepare("top", parent);
+        Assert.True(string.Join(',', mounts[0].Options).Length > Environment.SystemPageSize, "the test must exceed one page of options");
+        _fixture.WithMounted(mounts, root =>
+        {
+            for (var i = 0; i < 8; i++) Assert.Equal($"{i}", Read(root, $"file-{i}"));
+        });
+    }
+
+    [Fact]
+    public async Task Layers_can_only_be_applied_to_active_snapshots()
+    {
+        var snapshotter = new OverlaySnapshotter(_fixture.Root());
+        _fixture.CommitLayer(snapshotter, "base", null, _ => { });
+        var differ = new OverlayDiffer(snapshotter);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => differ.ApplyAsync("base", new MemoryStream(), CancellationToken.None));
+        Assert.Contains("committed", error.Message);
+    }
+}
