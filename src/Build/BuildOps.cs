@@ -161,7 +161,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
         public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct)
         {
             var o = step.Ownership;
-            var content = contextDir is null ? "stage" : ContextChecksum.Compute(contextDir, step.Sources).ToString();
+            var content = contextDir is null ? "stage" : AtCopy(() => ContextChecksum.Compute(contextDir, step.Sources).ToString());
             return ValueTask.FromResult(DefinitionDigest("copy", [JsonSerializer.Serialize(step.Sources, BuildJsonContext.Default.IReadOnlyListString),
                 step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{o.PreserveOwnership}", content]));
         }
@@ -169,17 +169,27 @@ public sealed class BuildOps : IBuildOps, IDisposable
         public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
         {
             if (contextDir is not null)
-                return await workspace.ChangeAsync(inputs[0], rootfs =>
-                {
-                    FileCopier.Copy(contextDir, step.Sources, rootfs, step.Destination, step.Ownership);
-                    return Task.CompletedTask;
-                }, ct).ConfigureAwait(false);
-            return await workspace.WithViewAsync(inputs[1], source =>
-                workspace.ChangeAsync(inputs[0], rootfs =>
-                {
-                    FileCopier.Copy(source, step.Sources, rootfs, step.Destination, step.Ownership);
-                    return Task.CompletedTask;
-                }, ct), ct).ConfigureAwait(false);
+                return await workspace.ChangeAsync(inputs[0], rootfs => Copy(contextDir, rootfs), ct).ConfigureAwait(false);
+            return await workspace.WithViewAsync(inputs[1], source => workspace.ChangeAsync(inputs[0], rootfs => Copy(source, rootfs), ct), ct).ConfigureAwait(false);
+        }
+
+        private Task Copy(string sourceRoot, string rootfs)
+        {
+            AtCopy(() => { FileCopier.Copy(sourceRoot, step.Sources, rootfs, step.Destination, step.Ownership); return 0; });
+            return Task.CompletedTask;
+        }
+
+        /// <summary>File errors of a COPY point at its line in the Dockerfile.</summary>
+        private T AtCopy<T>(Func<T> action)
+        {
+            try
+            {
+                return action();
+            }
+            catch (SbuildException e) when (e is not DockerfileException)
+            {
+                throw new DockerfileException(e.Code, step.Location, e.Message, step.Original);
+            }
         }
     }
 

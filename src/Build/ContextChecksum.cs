@@ -28,8 +28,9 @@ public static class ContextChecksum
             else
             {
                 var host = RootPath.Resolve(contextDir, clean, followFinal: true);
-                if (Posix.TryLStat(host, out _)) AppendTree(hash, contextDir, host, clean);
-                else Append(hash, "missing\n");
+                if (!Posix.TryLStat(host, out _))
+                    throw new SbuildException(ErrorCode.CopySourceNotFound, $"\"{source}\" not found: no such file or directory in the build context");
+                AppendTree(hash, contextDir, host, clean);
             }
         }
         return Digest.FromSha256Bytes(hash.GetHashAndReset());

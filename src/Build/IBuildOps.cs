@@ -8,7 +8,7 @@ namespace Sbuild.Build;
 public sealed record ExecStep(IReadOnlyList<string> Args, IReadOnlyList<string> Env, string Cwd, string User, SourceLocation Location);
 
 /// <summary>A COPY step: expanded sources, absolute destination (trailing '/' = directory), ownership and mode.</summary>
-public sealed record CopyStep(IReadOnlyList<string> Sources, string Destination, CopyOwnership Ownership);
+public sealed record CopyStep(IReadOnlyList<string> Sources, string Destination, CopyOwnership Ownership, SourceLocation Location, string Original);
 
 /// <summary>Creates the vertices a Dockerfile turns into; the converter plans with it, the solver runs what it returns.</summary>
 public interface IBuildOps

@@ -122,11 +122,11 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
             Vertex<FsState> source;
             if (FindStage(from, plan.Index) is { } index) source = Plan(index).Fs;
             else source = ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
-            vertex = ops.CopyFromState(plan.Fs, source, new CopyStep(sources, absolute, ownership), $"{label} COPY {Display(copy)}");
+            vertex = ops.CopyFromState(plan.Fs, source, new CopyStep(sources, absolute, ownership, copy.Location, copy.Original), $"{label} COPY {Display(copy)}");
         }
         else
         {
-            vertex = ops.CopyFromContext(plan.Fs, new CopyStep(sources, absolute, ownership), $"{label} COPY {Display(copy)}");
+            vertex = ops.CopyFromContext(plan.Fs, new CopyStep(sources, absolute, ownership, copy.Location, copy.Original), $"{label} COPY {Display(copy)}");
         }
         AddLayer(plan, vertex, $"COPY {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
     }

@@ -1,0 +1,88 @@
+using Sbuild.TestSupport;
+
+namespace Sbuild.Cli.Tests;
+
+/// <summary>
+/// Bad input gets one clear error naming the file and line (or the flag), a non-zero exit, no stack trace, and the
+/// store keeps exactly the names it had.
+/// </summary>
+public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
+{
+    private async Task<(string Error, int Exit)> FailingBuild(string dockerfile, params string[] extraArgs)
+    {
+        using var context = new TempDirectory("sbuild-bad-");
+        File.WriteAllText(context.Combine("Dockerfile"), dockerfile);
+        File.WriteAllText(context.Combine("file.txt"), "x\n");
+        var indexBefore = File.ReadAllBytes(Path.Combine(sbuild.StoreRoot, "index.json"));
+        var result = await sbuild.RunAsync([.. extraArgs, "-t", "bad:1", context.Path], allowFailure: true);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.DoesNotContain("   at ", result.StandardError); // no stack trace
+        Assert.Equal(indexBefore, File.ReadAllBytes(Path.Combine(sbuild.StoreRoot, "index.json")));
+        return (result.StandardError.Replace(context.Path, "CTX"), result.ExitCode);
+    }
+
+    [Fact]
+    public async Task Missing_dockerfile_names_the_path()
+    {
+        var (error, _) = await FailingBuild("FROM busybox\n", "-f", "/nonexistent/Dockerfile.x");
+        Assert.Contains("/nonexistent/Dockerfile.x", error);
+        Assert.Contains("SB1002", error);
+    }
+
+    [Fact]
+    public async Task Syntax_error_names_file_line_and_column()
+    {
+        var (error, _) = await FailingBuild("FROM busybox\nRUN true\nFROBNICATE now\n");
+        Assert.Contains("CTX/Dockerfile:3:", error);
+        Assert.Contains("FROBNICATE", error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Unknown_stage_in_copy_from_names_it_and_the_line()
+    {
+        var (error, _) = await FailingBuild("FROM busybox AS one\nFROM busybox\nCOPY --from=nope /x /y\n");
+        Assert.Contains("CTX/Dockerfile:3:", error);
+        Assert.Contains("nope", error);
+    }
+
+    [Fact]
+    public async Task Missing_base_image_is_named()
+    {
+        var (error, _) = await FailingBuild("FROM no-such-image:7\nRUN true\n");
+        Assert.Contains("CTX/Dockerfile:1:", error);
+        Assert.Contains("no-such-image:7", error);
+    }
+
+    [Fact]
+    public async Task Failing_run_shows_command_exit_code_and_output()
+    {
+        var (error, _) = await FailingBuild("FROM busybox\nCOPY file.txt /\nRUN echo first line && echo 'it broke' >&2 && exit 7\n");
+        Assert.Contains("CTX/Dockerfile:3:", error);
+        Assert.Contains("exit code 7", error);
+        Assert.Contains("echo first line", error);
+        Assert.Contains("it broke", error);
+    }
+
+    [Fact]
+    public async Task Missing_copy_source_is_named()
+    {
+        var (error, _) = await FailingBuild("FROM busybox\nCOPY missing.txt /\n");
+        Assert.Contains("missing.txt", error);
+        Assert.Contains("CTX/Dockerfile:2:", error);
+    }
+
+    [Fact]
+    public async Task Unknown_target_lists_the_stages()
+    {
+        var (error, _) = await FailingBuild("FROM busybox AS alpha\nFROM busybox AS beta\n", "--target", "gamma");
+        Assert.Contains("gamma", error);
+        Assert.Contains("alpha, beta", error);
+    }
+
+    [Fact]
+    public async Task Bad_output_flag_names_the_flag()
+    {
+        var (error, _) = await FailingBuild("FROM busybox\n", "-o", "type=floppy,dest=x");
+        Assert.Contains("--output", error);
+    }
+}

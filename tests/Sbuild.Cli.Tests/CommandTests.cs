@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+using Sbuild.Core;
+using Sbuild.TestSupport;
+
+namespace Sbuild.Cli.Tests;
+
+public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
+{
+    [Fact]
+    public async Task Images_lists_the_imported_base_like_docker_images()
+    {
+        var result = await sbuild.RunAsync(["images"]);
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$", lines[0]);
+        var image = sbuild.Store.Find(ImageReference.Parse("busybox"))!;
+        var configDigest = sbuild.Store.ReadManifest(image.Manifest.Digest).Config.Digest;
+        Assert.Contains(lines, l => l.StartsWith("busybox ") && l.Contains(" latest ") && l.Contains(configDigest.Short));
+    }
+
+    [Fact]
+    public async Task Import_is_reproducible_with_source_date_epoch()
+    {
+        var first = await sbuild.RunAsync(["image", "import", sbuild.BusyboxTar, "again:1"], epoch: 0);
+        var second = await sbuild.RunAsync(["image", "import", sbuild.BusyboxTar, "again:2"], epoch: 0);
+        Assert.Equal(first.StandardOutput, second.StandardOutput);
+        var config = sbuild.Store.ReadConfig(Digest.Parse(first.StandardOutput.Trim()));
+        Assert.Single(config.RootFs.DiffIds);
+        Assert.Equal(DateTimeOffset.UnixEpoch, config.Created);
+    }
+
+    [Fact]
+    public async Task Target_stops_at_the_named_stage_and_the_build_subcommand_is_the_same()
+    {
+        using var context = new TempDirectory("sbuild-target-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox AS first\nENV STAGE=first\nFROM first\nENV STAGE=second\n");
+        var viaRoot = await sbuild.RunAsync(["--target", "first", "-t", "t:first", context.Path], epoch: 0);
+        var viaBuild = await sbuild.RunAsync(["build", "--target", "first", "-t", "t:first2", context.Path], epoch: 0);
+        Assert.Equal(viaRoot.StandardOutput, viaBuild.StandardOutput);
+        var config = sbuild.Store.ReadConfig(Digest.Parse(viaRoot.StandardOutput.Trim()));
+        Assert.Contains("STAGE=first", config.Config.Env!);
+    }
+
+    [Fact]
+    public async Task Deterministic_build_gives_the_same_image_id_twice_and_a_cached_rebuild_runs_nothing()
+    {
+        using var context = new TempDirectory("sbuild-det-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n");
+        File.WriteAllText(context.Combine("a.txt"), "content\n");
+        var first = await sbuild.RunAsync(["-t", "det:1", context.Path], epoch: 1700000000);
+        var second = await sbuild.RunAsync(["--progress", "plain", "-t", "det:1", context.Path], epoch: 1700000000);
+        Assert.Equal(first.StandardOutput, second.StandardOutput);
+        // COPY and RUN come from the cache; only the base image step (never cached: its snapshots are the cache) runs.
+        Assert.Equal(2, Regex.Matches(second.StandardError, @"^#\d+ CACHED$", RegexOptions.Multiline).Count);
+        Assert.Single(Regex.Matches(second.StandardError, @"^#\d+ DONE ", RegexOptions.Multiline));
+
+        File.WriteAllText(context.Combine("a.txt"), "changed\n");
+        var third = await sbuild.RunAsync(["-t", "det:1", context.Path], epoch: 1700000000);
+        Assert.NotEqual(first.StandardOutput, third.StandardOutput);
+    }
+}
