@@ -121,7 +121,18 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
             var from = Expand(fromRaw, env, copy.Location);
             Vertex<FsState> source;
             if (FindStage(from, plan.Index) is { } index) source = Plan(index).Fs;
-            else source = ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
+            else
+            {
+                try
+                {
+                    source = ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
+                }
+                catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.InvalidReference)
+                {
+                    throw new DockerfileException(ErrorCode.UnknownStage, copy.Location,
+                        $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name is in the local store", copy.Original);
+                }
+            }
             vertex = ops.CopyFromState(plan.Fs, source, new CopyStep(sources, absolute, ownership, copy.Location, copy.Original), $"{label} COPY {Display(copy)}");
         }
         else

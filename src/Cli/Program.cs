@@ -14,7 +14,7 @@ public static class Program
         }
         catch (SbuildException e)
         {
-            Console.Error.WriteLine($"error: {e.Message} [{e.CodeText}]");
+            Console.Error.WriteLine($"error[{e.CodeText}]: {e.Message}");
             return 1;
         }
         catch (OperationCanceledException)

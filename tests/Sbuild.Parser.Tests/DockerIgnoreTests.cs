@@ -1,0 +1,124 @@
+namespace Sbuild.Parser.Tests;
+
+public sealed class DockerIgnoreTests
+{
+    [Theory]
+    [InlineData("*.log", "app.log", true)]
+    [InlineData("*.log", "logs/app.log", false)] // '*' stays within one path element
+    [InlineData("**/*.log", "app.log", true)]
+    [InlineData("**/*.log", "a/b/app.log", true)]
+    [InlineData("build", "build", true)]
+    [InlineData("build", "build/out/bin", true)] // excluding a directory excludes what is inside
+    [InlineData("build", "src/build", false)]
+    [InlineData("/secret.txt", "secret.txt", true)]
+    [InlineData("./tmp//cache/", "tmp/cache/x", true)]
+    [InlineData("a?c", "abc", true)]
+    [InlineData("a?c", "a/c", false)]
+    [InlineData("a/*/c", "a/b/c", true)]
+    [InlineData("a/*/c", "a/b/x/c", false)]
+    [InlineData("a/**/c", "a/b/x/c", true)]
+    [InlineData("a/**/c", "a/c", true)]
+    [InlineData("docs/**", "docs/x/y.md", true)]
+    [InlineData("**", "anything/at/all", true)]
+    [InlineData("[a-c]at", "bat", true)]
+    [InlineData("[a-c]at", "dat", false)]
+    [InlineData("[^a-c]at", "dat", true)]
+    [InlineData("file\\*", "file*", true)]
+    [InlineData("file\\*", "files", false)]
+    [InlineData("x.{js}", "x.{js}", true)] // braces are literal
+    [InlineData(" padded.txt ", "padded.txt", true)]
+    [InlineData("a/../b", "b", true)]
+    public void SinglePattern(string pattern, string path, bool excluded)
+    {
+        Assert.Equal(excluded, DockerIgnore.Parse(pattern).IsExcluded(path));
+    }
+
+    [Fact]
+    public void ExceptionsReIncludeAndTheLastMatchingRuleWins()
+    {
+        var ignore = DockerIgnore.Parse("*.md\n!README.md\n");
+        Assert.True(ignore.IsExcluded("CHANGES.md"));
+        Assert.False(ignore.IsExcluded("README.md"));
+
+        var reversed = DockerIgnore.Parse("!README.md\n*.md\n");
+        Assert.True(reversed.IsExcluded("README.md"));
+    }
+
+    [Fact]
+    public void CommentsBlankLinesAndCrLfAreHandled()
+    {
+        var ignore = DockerIgnore.Parse("\uFEFF# comment\r\n\r\n   \r\nnode_modules\r\n #not-a-comment\r\n");
+
+        Assert.Equal(["node_modules", "#not-a-comment"], ignore.Patterns);
+        Assert.True(ignore.IsExcluded("node_modules/x/index.js"));
+        Assert.True(ignore.IsExcluded("#not-a-comment"));
+        Assert.False(ignore.IsExcluded("# comment"));
+    }
+
+    [Fact]
+    public void PathsAreNormalisedAndTheRootIsNeverExcluded()
+    {
+        var ignore = DockerIgnore.Parse("**\n");
+        Assert.False(ignore.IsExcluded("."));
+        Assert.False(ignore.IsExcluded(""));
+        Assert.True(ignore.IsExcluded("./a/../b"));
+        Assert.True(ignore.IsExcluded("/b"));
+    }
+
+    [Fact]
+    public void DirectoryWithReIncludedFileCannotBeSkipped()
+    {
+        var ignore = DockerIgnore.Parse("docs\nnode_modules\n!docs/keep.md\n");
+
+        Assert.True(ignore.HasExceptions);
+        Assert.True(ignore.IsExcluded("docs"));
+        Assert.False(ignore.IsExcluded("docs/keep.md"));
+        Assert.True(ignore.IsExcluded("docs/other.md"));
+        Assert.False(ignore.CanSkipDirectory("docs"));
+        Assert.True(ignore.CanSkipDirectory("node_modules"));
+        Assert.False(ignore.CanSkipDirectory("src")); // not excluded at all
+    }
+
+    [Fact]
+    public void WildcardExceptionsAreConsideredForPruning()
+    {
+        var ignore = DockerIgnore.Parse("*\n!src/**/*.go\n!cmd/*/main.go\n");
+
+        Assert.True(ignore.CanSkipDirectory("vendor"));
+        Assert.False(ignore.CanSkipDirectory("src"));
+        Assert.False(ignore.CanSkipDirectory("src/pkg/deep"));
+        Assert.False(ignore.CanSkipDirectory("cmd/tool"));
+        Assert.True(ignore.CanSkipDirectory("cmd/tool/testdata"));
+        Assert.False(ignore.IsExcluded("src/pkg/a.go"));
+        Assert.True(ignore.IsExcluded("src/pkg/a.txt"));
+    }
+
+    [Fact]
+    public void ExceptionMatchingAParentReIncludesEverythingBelow()
+    {
+        var ignore = DockerIgnore.Parse("*\n!keep\n");
+        Assert.False(ignore.IsExcluded("keep/a/b"));
+        Assert.False(ignore.CanSkipDirectory("keep"));
+    }
+
+    [Theory]
+    [InlineData("ok\n[abc\n", 2)]
+    [InlineData("trailing\\", 1)]
+    [InlineData("a\n!\n", 2)]
+    [InlineData("[]]", 1)]
+    public void MalformedPatternIsRejectedWithItsLine(string text, int line)
+    {
+        var error = Assert.Throws<DockerfileException>(() => DockerIgnore.Parse(text));
+
+        Assert.Equal(".dockerignore", error.Location.File);
+        Assert.Equal(line, error.Location.Line);
+        Assert.StartsWith($".dockerignore:{line}:1: invalid .dockerignore pattern", error.Message);
+    }
+
+    [Fact]
+    public void EmptyRulesExcludeNothing()
+    {
+        Assert.False(DockerIgnore.Empty.IsExcluded("a"));
+        Assert.False(DockerIgnore.Parse("").HasExceptions);
+    }
+}
