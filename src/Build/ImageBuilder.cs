@@ -33,6 +33,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var config = new ImageConfig
         {
             Created = created,
+            Author = plan.Author,
             Architecture = plan.Architecture,
             Os = plan.Os,
             Variant = plan.Variant,

@@ -51,6 +51,7 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
             {
                 Index = stage.Index, DisplayName = displayName, Fs = parent.Fs, Config = parent.Config,
                 Os = parent.Os, Architecture = parent.Architecture, Variant = parent.Variant, BaseHistory = parent.BaseHistory,
+                Author = parent.Author,
             };
             derived.History.AddRange(parent.History);
             return derived;
@@ -64,7 +65,7 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
         {
             Index = stage.Index, DisplayName = displayName, Fs = fs, Config = containerConfig,
             Os = config?.Os ?? Platform.Host.Os, Architecture = config?.Architecture ?? Platform.Host.Architecture,
-            Variant = config?.Variant, BaseHistory = config?.History ?? [],
+            Variant = config?.Variant, BaseHistory = config?.History ?? [], Author = config?.Author,
         };
     }
 
@@ -81,6 +82,13 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
             case CmdInstruction cmd: Cmd(plan, cmd); break;
             case EntrypointInstruction entrypoint: Entrypoint(plan, entrypoint); break;
             case UserInstruction user: User(plan, user); break;
+            case ExposeInstruction expose: Expose(plan, expose); break;
+            case VolumeInstruction volume: Volume(plan, volume); break;
+            case StopSignalInstruction stop: StopSignal(plan, stop); break;
+            case ShellInstruction shell: Shell(plan, shell); break;
+            case HealthcheckInstruction health: Healthcheck(plan, health); break;
+            case OnbuildInstruction onbuild: Onbuild(plan, onbuild); break;
+            case MaintainerInstruction maintainer: Maintainer(plan, maintainer); break;
             default:
                 throw new DockerfileException(ErrorCode.UnsupportedInstruction, instruction.Location,
                     $"{Keyword(instruction)} is not supported yet by sbuild", instruction.Original);
@@ -212,6 +220,71 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
         var value = Expand(user.User, ExpansionEnvironment(plan), user.Location);
         plan.Config = plan.Config with { User = value };
         AddMetadata(plan, "USER " + value);
+    }
+
+    private void Expose(StagePlan plan, ExposeInstruction expose)
+    {
+        var env = ExpansionEnvironment(plan);
+        var ports = new SortedDictionary<string, EmptyObject>(plan.Config.ExposedPorts ?? new(), StringComparer.Ordinal);
+        var added = new List<string>();
+        foreach (var word in expose.Ports)
+            foreach (var port in PortSpec.Expand(Expand(word, env, expose.Location), expose))
+            {
+                ports[port] = new EmptyObject();
+                added.Add(port);
+            }
+        plan.Config = plan.Config with { ExposedPorts = ports };
+        AddMetadata(plan, "EXPOSE map[" + string.Join(' ', added.Distinct().Order(StringComparer.Ordinal).Select(p => p + ":{}")) + "]");
+    }
+
+    private void Volume(StagePlan plan, VolumeInstruction volume)
+    {
+        var env = ExpansionEnvironment(plan);
+        var volumes = new SortedDictionary<string, EmptyObject>(plan.Config.Volumes ?? new(), StringComparer.Ordinal);
+        var added = new List<string>();
+        foreach (var raw in volume.Paths)
+        {
+            var path = Expand(raw, env, volume.Location);
+            if (string.IsNullOrWhiteSpace(path))
+                throw new DockerfileException(ErrorCode.DockerfileSyntax, volume.Location, "VOLUME specified can not be an empty string", volume.Original);
+            volumes[path] = new EmptyObject();
+            added.Add(path);
+        }
+        plan.Config = plan.Config with { Volumes = volumes };
+        AddMetadata(plan, "VOLUME [" + string.Join(' ', added) + "]");
+    }
+
+    private void StopSignal(StagePlan plan, StopSignalInstruction stop)
+    {
+        var signal = Expand(stop.Signal, ExpansionEnvironment(plan), stop.Location);
+        if (!Signals.IsValid(signal))
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, stop.Location, $"invalid signal: {signal}", stop.Original);
+        plan.Config = plan.Config with { StopSignal = signal };
+        AddMetadata(plan, "STOPSIGNAL " + signal);
+    }
+
+    private static void Shell(StagePlan plan, ShellInstruction shell)
+    {
+        plan.Config = plan.Config with { Shell = shell.Shell.ToList() };
+        AddMetadata(plan, "SHELL " + JsonArray(shell.Shell));
+    }
+
+    private static void Healthcheck(StagePlan plan, HealthcheckInstruction health)
+    {
+        plan.Config = plan.Config with { Healthcheck = health.Health };
+        AddMetadata(plan, "HEALTHCHECK " + (health.Health.Test is ["NONE"] ? "NONE" : "&{" + JsonArray(health.Health.Test ?? []) + "}"));
+    }
+
+    private static void Onbuild(StagePlan plan, OnbuildInstruction onbuild)
+    {
+        plan.Config = plan.Config with { OnBuild = [.. plan.Config.OnBuild ?? [], onbuild.Trigger] };
+        AddMetadata(plan, "ONBUILD " + onbuild.Trigger);
+    }
+
+    private void Maintainer(StagePlan plan, MaintainerInstruction maintainer)
+    {
+        plan.Author = Expand(maintainer.Maintainer, ExpansionEnvironment(plan), maintainer.Location);
+        AddMetadata(plan, "MAINTAINER " + plan.Author);
     }
 
     // ---- helpers ----

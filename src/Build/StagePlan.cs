@@ -19,6 +19,8 @@ public sealed class StagePlan
     public required string Os { get; init; }
     public required string Architecture { get; init; }
     public string? Variant { get; init; }
+    /// <summary>The image author (MAINTAINER), inherited from the base.</summary>
+    public string? Author { get; set; }
     /// <summary>History of the base image, kept as is.</summary>
     public required IReadOnlyList<HistoryEntry> BaseHistory { get; init; }
     public List<PlannedHistory> History { get; } = [];

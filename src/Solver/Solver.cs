@@ -6,8 +6,8 @@ namespace Sbuild.Solver;
 
 public enum VertexStatus { Started, Cached, Completed, Failed }
 
-/// <summary>A progress event for one vertex; <see cref="Id"/> numbers vertices in the order they are first seen.</summary>
-public sealed record SolveEvent(int Id, string Name, VertexStatus Status, TimeSpan Elapsed, Exception? Error = null);
+/// <summary>A progress event for one vertex, named by its op.</summary>
+public sealed record SolveEvent(string Name, VertexStatus Status, TimeSpan Elapsed, Exception? Error = null);
 
 /// <summary>
 /// Solves a DAG: computes every vertex's cache key first, reuses cached results, and runs the rest with each
@@ -18,7 +18,6 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
 {
     private readonly Dictionary<Vertex<TResult>, Task<Digest>> _keys = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Vertex<TResult>, Task<TResult>> _results = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Vertex<TResult>, int> _ids = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _gate = new();
 
     public async Task<TResult> SolveAsync(Vertex<TResult> target, CancellationToken ct)
@@ -57,7 +56,6 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         {
             if (!_results.TryGetValue(vertex, out var task))
             {
-                _ids[vertex] = _ids.Count + 1;
                 task = Task.Run(() => ExecuteAsync(vertex, ct), ct);
                 _results[vertex] = task;
             }
@@ -69,26 +67,24 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
     {
         var key = await KeyOf(vertex, ct).ConfigureAwait(false);
         var inputs = await Task.WhenAll(vertex.Inputs.Select(i => ResultOf(i, ct))).ConfigureAwait(false);
-        int id;
-        lock (_gate) id = _ids[vertex];
         var op = vertex.Op;
         var clock = Stopwatch.StartNew();
         if (op.Cacheable && cache.TryGet(key, out var cached))
         {
-            progress?.Report(new SolveEvent(id, op.Name, VertexStatus.Cached, clock.Elapsed));
+            progress?.Report(new SolveEvent(op.Name, VertexStatus.Cached, clock.Elapsed));
             return cached;
         }
-        progress?.Report(new SolveEvent(id, op.Name, VertexStatus.Started, TimeSpan.Zero));
+        progress?.Report(new SolveEvent(op.Name, VertexStatus.Started, TimeSpan.Zero));
         try
         {
             var result = await op.ExecuteAsync(inputs, ct).ConfigureAwait(false);
             if (op.Cacheable) cache.Put(key, result);
-            progress?.Report(new SolveEvent(id, op.Name, VertexStatus.Completed, clock.Elapsed));
+            progress?.Report(new SolveEvent(op.Name, VertexStatus.Completed, clock.Elapsed));
             return result;
         }
         catch (Exception e)
         {
-            progress?.Report(new SolveEvent(id, op.Name, VertexStatus.Failed, clock.Elapsed, e));
+            progress?.Report(new SolveEvent(op.Name, VertexStatus.Failed, clock.Elapsed, e));
             throw;
         }
     }
