@@ -17,26 +17,13 @@ public static class ContextChecksum
         foreach (var source in sources)
         {
             Append(hash, $"source {source}\n");
-            var clean = RootPath.Clean(source).TrimStart('/');
-            if (clean.IndexOfAny(['*', '?', '[']) >= 0)
-            {
-                // A pattern: hash the whole directory it searches so new matches change the key.
-                var firstWild = clean.IndexOfAny(['*', '?', '[']);
-                var dir = clean[..Math.Max(0, clean.LastIndexOf('/', firstWild))];
-                AppendTree(hash, contextDir, RootPath.Resolve(contextDir, dir, followFinal: true), dir);
-            }
-            else
-            {
-                var host = RootPath.Resolve(contextDir, clean, followFinal: true);
-                if (!Posix.TryLStat(host, out _))
-                    throw new SbuildException(ErrorCode.CopySourceNotFound, $"\"{source}\" not found: no such file or directory in the build context");
-                AppendTree(hash, contextDir, host, clean);
-            }
+            foreach (var (relative, host) in SourceMatcher.Expand(contextDir, source))
+                AppendTree(hash, host, relative);
         }
         return Digest.FromSha256Bytes(hash.GetHashAndReset());
     }
 
-    private static void AppendTree(IncrementalHash hash, string contextDir, string host, string relative)
+    private static void AppendTree(IncrementalHash hash, string host, string relative)
     {
         if (!Posix.TryLStat(host, out var st)) return;
         Append(hash, $"{relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
@@ -51,7 +38,7 @@ public static class ContextChecksum
                 break;
             case Posix.FileStat.Directory:
                 foreach (var child in Directory.EnumerateFileSystemEntries(host).Order(StringComparer.Ordinal))
-                    AppendTree(hash, contextDir, child, relative + "/" + Path.GetFileName(child));
+                    AppendTree(hash, child, relative + "/" + Path.GetFileName(child));
                 break;
         }
         Append(hash, "\n");

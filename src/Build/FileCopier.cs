@@ -1,4 +1,3 @@
-using System.IO.Enumeration;
 using Sbuild.Core;
 
 namespace Sbuild.Build;
@@ -19,7 +18,7 @@ public static class FileCopier
     /// <param name="destination">Absolute container path; a trailing '/' marks a directory.</param>
     public static void Copy(string sourceRoot, IReadOnlyList<string> sources, string destRoot, string destination, CopyOwnership ownership)
     {
-        var matches = sources.SelectMany(s => Expand(sourceRoot, s)).ToList();
+        var matches = sources.SelectMany(s => SourceMatcher.Expand(sourceRoot, s)).ToList();
         var destIsDir = destination.EndsWith('/') || matches.Count > 1
             || Directory.Exists(RootPath.Resolve(destRoot, destination, followFinal: true));
         var destClean = RootPath.Clean(destination);
@@ -47,41 +46,6 @@ public static class FileCopier
     /// <summary>mkdir -p <paramref name="containerPath"/> in the rootfs; directories it creates are 0755 and owned by uid:gid (WORKDIR).</summary>
     public static void MakeDirectories(string rootfs, string containerPath, uint uid, uint gid) =>
         EnsureDirectory(rootfs, containerPath, uid, gid, null, new CopyOwnership(uid, gid, null, PreserveOwnership: false));
-
-    /// <summary>Resolves one source (with wildcards) to (path as matched, host path with the final symlink followed).</summary>
-    private static IEnumerable<(string Relative, string Host)> Expand(string root, string source)
-    {
-        var clean = RootPath.Clean(source).TrimStart('/');
-        if (clean.IndexOfAny(['*', '?', '[']) < 0)
-        {
-            var host = RootPath.Resolve(root, clean, followFinal: true);
-            if (!Posix.TryLStat(host, out _))
-                throw new SbuildException(ErrorCode.CopySourceNotFound, $"\"{source}\" not found: no such file or directory in the build source");
-            return [(clean, host)];
-        }
-        var found = new List<(string, string)>();
-        Glob(root, "", clean.Split('/'), 0, found);
-        if (found.Count == 0)
-            throw new SbuildException(ErrorCode.CopySourceNotFound, $"no source files were specified: \"{source}\" matches nothing in the build source");
-        found.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
-        return found;
-    }
-
-    private static void Glob(string root, string prefix, string[] parts, int index, List<(string, string)> found)
-    {
-        var dir = RootPath.Resolve(root, prefix, followFinal: true);
-        if (!Directory.Exists(dir)) return;
-        var part = parts[index];
-        var names = part.IndexOfAny(['*', '?', '[']) < 0
-            ? (Posix.TryLStat(Path.Combine(dir, part), out _) ? [part] : [])
-            : Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => FileSystemName.MatchesSimpleExpression(part, n!, ignoreCase: false)).ToList();
-        foreach (var name in names)
-        {
-            var rel = prefix.Length == 0 ? name! : prefix + "/" + name;
-            if (index == parts.Length - 1) found.Add((rel, RootPath.Resolve(root, rel, followFinal: true)));
-            else Glob(root, rel, parts, index + 1, found);
-        }
-    }
 
     /// <summary>mkdir -p inside the rootfs (following symlinks there); new directories get the source's mode or 0755.</summary>
     private static string EnsureDirectory(string destRoot, string containerPath, uint uid, uint gid, Posix.FileStat? source, CopyOwnership ownership)
@@ -116,9 +80,14 @@ public static class FileCopier
     {
         if (st.Type == Posix.FileStat.Directory)
         {
-            if (!Directory.Exists(target))
+            // lstat, not Directory.Exists: a symlink in the rootfs must never lead the copy out of it (BuildKit refuses too).
+            if (Posix.TryLStat(target, out var existing))
             {
-                RemoveNonDirectory(target);
+                if (existing.Type != Posix.FileStat.Directory)
+                    throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy directory {Path.GetFileName(source)} to {target}: the destination exists and is not a directory");
+            }
+            else
+            {
                 Directory.CreateDirectory(target);
                 ApplyMetadata(target, st, ownership, isDirectory: true);
             }

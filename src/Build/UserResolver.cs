@@ -11,7 +11,8 @@ public static class UserResolver
 {
     public static RunUser Resolve(string rootfs, string? user)
     {
-        if (string.IsNullOrEmpty(user)) user = "root";
+        // No USER means uid 0, which needs no passwd file (FROM scratch images usually have none), as in BuildKit.
+        if (string.IsNullOrEmpty(user)) user = "0";
         var colon = user.IndexOf(':');
         var userPart = colon < 0 ? user : user[..colon];
         var groupPart = colon < 0 ? null : user[(colon + 1)..];

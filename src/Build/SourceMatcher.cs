@@ -1,0 +1,47 @@
+using System.IO.Enumeration;
+using Sbuild.Core;
+
+namespace Sbuild.Build;
+
+/// <summary>
+/// Finds what a COPY source names: a plain path, or a pattern with <c>*</c>, <c>?</c>, <c>[</c> matched per path
+/// component (sorted). Both COPY itself and its cache checksum use it, so the key covers exactly what is copied.
+/// </summary>
+public static class SourceMatcher
+{
+    /// <summary>Resolves one source (with wildcards) to (path as matched, host path with the final symlink followed).</summary>
+    public static IReadOnlyList<(string Relative, string Host)> Expand(string root, string source)
+    {
+        var clean = RootPath.Clean(source).TrimStart('/');
+        if (clean.IndexOfAny(['*', '?', '[']) < 0)
+        {
+            var host = RootPath.Resolve(root, clean, followFinal: true);
+            if (!Posix.TryLStat(host, out _))
+                throw new SbuildException(ErrorCode.CopySourceNotFound, $"\"{source}\" not found: no such file or directory in the build source");
+            return [(clean, host)];
+        }
+        var found = new List<(string, string)>();
+        Glob(root, "", clean.Split('/'), 0, found);
+        if (found.Count == 0)
+            throw new SbuildException(ErrorCode.CopySourceNotFound, $"no source files were specified: \"{source}\" matches nothing in the build source");
+        found.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return found;
+    }
+
+    private static void Glob(string root, string prefix, string[] parts, int index, List<(string, string)> found)
+    {
+        var dir = RootPath.Resolve(root, prefix, followFinal: true);
+        if (!Directory.Exists(dir)) return;
+        var part = parts[index];
+        var names = part.IndexOfAny(['*', '?', '[']) < 0
+            ? (Posix.TryLStat(Path.Combine(dir, part), out _) ? [part] : [])
+            : Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => FileSystemName.MatchesSimpleExpression(part, n!, ignoreCase: false)).ToList();
+        foreach (var name in names)
+        {
+            var rel = prefix.Length == 0 ? name! : prefix + "/" + name;
+            if (index == parts.Length - 1) found.Add((rel, RootPath.Resolve(root, rel, followFinal: true)));
+            else Glob(root, rel, parts, index + 1, found);
+        }
+    }
+
+}
