@@ -22,6 +22,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
     private readonly BuildRequest _request;
     private readonly IBuildLog _log;
     private readonly SnapshotWorkspace _workspace;
+    private readonly string _scratch;
     private readonly Dictionary<string, (Vertex<FsState>, ImageConfig)> _baseImages = [];
 
     public BuildOps(ImageStore store, BuildEnvironment environment, BuildRequest request, IBuildLog log)
@@ -31,6 +32,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
         _request = request;
         _log = log;
         _workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
+        _scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp")).FullName;
         Cache = new DiskCacheStore<FsState>(Path.Combine(store.Root, "cache"), BuildJsonContext.Default.FsState,
             state => state.Snapshot is null || _workspace.Snapshotter.Exists(state.Snapshot));
     }
@@ -59,6 +61,9 @@ public sealed class BuildOps : IBuildOps, IDisposable
 
     public Vertex<FsState> CopyFromContext(Vertex<FsState> parent, CopyStep step, string label) =>
         new(new CopyOp(label, step, _request.ContextDir, _workspace), parent);
+
+    public Vertex<FsState> CopyInline(Vertex<FsState> parent, IReadOnlyList<InlineFile> files, CopyStep step, string label) =>
+        new(new CopyInlineOp(label, files, step, this), parent);
 
     public Vertex<FsState> CopyFromState(Vertex<FsState> parent, Vertex<FsState> source, CopyStep step, string label) =>
         new(new CopyOp(label, step, null, _workspace), parent, source);
@@ -127,11 +132,13 @@ public sealed class BuildOps : IBuildOps, IDisposable
 
         public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) =>
             ValueTask.FromResult(DefinitionDigest("exec", [JsonSerializer.Serialize(step.Args, BuildJsonContext.Default.IReadOnlyListString),
-                JsonSerializer.Serialize(step.Env, BuildJsonContext.Default.IReadOnlyListString), step.Cwd, step.User]));
+                JsonSerializer.Serialize(step.Env, BuildJsonContext.Default.IReadOnlyListString), step.Cwd, step.User, step.Network.ToString(),
+                .. step.Scripts.SelectMany(f => new[] { f.Name, f.Content })]));
 
         public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
         {
             var runner = await owner._environment.GetRunner(ct).ConfigureAwait(false);
+            using var scripts = new InlineFiles(owner._scratch, step.Scripts, mode: 0x1ED);
             return await owner._workspace.ChangeAsync(inputs[0], async rootfs =>
             {
                 var spec = new RunSpec
@@ -141,6 +148,8 @@ public sealed class BuildOps : IBuildOps, IDisposable
                     Env = step.Env,
                     Cwd = step.Cwd,
                     User = UserResolver.Resolve(rootfs, step.User),
+                    Network = step.Network,
+                    Mounts = step.Scripts.Select(f => new BindMount(scripts.PathOf(f.Name), $"{ExecStep.ScriptDirectory}/{f.Name}", ReadOnly: true)).ToList(),
                 };
                 var output = new RunOutput((_, line) => owner._log.Output(label, line));
                 var exit = await runner.RunAsync(spec, output, ct).ConfigureAwait(false);
@@ -193,6 +202,28 @@ public sealed class BuildOps : IBuildOps, IDisposable
         }
     }
 
+    private sealed class CopyInlineOp(string label, IReadOnlyList<InlineFile> files, CopyStep step, BuildOps owner) : IOp<FsState>
+    {
+        public string Name => label;
+
+        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct)
+        {
+            var o = step.Ownership;
+            return ValueTask.FromResult(DefinitionDigest("copy-inline", [step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}",
+                .. files.SelectMany(f => new[] { f.Name, f.Content })]));
+        }
+
+        public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
+        {
+            using var sources = new InlineFiles(owner._scratch, files, mode: 0x1A4);
+            return await owner._workspace.ChangeAsync(inputs[0], rootfs =>
+            {
+                FileCopier.Copy(sources.Directory, files.Select(f => f.Name).ToList(), rootfs, step.Destination, step.Ownership);
+                return Task.CompletedTask;
+            }, ct).ConfigureAwait(false);
+        }
+    }
+
     private sealed class MkdirOp(string label, string path, string user, SnapshotWorkspace workspace) : IOp<FsState>
     {
         public string Name => label;
@@ -201,8 +232,8 @@ public sealed class BuildOps : IBuildOps, IDisposable
         public Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct) =>
             workspace.ChangeAsync(inputs[0], rootfs =>
             {
-                var owner = UserResolver.Resolve(rootfs, user);
-                FileCopier.MakeDirectories(rootfs, path, owner.Uid, owner.Gid);
+                var (uid, gid) = UserResolver.ResolveOwner(rootfs, user);
+                FileCopier.MakeDirectories(rootfs, path, uid, gid);
                 return Task.CompletedTask;
             }, ct);
     }

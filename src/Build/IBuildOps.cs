@@ -4,8 +4,19 @@ using Sbuild.Solver;
 
 namespace Sbuild.Build;
 
-/// <summary>A RUN step: argv, environment, working directory and the USER value still to be resolved in the rootfs.</summary>
-public sealed record ExecStep(IReadOnlyList<string> Args, IReadOnlyList<string> Env, string Cwd, string User, SourceLocation Location);
+/// <summary>A file whose content the Dockerfile itself holds (a here-document).</summary>
+public sealed record InlineFile(string Name, string Content);
+
+/// <summary>
+/// A RUN step: argv, environment, working directory and the USER value still to be resolved in the rootfs.
+/// <see cref="Scripts"/> are mounted read-only and executable at <c>/dev/pipes/NAME</c> (BuildKit's place for RUN heredocs).
+/// </summary>
+public sealed record ExecStep(IReadOnlyList<string> Args, IReadOnlyList<string> Env, string Cwd, string User, SourceLocation Location)
+{
+    public const string ScriptDirectory = "/dev/pipes";
+    public IReadOnlyList<InlineFile> Scripts { get; init; } = [];
+    public Sbuild.Runner.NetworkMode Network { get; init; } = Sbuild.Runner.NetworkMode.None;
+}
 
 /// <summary>A COPY step: expanded sources, absolute destination (trailing '/' = directory), ownership and mode.</summary>
 public sealed record CopyStep(IReadOnlyList<string> Sources, string Destination, CopyOwnership Ownership, SourceLocation Location, string Original);
@@ -21,6 +32,9 @@ public interface IBuildOps
     Vertex<FsState> Exec(Vertex<FsState> parent, ExecStep step, string label);
 
     Vertex<FsState> CopyFromContext(Vertex<FsState> parent, CopyStep step, string label);
+
+    /// <summary>COPY of here-documents: files with the given contents (mode 0644 unless --chmod).</summary>
+    Vertex<FsState> CopyInline(Vertex<FsState> parent, IReadOnlyList<InlineFile> files, CopyStep step, string label);
 
     Vertex<FsState> CopyFromState(Vertex<FsState> parent, Vertex<FsState> source, CopyStep step, string label);
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sbuild.Core;
 using Sbuild.Parser;
+using Sbuild.Runner;
 using Sbuild.Solver;
 
 namespace Sbuild.Build;
@@ -102,11 +103,46 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
 
     private void Run(StagePlan plan, RunInstruction run, string label)
     {
-        var args = run.Command.PrependShell ? [.. plan.Config.Shell ?? DefaultShell, run.Command.Args[0]] : run.Command.Args.ToList();
-        var env = RunEnvironment(plan);
-        var step = new ExecStep(args, env, plan.Config.WorkingDir ?? "/", plan.Config.User ?? "", run.Location);
+        if (run.Mounts.Count > 0)
+            throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --mount is not supported yet by sbuild", run.Original);
+        if (run.Security != "sandbox")
+            throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --security=insecure is not supported by sbuild", run.Original);
+        var (args, scripts) = RunCommand(plan, run);
+        var step = new ExecStep(args, RunEnvironment(plan), plan.Config.WorkingDir ?? "/", plan.Config.User ?? "", run.Location)
+        {
+            Scripts = scripts,
+            // There is no build network here: "default" gets an isolated namespace (loopback only), like "none".
+            Network = run.Network == "host" ? NetworkMode.Host : NetworkMode.None,
+        };
         var createdBy = "RUN " + string.Join(' ', args) + " # buildkit";
         AddLayer(plan, ops.Exec(plan.Fs, step, $"{label} RUN {Display(run)}"), createdBy);
+    }
+
+    /// <summary>
+    /// The argv of a RUN. Here-documents follow BuildKit: a command that is only one heredoc runs that heredoc as a
+    /// script mounted at /dev/pipes/NAME (a #! line picks the interpreter); otherwise the heredoc bodies are appended
+    /// to the command and the shell reads them.
+    /// </summary>
+    private static (List<string> Args, List<InlineFile> Scripts) RunCommand(StagePlan plan, RunInstruction run)
+    {
+        var shell = plan.Config.Shell ?? DefaultShell;
+        if (!run.Command.PrependShell) return (run.Command.Args.ToList(), []);
+        var command = run.Command.Args[0];
+        if (run.Heredocs.Count == 0) return ([.. shell, command], []);
+        if (run.Heredocs.Count == 1 && IsOnlyHeredoc(command, run.Heredocs[0].Name))
+        {
+            var script = run.Heredocs[0];
+            return ([.. shell, $"{ExecStep.ScriptDirectory}/{script.Name}"], [new InlineFile(script.Name, script.Content)]);
+        }
+        var full = command + string.Concat(run.Heredocs.Select(h => "\n" + h.Content + h.Name));
+        return ([.. shell, full], []);
+    }
+
+    private static bool IsOnlyHeredoc(string command, string name)
+    {
+        var marker = command.Trim();
+        marker = marker.StartsWith("<<-", StringComparison.Ordinal) ? marker[3..] : marker.StartsWith("<<", StringComparison.Ordinal) ? marker[2..] : null;
+        return marker is not null && marker.Trim('"', '\'') == name;
     }
 
     private void Copy(StagePlan plan, CopyInstruction copy, string label)
@@ -123,8 +159,16 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
         if (copy.Chown is not null)
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "COPY --chown is not supported yet by sbuild", copy.Original);
 
+        var step = new CopyStep(sources, absolute, ownership, copy.Location, copy.Original);
         Vertex<FsState> vertex;
-        if (copy.From is { } fromRaw)
+        if (copy.Heredocs.Count > 0)
+        {
+            if (sources.Count > 0 || copy.From is not null)
+                throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "mixing here-documents with other COPY sources is not supported yet by sbuild", copy.Original);
+            var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Content)).ToList();
+            vertex = ops.CopyInline(plan.Fs, files, step with { Ownership = ownership with { Mode = ownership.Mode ?? 0x1A4 } }, $"{label} COPY {Display(copy)}");
+        }
+        else if (copy.From is { } fromRaw)
         {
             var from = Expand(fromRaw, env, copy.Location);
             Vertex<FsState> source;
@@ -141,11 +185,11 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
                         $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name is in the local store", copy.Original);
                 }
             }
-            vertex = ops.CopyFromState(plan.Fs, source, new CopyStep(sources, absolute, ownership, copy.Location, copy.Original), $"{label} COPY {Display(copy)}");
+            vertex = ops.CopyFromState(plan.Fs, source, step, $"{label} COPY {Display(copy)}");
         }
         else
         {
-            vertex = ops.CopyFromContext(plan.Fs, new CopyStep(sources, absolute, ownership, copy.Location, copy.Original), $"{label} COPY {Display(copy)}");
+            vertex = ops.CopyFromContext(plan.Fs, step, $"{label} COPY {Display(copy)}");
         }
         AddLayer(plan, vertex, $"COPY {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
     }

@@ -52,6 +52,17 @@ public static class UserResolver
         return new RunUser(uid, gid, additional);
     }
 
+    /// <summary>
+    /// Owner for files a build step creates (WORKDIR): like <see cref="Resolve"/>, except that a bare numeric uid
+    /// also becomes the gid, as BuildKit's file operations do (checked against docker build: USER 1000 → 1000:1000).
+    /// </summary>
+    public static (uint Uid, uint Gid) ResolveOwner(string rootfs, string? user)
+    {
+        if (uint.TryParse(user, out var uid)) return (uid, uid);
+        var resolved = Resolve(rootfs, user);
+        return (resolved.Uid, resolved.Gid);
+    }
+
     private static List<string[]> ReadDatabase(string rootfs, string path)
     {
         var host = RootPath.Resolve(rootfs, path, followFinal: true);

@@ -38,6 +38,7 @@ public sealed class DockerIgnore
             if (line.StartsWith('#')) continue;
             string pattern = line.Trim();
             if (pattern.Length == 0) continue;
+            // Reading the file: a leading '!' is set aside, the rest cleaned and made relative.
             bool exception = pattern[0] == '!';
             if (exception) pattern = pattern[1..].Trim();
             if (pattern.Length > 0)
@@ -45,11 +46,25 @@ public sealed class DockerIgnore
                 pattern = GoPath.Clean(pattern);
                 if (pattern.Length > 1 && pattern[0] == '/') pattern = pattern[1..];
             }
-            if (exception && pattern.Length == 0)
+            // Compiling it: the full text is trimmed and cleaned once more and a leading '!' decides again (so "!/"
+            // becomes a lone "!", "./!x" an exception and "/ *" plain "*"), exactly as BuildKit's two steps behave.
+            string full = (exception ? "!" + pattern : pattern).Trim();
+            if (full.Length == 0) continue;
+            full = GoPath.Clean(full);
+            exception = full[0] == '!';
+            if (exception && full.Length == 1)
                 throw Invalid(fileName, i + 1, lines[i], "illegal exclusion pattern: \"!\"");
+            pattern = exception ? full[1..] : full;
             if (!GoGlob.IsValid(pattern))
                 throw Invalid(fileName, i + 1, lines[i], $"syntax error in pattern {Text.GoQuote.Quote(pattern)}");
-            patterns.Add(new IgnorePattern(pattern, exception));
+            try
+            {
+                patterns.Add(new IgnorePattern(pattern, exception));
+            }
+            catch (FormatException ex)
+            {
+                throw Invalid(fileName, i + 1, lines[i], $"{Text.GoQuote.Quote(pattern)}: {ex.Message}");
+            }
         }
         return new DockerIgnore(patterns);
     }

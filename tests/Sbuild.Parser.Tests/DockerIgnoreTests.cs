@@ -116,6 +116,38 @@ public sealed class DockerIgnoreTests
     }
 
     [Fact]
+    public void PatternTextIsTrimmedAgainAfterCleaning()
+    {
+        // "/ *" loses its slash, then its blank: BuildKit ends up with "*".
+        Assert.True(DockerIgnore.Parse("/ *\n").IsExcluded("anything"));
+        // "./!keep" cleans to "!keep", which BuildKit then reads as an exception.
+        var ignore = DockerIgnore.Parse("*\n./!keep\n");
+        Assert.True(ignore.HasExceptions);
+        Assert.False(ignore.IsExcluded("keep"));
+    }
+
+    [Theory]
+    [InlineData("[!-[a-c]x", "[x", true)] // '[' inside brackets is a plain character
+    [InlineData("[!-[a-c]x", "dx", false)]
+    [InlineData(@"file\d", "file7", true)] // the pattern's "\d" reaches the regular expression as a digit class
+    [InlineData(@"file\d", "file\u0663", false)] // ASCII digits only, as in Go (U+0663 is an Arabic-Indic digit)
+    [InlineData(@"a\.b", "a.b", true)]
+    [InlineData(@"a\.b", "axb", false)]
+    public void EscapesAndBracketsFollowGoRegexpRules(string pattern, string path, bool excluded)
+    {
+        Assert.Equal(excluded, DockerIgnore.Parse(pattern).IsExcluded(path));
+    }
+
+    [Theory]
+    [InlineData("!/")] // cleans to a lone "!"
+    [InlineData("[z-a]")] // reversed range
+    [InlineData(@"\qx")] // not an escape Go's regexp knows
+    public void PatternsBuildKitCannotUseAreRejected(string pattern)
+    {
+        Assert.Throws<DockerfileException>(() => DockerIgnore.Parse(pattern + "\n"));
+    }
+
+    [Fact]
     public void EmptyRulesExcludeNothing()
     {
         Assert.False(DockerIgnore.Empty.IsExcluded("a"));

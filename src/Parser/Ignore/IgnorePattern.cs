@@ -40,7 +40,7 @@ internal sealed class IgnorePattern
         _ => _regex!.IsMatch(path),
     };
 
-    /// <summary>Whether this pattern, or the path of one of its ancestors, may match a path below <paramref name="dir"/>.</summary>
+    /// <summary>Whether this pattern could match some path strictly below <paramref name="dir"/> (conservative).</summary>
     public bool MayMatchBelow(string dir)
     {
         string below = dir + "/";
@@ -83,11 +83,14 @@ internal sealed class IgnorePattern
         return new Regex(sb.Append(@"\z").ToString(), RegexOptions.CultureInvariant);
     }
 
+    /// <summary>
+    /// Builds the same RE2 expression moby/patternmatcher builds (literal, prefix and suffix patterns skip it), then
+    /// translates it for .NET.
+    /// </summary>
     private static (MatchKind, Regex?) Compile(string pattern)
     {
         var re = new StringBuilder("^");
         var kind = MatchKind.Exact;
-        bool inClass = false;
         for (int i = 0; i < pattern.Length; i++)
         {
             char ch = pattern[i];
@@ -117,14 +120,13 @@ internal sealed class IgnorePattern
                 }
                 else
                 {
-                    // Inside brackets Go emits the same text, which then reads as class members: keep that quirk.
-                    re.Append(inClass ? "[^/]*" : OneRuneNotSlash + "*");
+                    re.Append("[^/]*");
                     kind = MatchKind.Regex;
                 }
             }
             else if (ch == '?')
             {
-                re.Append(inClass ? "[^/]" : OneRuneNotSlash);
+                re.Append("[^/]");
                 kind = MatchKind.Regex;
             }
             else if (ch is '.' or '+' or '(' or ')' or '|' or '{' or '}' or '$')
@@ -138,11 +140,10 @@ internal sealed class IgnorePattern
                     re.Append('\\').Append(pattern[++i]);
                     kind = MatchKind.Regex;
                 }
-                else re.Append(@"\\");
+                else re.Append('\\');
             }
             else if (ch is '[' or ']')
             {
-                inClass = ch == '[';
                 re.Append(ch);
                 kind = MatchKind.Regex;
             }
@@ -152,14 +153,15 @@ internal sealed class IgnorePattern
             }
         }
         if (kind != MatchKind.Regex) return (kind, null);
+        string dotnet = Re2Translator.ToDotNet(re.Append('$').ToString());
         try
         {
-            return (kind, new Regex(re.Append(@"\z").ToString(), RegexOptions.CultureInvariant));
+            return (kind, new Regex(dotnet, RegexOptions.CultureInvariant));
         }
         catch (ArgumentException)
         {
-            // A pattern Go's filepath.Match accepts but .NET cannot compile (exotic classes): match nothing.
-            return (MatchKind.Exact, null);
+            // e.g. a reversed range "[z-a]": BuildKit fails on such a pattern when it first evaluates it.
+            throw new FormatException("the pattern is not a valid expression");
         }
     }
 }

@@ -1,6 +1,5 @@
 using Pidgin;
 using Sbuild.Core;
-using Sbuild.Parser.Shell;
 using static Pidgin.Parser;
 using static Pidgin.Parser<char>;
 
