@@ -15,7 +15,7 @@ namespace Sbuild.Build;
 /// named by chain ID, shared by every build), and RUN/COPY/WORKDIR steps that each change a fresh snapshot and
 /// record the change as a layer.
 /// </summary>
-public sealed class BuildOps : IBuildOps, IDisposable
+public sealed class BuildOps : IBuildOps
 {
     private readonly ImageStore _store;
     private readonly BuildEnvironment _environment;
@@ -23,6 +23,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
     private readonly IBuildLog _log;
     private readonly SnapshotWorkspace _workspace;
     private readonly string _scratch;
+    private readonly DockerIgnore _ignore;
     private readonly Dictionary<string, (Vertex<FsState>, ImageConfig)> _baseImages = [];
 
     public BuildOps(ImageStore store, BuildEnvironment environment, BuildRequest request, IBuildLog log)
@@ -33,6 +34,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
         _log = log;
         _workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
         _scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp")).FullName;
+        _ignore = LoadIgnore(request);
         Cache = new DiskCacheStore<FsState>(Path.Combine(store.Root, "cache"), BuildJsonContext.Default.FsState,
             state => state.Snapshot is null || _workspace.Snapshotter.Exists(state.Snapshot));
     }
@@ -60,18 +62,24 @@ public sealed class BuildOps : IBuildOps, IDisposable
         new(new ExecOp(label, step, this), parent);
 
     public Vertex<FsState> CopyFromContext(Vertex<FsState> parent, CopyStep step, string label) =>
-        new(new CopyOp(label, step, _request.ContextDir, _workspace), parent);
+        new(new CopyOp(label, step, _request.ContextDir, _ignore, _workspace), parent);
 
     public Vertex<FsState> CopyInline(Vertex<FsState> parent, IReadOnlyList<InlineFile> files, CopyStep step, string label) =>
         new(new CopyInlineOp(label, files, step, this), parent);
 
     public Vertex<FsState> CopyFromState(Vertex<FsState> parent, Vertex<FsState> source, CopyStep step, string label) =>
-        new(new CopyOp(label, step, null, _workspace), parent, source);
+        new(new CopyOp(label, step, null, DockerIgnore.Empty, _workspace), parent, source);
 
     public Vertex<FsState> Mkdir(Vertex<FsState> parent, string path, string user, string label) =>
         new(new MkdirOp(label, path, user, _workspace), parent);
 
-    public void Dispose() => _workspace.Dispose();
+    /// <summary><c>Dockerfile.dockerignore</c> beside the Dockerfile wins over <c>.dockerignore</c> in the context root.</summary>
+    private static DockerIgnore LoadIgnore(BuildRequest request)
+    {
+        var specific = request.DockerfilePath + ".dockerignore";
+        var path = File.Exists(specific) ? specific : Path.Combine(request.ContextDir, ".dockerignore");
+        return File.Exists(path) ? DockerIgnore.Parse(File.ReadAllText(path), path) : DockerIgnore.Empty;
+    }
 
     private static Digest DefinitionDigest(string type, params string[] fields)
     {
@@ -163,14 +171,14 @@ public sealed class BuildOps : IBuildOps, IDisposable
         }
     }
 
-    private sealed class CopyOp(string label, CopyStep step, string? contextDir, SnapshotWorkspace workspace) : IOp<FsState>
+    private sealed class CopyOp(string label, CopyStep step, string? contextDir, DockerIgnore ignore, SnapshotWorkspace workspace) : IOp<FsState>
     {
         public string Name => label;
 
         public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct)
         {
             var o = step.Ownership;
-            var content = contextDir is null ? "stage" : AtCopy(() => ContextChecksum.Compute(contextDir, step.Sources).ToString());
+            var content = contextDir is null ? "stage" : AtCopy(() => ContextChecksum.Compute(contextDir, step.Sources, ignore).ToString());
             return ValueTask.FromResult(DefinitionDigest("copy", [JsonSerializer.Serialize(step.Sources, BuildJsonContext.Default.IReadOnlyListString),
                 step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{o.PreserveOwnership}", content]));
         }
@@ -184,7 +192,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
 
         private Task Copy(string sourceRoot, string rootfs)
         {
-            AtCopy(() => { FileCopier.Copy(sourceRoot, step.Sources, rootfs, step.Destination, step.Ownership); return 0; });
+            AtCopy(() => { FileCopier.Copy(sourceRoot, step.Sources, rootfs, step.Destination, step.Ownership, ignore); return 0; });
             return Task.CompletedTask;
         }
 

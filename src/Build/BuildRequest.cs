@@ -15,5 +15,5 @@ public sealed record BuildRequest
     public DateTimeOffset? SourceDateEpoch { get; init; }
 }
 
-/// <summary>What a build produced: the image in the local store.</summary>
-public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config);
+/// <summary>What a build produced: the image in the local store, and lint warnings to show after it.</summary>
+public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Sbuild.Core;
+using Sbuild.Parser;
 
 namespace Sbuild.Build;
 
@@ -11,19 +12,20 @@ namespace Sbuild.Build;
 /// </summary>
 public static class ContextChecksum
 {
-    public static Digest Compute(string contextDir, IReadOnlyList<string> sources)
+    public static Digest Compute(string contextDir, IReadOnlyList<string> sources, DockerIgnore? ignore = null)
     {
+        ignore ??= DockerIgnore.Empty;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var source in sources)
         {
             Append(hash, $"source {source}\n");
-            foreach (var (relative, host) in SourceMatcher.Expand(contextDir, source))
-                AppendTree(hash, host, relative);
+            foreach (var (relative, host) in SourceMatcher.Expand(contextDir, source, ignore))
+                AppendTree(hash, host, relative, ignore);
         }
         return Digest.FromSha256Bytes(hash.GetHashAndReset());
     }
 
-    private static void AppendTree(IncrementalHash hash, string host, string relative)
+    private static void AppendTree(IncrementalHash hash, string host, string relative, DockerIgnore ignore)
     {
         if (!Posix.TryLStat(host, out var st)) return;
         Append(hash, $"{relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
@@ -38,7 +40,11 @@ public static class ContextChecksum
                 break;
             case Posix.FileStat.Directory:
                 foreach (var child in Directory.EnumerateFileSystemEntries(host).Order(StringComparer.Ordinal))
-                    AppendTree(hash, child, relative + "/" + Path.GetFileName(child));
+                {
+                    var childRelative = SourceMatcher.Join(relative, Path.GetFileName(child));
+                    if (ignore.IsExcluded(childRelative) && !(Directory.Exists(child) && ignore.MayReincludeBelow(childRelative))) continue;
+                    AppendTree(hash, child, childRelative, ignore);
+                }
                 break;
         }
         Append(hash, "\n");

@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Parser;
 
 namespace Sbuild.Build;
 
@@ -16,9 +17,11 @@ public static class FileCopier
     /// <param name="sources">Source paths as written (already expanded), relative to <paramref name="sourceRoot"/>.</param>
     /// <param name="destRoot">Host directory of the target rootfs.</param>
     /// <param name="destination">Absolute container path; a trailing '/' marks a directory.</param>
-    public static void Copy(string sourceRoot, IReadOnlyList<string> sources, string destRoot, string destination, CopyOwnership ownership)
+    /// <param name="ignore">.dockerignore rules of the build context: excluded paths are not there for COPY.</param>
+    public static void Copy(string sourceRoot, IReadOnlyList<string> sources, string destRoot, string destination, CopyOwnership ownership, DockerIgnore? ignore = null)
     {
-        var matches = sources.SelectMany(s => SourceMatcher.Expand(sourceRoot, s)).ToList();
+        ignore ??= DockerIgnore.Empty;
+        var matches = sources.SelectMany(s => SourceMatcher.Expand(sourceRoot, s, ignore)).ToList();
         var destIsDir = destination.EndsWith('/') || matches.Count > 1
             || Directory.Exists(RootPath.Resolve(destRoot, destination, followFinal: true));
         var destClean = RootPath.Clean(destination);
@@ -29,16 +32,18 @@ public static class FileCopier
         foreach (var (relative, host) in matches)
         {
             var st = Posix.LStat(host);
+            // The root of a build source (context or stage) reaches BuildKit's copy as a plain 0755 directory.
+            if (relative.Length == 0) st = st with { Mode = (st.Mode & ~0xFFFu) | 0x1ED };
             if (st.Type == Posix.FileStat.Directory)
             {
                 var target = EnsureDirectory(destRoot, destClean, uid, gid, st, ownership);
-                CopyChildren(host, target, ownership, hardlinks);
+                CopyChildren(host, target, relative, ownership, hardlinks, ignore);
             }
             else
             {
                 var targetPath = destIsDir ? destClean.TrimEnd('/') + "/" + Path.GetFileName(relative.TrimEnd('/')) : destClean;
                 var parent = EnsureDirectory(destRoot, Path.GetDirectoryName(targetPath) ?? "/", uid, gid, null, ownership);
-                CopyEntry(host, Path.Combine(parent, Path.GetFileName(targetPath)), st, ownership, hardlinks);
+                CopyEntry(host, Path.Combine(parent, Path.GetFileName(targetPath)), relative, st, ownership, hardlinks, ignore);
             }
         }
     }
@@ -69,14 +74,21 @@ public static class FileCopier
         return host;
     }
 
-    private static void CopyChildren(string sourceDir, string targetDir, CopyOwnership ownership, Dictionary<(ulong, ulong), string> hardlinks)
+    private static void CopyChildren(string sourceDir, string targetDir, string relativeDir, CopyOwnership ownership,
+        Dictionary<(ulong, ulong), string> hardlinks, DockerIgnore ignore)
     {
         foreach (var child in Directory.EnumerateFileSystemEntries(sourceDir).Order(StringComparer.Ordinal))
-            CopyEntry(child, Path.Combine(targetDir, Path.GetFileName(child)), Posix.LStat(child), ownership, hardlinks);
+        {
+            var relative = SourceMatcher.Join(relativeDir, Path.GetFileName(child));
+            var childStat = Posix.LStat(child);
+            if (ignore.IsExcluded(relative) && !(childStat.Type == Posix.FileStat.Directory && ignore.MayReincludeBelow(relative))) continue;
+            CopyEntry(child, Path.Combine(targetDir, Path.GetFileName(child)), relative, childStat, ownership, hardlinks, ignore);
+        }
         if (Posix.TryLStat(sourceDir, out var st)) Posix.SetTimes(targetDir, st.MTimeSec, st.MTimeNsec);
     }
 
-    private static void CopyEntry(string source, string target, Posix.FileStat st, CopyOwnership ownership, Dictionary<(ulong, ulong), string> hardlinks)
+    private static void CopyEntry(string source, string target, string relative, Posix.FileStat st, CopyOwnership ownership,
+        Dictionary<(ulong, ulong), string> hardlinks, DockerIgnore ignore)
     {
         if (st.Type == Posix.FileStat.Directory)
         {
@@ -91,7 +103,7 @@ public static class FileCopier
                 Directory.CreateDirectory(target);
                 ApplyMetadata(target, st, ownership, isDirectory: true);
             }
-            CopyChildren(source, target, ownership, hardlinks);
+            CopyChildren(source, target, relative, ownership, hardlinks, ignore);
             return;
         }
         if (Directory.Exists(target) && !Posix.LStat(target).Type.Equals(Posix.FileStat.Symlink))

@@ -13,10 +13,16 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
 {
     public async Task<BuildResult> BuildAsync(BuildRequest request, CancellationToken ct)
     {
-        var definition = Load(request);
+        var (ast, definition) = Load(request);
         var targetIndex = TargetStage(definition, request.Target);
-        using var ops = new BuildOps(store, environment, request, log);
-        var plan = new StageConverter(definition, request.BuildArgs, ops).Plan(targetIndex);
+        var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
+        var ops = new BuildOps(store, environment, request, log);
+        var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
+        var plan = new StageConverter(definition, args, userArgs, ops).Plan(targetIndex);
+        var warnings = definition.Warnings.ToList();
+        if (args.Unconsumed(definition) is { Count: > 0 } unused)
+            warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");
+        LintPolicy.Check(ast, warnings);
 
         var solver = new Solver<FsState>(ops.Cache, progress);
         var fs = await solver.SolveAsync(plan.Fs, ct).ConfigureAwait(false);
@@ -43,10 +49,10 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         };
         var image = new ImageWriter(store.Content).Write(config, fs.Layers.Select(l => l.Blob).ToList());
         foreach (var tag in request.Tags) store.Tag(tag, image.Manifest);
-        return new BuildResult(image.ImageId, image.Manifest, config);
+        return new BuildResult(image.ImageId, image.Manifest, config, warnings);
     }
 
-    private static BuildDefinition Load(BuildRequest request)
+    private static (DockerfileAst, BuildDefinition) Load(BuildRequest request)
     {
         string text;
         try
@@ -58,7 +64,9 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
             throw new SbuildException(ErrorCode.DockerfileNotFound, $"failed to read Dockerfile {request.DockerfilePath}: {e.Message}");
         }
         var ast = DockerfileParser.Parse(text, request.DockerfilePath);
-        return InstructionBinder.Bind(ast, request.BuildArgs);
+        var targetName = request.Target?.ToLowerInvariant();
+        var automatic = new BuildArgs(request.BuildArgs, targetName ?? "default").All;
+        return (ast, InstructionBinder.Bind(ast, automatic));
     }
 
     private static int TargetStage(BuildDefinition definition, string? target)

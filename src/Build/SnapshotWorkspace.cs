@@ -9,7 +9,7 @@ namespace Sbuild.Build;
 /// it, unmount, turn its upper directory into a layer blob, commit. A step that changes nothing returns its
 /// parent state (no layer, no snapshot). Failed steps leave no snapshot behind.
 /// </summary>
-public sealed class SnapshotWorkspace(ImageStore store, DateTimeOffset? sourceDateEpoch) : IDisposable
+public sealed class SnapshotWorkspace(ImageStore store, DateTimeOffset? sourceDateEpoch)
 {
     private readonly string _mountRoot = Directory.CreateDirectory(Path.Combine(store.Root, "mnt")).FullName;
 
@@ -95,6 +95,4 @@ public sealed class SnapshotWorkspace(ImageStore store, DateTimeOffset? sourceDa
             Directory.Delete(target);
         }
     }
-
-    public void Dispose() { }
 }

@@ -10,7 +10,7 @@ namespace Sbuild.Build;
 /// Converts stages into graph form, one small handler per instruction. Stages are converted on demand, so a
 /// stage the target does not need is never looked at (as in BuildKit), and each at most once.
 /// </summary>
-public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictionary<string, string> buildArgs, IBuildOps ops)
+public sealed class StageConverter(BuildDefinition definition, BuildArgs buildArgs, IReadOnlySet<string> userArgNames, IBuildOps ops)
 {
     public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
     public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -62,12 +62,29 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
         var containerConfig = config?.Config ?? new ContainerConfig();
         if (containerConfig.Env is not { } env || !env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
             containerConfig = containerConfig with { Env = [.. containerConfig.Env ?? [], "PATH=" + DefaultPath] };
-        return new StagePlan
+        var plan = new StagePlan
         {
-            Index = stage.Index, DisplayName = displayName, Fs = fs, Config = containerConfig,
+            Index = stage.Index, DisplayName = displayName, Fs = fs, Config = containerConfig with { OnBuild = null },
             Os = config?.Os ?? Platform.Host.Os, Architecture = config?.Architecture ?? Platform.Host.Architecture,
             Variant = config?.Variant, BaseHistory = config?.History ?? [], Author = config?.Author,
         };
+        RunOnbuildTriggers(plan, stage, containerConfig.OnBuild ?? []);
+        return plan;
+    }
+
+    /// <summary>
+    /// ONBUILD triggers of the base image run right after FROM, in order, and are not inherited further (BuildKit).
+    /// Each trigger is parsed as a one-line Dockerfile; errors name the image and the trigger.
+    /// </summary>
+    private void RunOnbuildTriggers(StagePlan plan, Stage stage, IReadOnlyList<string> triggers)
+    {
+        for (var i = 0; i < triggers.Count; i++)
+        {
+            var source = $"ONBUILD trigger {i + 1} of {stage.BaseName}";
+            var parsed = InstructionBinder.Bind(DockerfileParser.Parse($"FROM scratch\n{triggers[i]}\n", source), new Dictionary<string, string>());
+            foreach (var instruction in parsed.Stages[0].Instructions)
+                Apply(plan, instruction, $"[{plan.DisplayName} 1/{stage.Instructions.Count + 1}] ONBUILD");
+        }
     }
 
     private void Apply(StagePlan plan, Instruction instruction, string label)
@@ -114,7 +131,9 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
             // There is no build network here: "default" gets an isolated namespace (loopback only), like "none".
             Network = run.Network == "host" ? NetworkMode.Host : NetworkMode.None,
         };
-        var createdBy = "RUN " + string.Join(' ', args) + " # buildkit";
+        // BuildKit's history shows the build args a RUN sees: "RUN |2 A=1 B=2 /bin/sh -c …".
+        var visible = plan.Args.Where(a => !BuildArgs.ProxyArgs.Contains(a.Key)).Select(a => $"{a.Key}={a.Value}").ToList();
+        var createdBy = "RUN " + (visible.Count > 0 ? $"|{visible.Count} {string.Join(' ', visible)} " : "") + string.Join(' ', args) + " # buildkit";
         AddLayer(plan, ops.Exec(plan.Fs, step, $"{label} RUN {Display(run)}"), createdBy);
     }
 
@@ -221,9 +240,11 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
     {
         foreach (var arg in instruction.Args)
         {
-            string? value = buildArgs.TryGetValue(arg.Name, out var given) ? given
+            // --build-arg wins, then the default written here, then a global ARG's value, then automatic platform ARGs.
+            var given = buildArgs.Lookup(arg.Name);
+            string? value = given is not null && !IsAutomaticOnly(arg.Name) ? given
                 : arg.Default is { } d ? Expand(d, ExpansionEnvironment(plan), instruction.Location)
-                : definition.GlobalArgs.GetValueOrDefault(arg.Name);
+                : definition.GlobalArgs.GetValueOrDefault(arg.Name) ?? given;
             if (value is not null) plan.Args[arg.Name] = value;
         }
     }
@@ -333,6 +354,10 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
 
     // ---- helpers ----
 
+    /// <summary>An automatic platform ARG the user did not override: a default written in the Dockerfile wins over it.</summary>
+    private bool IsAutomaticOnly(string name) =>
+        InstructionBinder.AutomaticPlatformArgs.Contains(name) && !userArgNames.Contains(name);
+
     private static List<string> CommandArgs(StagePlan plan, CommandLine command) =>
         command.PrependShell ? [.. plan.Config.Shell ?? DefaultShell, command.Args[0]] : command.Args.ToList();
 
@@ -357,11 +382,12 @@ public sealed class StageConverter(BuildDefinition definition, IReadOnlyDictiona
     }
 
     /// <summary>What a RUN sees: the image's Env plus the stage's ARGs that ENV does not override.</summary>
-    private static List<string> RunEnvironment(StagePlan plan)
+    private List<string> RunEnvironment(StagePlan plan)
     {
         var env = plan.Config.Env?.ToList() ?? [];
         var names = env.Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
-        env.AddRange(plan.Args.Where(a => !names.Contains(a.Key)).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"));
+        var args = plan.Args.Concat(buildArgs.Proxies.Where(p => !plan.Args.ContainsKey(p.Key)));
+        env.AddRange(args.Where(a => !names.Contains(a.Key)).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"));
         return env;
     }
 

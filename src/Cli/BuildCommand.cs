@@ -50,6 +50,7 @@ public static class BuildCommand
                 await exporter.ExportAsync(new ExportImage(result.Manifest, request.Tags, store.Content), ct);
                 display.Note($"exported {export.Type.ToString().ToLowerInvariant()} image to {export.Destination}");
             }
+            foreach (var warning in result.Warnings) Console.Error.WriteLine($"WARN: {warning}");
             if (parse.GetValue(iidfile) is { } iid) AtomicFile.WriteAllBytes(Path.GetFullPath(iid), System.Text.Encoding.UTF8.GetBytes(result.ImageId.ToString()));
             foreach (var tag in request.Tags) display.Note($"naming to {tag}");
             // The image ID goes to stdout unless an export already streams an archive there.

@@ -14,6 +14,7 @@ public enum ErrorCode
     ContextNotFound = 2004,
     BaseImageNotFound = 2005,
     InvalidUser = 2006,
+    LintFailed = 2007,
 
     RuntimeNotFound = 3001,
     RuntimeFailed = 3002,

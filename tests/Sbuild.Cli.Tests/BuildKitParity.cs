@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Exporter;
 using Sbuild.TestSupport;
 
 namespace Sbuild.Cli.Tests;
@@ -9,7 +10,7 @@ namespace Sbuild.Cli.Tests;
 /// </summary>
 public sealed class BuildKitParity(SbuildCli sbuild, DockerDaemon docker)
 {
-    private string? _baseArchive;
+    private readonly List<string> _archives = [];
 
     public async Task<IReadOnlyList<string>> CompareAsync(string dockerfile, IReadOnlyDictionary<string, string>? files = null,
         IReadOnlyDictionary<string, string>? buildArgs = null, string? target = null)
@@ -35,19 +36,30 @@ public sealed class BuildKitParity(SbuildCli sbuild, DockerDaemon docker)
         await ProcessRunner.RunAsync("umoci", ["unpack", "--image", $"{layout}:1", bundle], CancellationToken.None);
 
         using var expected = await new BuildKitOracle(docker.Client).BuildAsync(context.Path, context.Combine("Dockerfile"), target, buildArgs,
-            [await BaseArchiveAsync()], CancellationToken.None);
+            await BaseArchivesAsync(), CancellationToken.None);
         return [.. RootfsComparer.Compare(expected.RootfsDir, Path.Combine(bundle, "rootfs")),
             .. ImageConfigComparer.Compare(expected.Config.Config, config.Config, new ImageConfigCompareOptions { IgnoreFields = ["ArgsEscaped"] })];
     }
 
-    private async Task<string> BaseArchiveAsync()
+    /// <summary>Exports images of sbuild's store as a docker-archive for the daemon (busybox plus any extra base images).</summary>
+    public async Task<string> ExportAsync(params string[] names)
     {
-        if (_baseArchive is not null) return _baseArchive;
-        var dir = Path.Combine(sbuild.StoreRoot, "..", "base-export");
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "Dockerfile"), "FROM busybox\n");
-        var archive = Path.Combine(dir, "busybox.tar");
-        await sbuild.RunAsync(["-t", "busybox:latest", "-o", $"type=docker,dest={archive}", dir], epoch: 0);
-        return _baseArchive = archive;
+        var archive = Path.Combine(sbuild.StoreRoot, "..", $"export-{Guid.NewGuid():N}.tar");
+        foreach (var name in names)
+        {
+            var reference = ImageReference.Parse(name);
+            var image = sbuild.Store.Find(reference) ?? throw new InvalidOperationException($"{name} is not in the test store");
+            var single = archive + "." + reference.Repository.Replace('/', '_') + ".tar";
+            await ImageExporters.Create(new ExportOptions { Type = ExportType.Docker, Destination = single })
+                .ExportAsync(new ExportImage(image.Manifest, [reference], sbuild.Store.Content), CancellationToken.None);
+            _archives.Add(single);
+        }
+        return archive;
+    }
+
+    private async Task<IReadOnlyList<string>> BaseArchivesAsync()
+    {
+        if (_archives.Count == 0) await ExportAsync("busybox:latest");
+        return _archives;
     }
 }

@@ -44,4 +44,62 @@ public sealed class InstructionParityTests(SbuildCli sbuild, DockerDaemon docker
             """);
         Assert.Empty(differences);
     }
+
+    [Fact]
+    public async Task Arg_scoping_build_args_and_platform_args_match_buildkit()
+    {
+        var differences = await _parity.CompareAsync("""
+            ARG BASE=busybox
+            ARG GLOBAL=global-default
+            FROM $BASE
+            ARG GLOBAL
+            ARG A=a-default
+            ARG TARGETARCH
+            ARG TARGETPLATFORM
+            ARG B
+            ARG UNSET
+            ENV FROM_ENV=$A-$B
+            ENV A=env-wins
+            RUN echo "$GLOBAL|$A|$TARGETARCH|$TARGETPLATFORM|$B|${UNSET:-unset}|$FROM_ENV|$http_proxy" > /args.txt
+            LABEL arg=$B
+            """, buildArgs: new Dictionary<string, string> { ["B"] = "bee", ["http_proxy"] = "http://proxy.invalid:3128" });
+        Assert.Empty(differences);
+    }
+
+    [Fact]
+    public async Task Dockerignore_rules_hide_context_files_like_buildkit()
+    {
+        var differences = await _parity.CompareAsync("""
+            FROM busybox
+            COPY . /ctx/
+            COPY *.md /docs/
+            """, new Dictionary<string, string>
+        {
+            [".dockerignore"] = "# build outputs\n*.log\nbuild/\n**/secret*\n!build/keep.txt\ndocs/*.md\n!docs/README.md\n",
+            ["app.txt"] = "app\n",
+            ["debug.log"] = "log\n",
+            ["build/out.bin"] = "bin\n",
+            ["build/keep.txt"] = "keep\n",
+            ["src/secret.key"] = "k\n",
+            ["src/main.c"] = "int main;\n",
+            ["docs/README.md"] = "readme\n",
+            ["docs/other.md"] = "other\n",
+            ["NOTES.md"] = "notes\n",
+        });
+        Assert.Empty(differences);
+    }
+
+    [Fact]
+    public async Task Onbuild_triggers_of_the_base_image_run_in_the_child_like_buildkit()
+    {
+        using var context = new TempDirectory("sbuild-onbuild-base-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nONBUILD RUN echo triggered > /triggered.txt\nONBUILD ENV FROM_TRIGGER=yes\n");
+        await sbuild.RunAsync(["-t", "onbuild-base:1", context.Path], epoch: 0);
+        await _parity.ExportAsync("busybox:latest", "onbuild-base:1");
+        var differences = await _parity.CompareAsync("""
+            FROM onbuild-base:1
+            RUN cat /triggered.txt > /seen.txt && echo "$FROM_TRIGGER" >> /seen.txt
+            """);
+        Assert.Empty(differences);
+    }
 }

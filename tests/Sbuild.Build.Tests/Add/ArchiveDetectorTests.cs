@@ -1,0 +1,140 @@
+using System.Formats.Tar;
+using System.Text;
+
+namespace Sbuild.Build.Tests.Add;
+
+/// <summary>ADD decides to unpack from a file's content, never from its name.</summary>
+public sealed class ArchiveDetectorTests : IDisposable
+{
+    private readonly AddFixture _f = new();
+
+    public void Dispose() => _f.Dispose();
+
+    private string SmallTar(string name, TarEntryFormat format = TarEntryFormat.Pax) =>
+        new TarBuilder(format).Dir("d/").File("d/hello.txt", "hello").WriteTo(_f.WorkFile(name));
+
+    private string TextFile(string name)
+    {
+        var path = _f.WorkFile(name);
+        File.WriteAllText(path, string.Concat(Enumerable.Repeat("plain text, not an archive\n", 50)));
+        return path;
+    }
+
+    [Theory]
+    [InlineData(TarEntryFormat.Pax)]
+    [InlineData(TarEntryFormat.Gnu)]
+    [InlineData(TarEntryFormat.Ustar)]
+    [InlineData(TarEntryFormat.V7)]
+    public void A_plain_tar_of_any_format_is_an_archive(TarEntryFormat format)
+    {
+        Assert.True(ArchiveDetector.TryDetect(SmallTar("x.bin", format), out var compression));
+        Assert.Equal(ArchiveCompression.None, compression);
+    }
+
+    [Theory]
+    [InlineData(ArchiveCompression.Gzip)]
+    [InlineData(ArchiveCompression.Bzip2)]
+    [InlineData(ArchiveCompression.Xz)]
+    [InlineData(ArchiveCompression.Zstd)]
+    public async Task A_compressed_tar_is_an_archive_whatever_its_name(ArchiveCompression format)
+    {
+        var compressed = await CompressTool.CompressAsync(format, SmallTar("data"));
+        var misnamed = _f.WorkFile("readme.txt");
+        File.Move(compressed, misnamed);
+
+        Assert.True(ArchiveDetector.TryDetect(misnamed, out var detected));
+        Assert.Equal(format, detected);
+    }
+
+    [Fact]
+    public async Task A_tar_gz_named_txt_is_unpacked()
+    {
+        var gz = await CompressTool.CompressAsync(ArchiveCompression.Gzip, SmallTar("site.tar"));
+        var misnamed = _f.WorkFile("notes.txt");
+        File.Move(gz, misnamed);
+
+        Assert.True(ArchiveDetector.IsArchive(misnamed));
+        await _f.ExtractAsync(misnamed, "/www");
+        Assert.Equal("hello", _f.Read("/www/d/hello.txt"));
+    }
+
+    [Theory]
+    [InlineData(ArchiveCompression.Gzip)]
+    [InlineData(ArchiveCompression.Bzip2)]
+    [InlineData(ArchiveCompression.Xz)]
+    [InlineData(ArchiveCompression.Zstd)]
+    public async Task Compressed_text_is_not_an_archive(ArchiveCompression format)
+    {
+        var compressed = await CompressTool.CompressAsync(format, TextFile("notes"));
+        var tarName = _f.WorkFile("looks-like.tar.gz");
+        File.Move(compressed, tarName);
+
+        Assert.False(ArchiveDetector.IsArchive(tarName));
+    }
+
+    [Fact]
+    public void Plain_text_named_tar_is_not_an_archive() => Assert.False(ArchiveDetector.IsArchive(TextFile("fake.tar")));
+
+    [Fact]
+    public void An_empty_file_is_not_an_archive()
+    {
+        var empty = _f.WorkFile("empty.tar");
+        File.WriteAllBytes(empty, []);
+        Assert.False(ArchiveDetector.IsArchive(empty));
+    }
+
+    [Fact]
+    public void An_empty_tar_of_only_zero_blocks_is_not_an_archive()
+    {
+        var zeros = _f.WorkFile("zeros.tar");
+        File.WriteAllBytes(zeros, new byte[10240]);
+        Assert.False(ArchiveDetector.IsArchive(zeros));
+    }
+
+    [Fact]
+    public void A_tar_whose_first_header_checksum_is_wrong_is_not_an_archive()
+    {
+        var tar = SmallTar("good.tar", TarEntryFormat.Ustar);
+        Assert.True(ArchiveDetector.IsArchive(tar)); // the same bytes before the damage
+        var bytes = File.ReadAllBytes(tar);
+        bytes[0] ^= 0x01; // first byte of the name: the recorded checksum no longer matches
+        File.WriteAllBytes(tar, bytes);
+
+        Assert.False(ArchiveDetector.IsArchive(tar));
+    }
+
+    [Fact]
+    public void A_file_shorter_than_one_header_is_not_an_archive()
+    {
+        var tar = SmallTar("cut.tar");
+        var bytes = File.ReadAllBytes(tar);
+        File.WriteAllBytes(tar, bytes[..300]);
+        Assert.False(ArchiveDetector.IsArchive(tar));
+    }
+
+    [Fact]
+    public void Directories_and_symlinks_are_not_archives()
+    {
+        var tar = SmallTar("real.tar");
+        var link = _f.WorkFile("link.tar");
+        File.CreateSymbolicLink(link, tar);
+
+        Assert.False(ArchiveDetector.IsArchive(link)); // the caller resolves links inside its root first
+        Assert.False(ArchiveDetector.IsArchive(_f.Work));
+        Assert.False(ArchiveDetector.IsArchive(_f.WorkFile("missing")));
+    }
+
+    [Fact]
+    public void Magic_numbers_are_recognised_as_docker_does()
+    {
+        Assert.Equal(ArchiveCompression.Gzip, Decompression.Detect([0x1F, 0x8B, 0x08, 0]));
+        Assert.Equal(ArchiveCompression.None, Decompression.Detect([0x1F, 0x8B, 0x07, 0])); // gzip with another method
+        Assert.Equal(ArchiveCompression.Bzip2, Decompression.Detect("BZh91AY"u8));
+        Assert.Equal(ArchiveCompression.Xz, Decompression.Detect([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]));
+        Assert.Equal(ArchiveCompression.Zstd, Decompression.Detect([0x28, 0xB5, 0x2F, 0xFD]));
+        // A zstd skippable frame (magic 0x184D2A5?, little-endian) followed by its length.
+        Assert.Equal(ArchiveCompression.Zstd, Decompression.Detect([0x5E, 0x2A, 0x4D, 0x18, 4, 0, 0, 0]));
+        Assert.Equal(ArchiveCompression.None, Decompression.Detect(Encoding.ASCII.GetBytes("ustar")));
+        Assert.Equal(ArchiveCompression.None, Decompression.Detect([]));
+    }
+}
