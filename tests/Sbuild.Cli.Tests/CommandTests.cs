@@ -57,4 +57,26 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         var third = await sbuild.RunAsync(["-t", "det:1", context.Path], epoch: 1700000000);
         Assert.NotEqual(first.StandardOutput, third.StandardOutput);
     }
+
+    [Fact]
+    public async Task History_marks_metadata_steps_as_empty_layers_and_labels_are_inherited()
+    {
+        using var context = new TempDirectory("sbuild-history-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox AS base\nLABEL inherited=yes\nFROM base\nENV A=1\nRUN echo hi > /x\nLABEL own=1\nRUN true\n");
+        var built = await sbuild.RunAsync(["-t", "history:1", context.Path], epoch: 0);
+        var config = sbuild.Store.ReadConfig(Digest.Parse(built.StandardOutput.Trim()));
+        Assert.Equal(new SortedDictionary<string, string> { ["inherited"] = "yes", ["own"] = "1" }, config.Config.Labels);
+        var steps = config.History.Skip(1).Select(h => (h.CreatedBy, h.EmptyLayer == true)).ToList();
+        Assert.Equal(
+        [
+            ("LABEL inherited=yes", true),
+            ("ENV A=1", true),
+            ("RUN /bin/sh -c echo hi > /x # buildkit", false),
+            ("LABEL own=1", true),
+            ("RUN /bin/sh -c true # buildkit", false),
+        ], steps);
+        Assert.All(config.History, h => Assert.Equal(DateTimeOffset.UnixEpoch, h.Created));
+        // One layer for busybox and one per RUN that changed files.
+        Assert.Equal(3, config.RootFs.DiffIds.Count);
+    }
 }
