@@ -30,6 +30,9 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
 
     private async Task CreateAsync(TarEntry entry, List<string> parts, CancellationToken ct)
     {
+        // Checked before anything at the entry's name is touched.
+        if (!IsExtractable(entry.EntryType))
+            throw Invalid($"entry \"{entry.Name}\" has type {entry.EntryType}, which ADD does not extract");
         var isDirectory = entry.EntryType == TarEntryType.Directory;
         var target = root.Resolve(parts, followLeaf: isDirectory, entry.Name);
         if (target.Count == 0) return; // a directory entry whose symlink leads back to the destination itself
@@ -68,8 +71,6 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
                 var (major, minor) = entry is PosixTarEntry posix ? ((uint)posix.DeviceMajor, (uint)posix.DeviceMinor) : (0u, 0u);
                 Posix.MkNod(host, FileTypeBits(entry.EntryType) | Permissions(entry), major, minor);
                 break;
-            default:
-                throw Invalid($"entry \"{entry.Name}\" has type {entry.EntryType}, which ADD does not extract");
         }
         ApplyOwnerAndMode(host, entry);
         SetTimes(host, entry);
@@ -156,6 +157,11 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
 
     private uint Id(TarEntry entry, int id) =>
         id >= 0 ? (uint)id : throw Invalid($"entry \"{entry.Name}\" has a negative owner id {id}");
+
+    /// <summary>Sparse, multi-volume and other rare GNU types are refused, as BuildKit refuses them.</summary>
+    private static bool IsExtractable(TarEntryType type) => type is TarEntryType.Directory or TarEntryType.RegularFile
+        or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile or TarEntryType.SymbolicLink or TarEntryType.HardLink
+        or TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo;
 
     private static uint FileTypeBits(TarEntryType type) => type switch
     {

@@ -22,7 +22,7 @@ internal static class TarHeaderBlock
             unsignedSum += b;
             signedSum += (sbyte)b;
         }
-        return true;
+        return recorded == unsignedSum || recorded == signedSum;
     }
 
     /// <summary>An octal number padded with spaces or NULs on either side (an empty field is 0).</summary>

@@ -63,7 +63,7 @@ public sealed class UrlSource(HttpClient http, TimeSpan stallTimeout)
             File.Delete(tempPath);
             if (e is OperationCanceledException && ct.IsCancellationRequested) throw;
             if (e is OperationCanceledException)
-                throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot download {shown}: no data for {stallTimeout.TotalSeconds:0.#} s", e);
+                throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot download {shown}: timed out after {stallTimeout.TotalSeconds:0.#} s without data", e);
             if (e is HttpRequestException or IOException)
                 throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot download {shown}: {e.Message}", e);
             throw;

@@ -222,4 +222,30 @@ public sealed class ArchiveExtractorTests : IDisposable
         Assert.Equal(ErrorCode.InvalidArchive, e.Code);
         Assert.Contains("notes.txt.gz", e.Message);
     }
+
+    [Fact]
+    public async Task An_unsupported_entry_type_fails_before_touching_what_is_at_its_name()
+    {
+        _f.Rootfs.File("/dst/victim.txt", "kept");
+        var tar = new TarBuilder(TarEntryFormat.Ustar).File("victim.txt", "new").WriteTo(_f.WorkFile("odd.tar"));
+        var bytes = await File.ReadAllBytesAsync(tar);
+        bytes[156] = (byte)'V'; // typeflag: GNU tape volume header
+        RewriteChecksum(bytes.AsSpan(0, 512));
+        await File.WriteAllBytesAsync(tar, bytes);
+
+        var e = await Assert.ThrowsAsync<SbuildException>(() => _f.ExtractAsync(tar, "/dst"));
+
+        Assert.Equal(ErrorCode.InvalidArchive, e.Code);
+        Assert.Contains("victim.txt", e.Message);
+        Assert.Equal("kept", _f.Read("/dst/victim.txt"));
+    }
+
+    /// <summary>Recomputes a ustar header checksum: the byte sum with the 8-byte field counted as spaces, written as 6 octal digits, NUL, space.</summary>
+    private static void RewriteChecksum(Span<byte> header)
+    {
+        header.Slice(148, 8).Fill((byte)' ');
+        var sum = 0;
+        foreach (var b in header) sum += b;
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(header[148..]);
+    }
 }
