@@ -180,7 +180,7 @@ public sealed class BuildOps : IBuildOps
             var o = step.Ownership;
             var content = contextDir is null ? "stage" : AtCopy(() => ContextChecksum.Compute(contextDir, step.Sources, ignore).ToString());
             return ValueTask.FromResult(DefinitionDigest("copy", [JsonSerializer.Serialize(step.Sources, BuildJsonContext.Default.IReadOnlyListString),
-                step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{o.PreserveOwnership}", content]));
+                step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{o.PreserveOwnership}:{step.Chown}", content]));
         }
 
         public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
@@ -192,7 +192,7 @@ public sealed class BuildOps : IBuildOps
 
         private Task Copy(string sourceRoot, string rootfs)
         {
-            AtCopy(() => { FileCopier.Copy(sourceRoot, step.Sources, rootfs, step.Destination, step.Ownership, ignore); return 0; });
+            AtCopy(() => { FileCopier.Copy(sourceRoot, step.Sources, rootfs, step.Destination, step.OwnershipIn(rootfs), ignore); return 0; });
             return Task.CompletedTask;
         }
 
@@ -217,7 +217,7 @@ public sealed class BuildOps : IBuildOps
         public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct)
         {
             var o = step.Ownership;
-            return ValueTask.FromResult(DefinitionDigest("copy-inline", [step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}",
+            return ValueTask.FromResult(DefinitionDigest("copy-inline", [step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{step.Chown}",
                 .. files.SelectMany(f => new[] { f.Name, f.Content })]));
         }
 
@@ -226,7 +226,7 @@ public sealed class BuildOps : IBuildOps
             using var sources = new InlineFiles(owner._scratch, files, mode: 0x1A4);
             return await owner._workspace.ChangeAsync(inputs[0], rootfs =>
             {
-                FileCopier.Copy(sources.Directory, files.Select(f => f.Name).ToList(), rootfs, step.Destination, step.Ownership);
+                FileCopier.Copy(sources.Directory, files.Select(f => f.Name).ToList(), rootfs, step.Destination, step.OwnershipIn(rootfs));
                 return Task.CompletedTask;
             }, ct).ConfigureAwait(false);
         }

@@ -19,7 +19,19 @@ public sealed record ExecStep(IReadOnlyList<string> Args, IReadOnlyList<string> 
 }
 
 /// <summary>A COPY step: expanded sources, absolute destination (trailing '/' = directory), ownership and mode.</summary>
-public sealed record CopyStep(IReadOnlyList<string> Sources, string Destination, CopyOwnership Ownership, SourceLocation Location, string Original);
+public sealed record CopyStep(IReadOnlyList<string> Sources, string Destination, CopyOwnership Ownership, SourceLocation Location, string Original)
+{
+    /// <summary>The <c>--chown</c> value (user[:group]), resolved against the destination's /etc/passwd when the step runs.</summary>
+    public string? Chown { get; init; }
+
+    /// <summary><see cref="Ownership"/> with <c>--chown</c> resolved in <paramref name="rootfs"/>.</summary>
+    public CopyOwnership OwnershipIn(string rootfs)
+    {
+        if (Chown is null) return Ownership;
+        var (uid, gid) = UserResolver.ResolveChown(rootfs, Chown);
+        return Ownership with { Uid = uid, Gid = gid };
+    }
+}
 
 /// <summary>Creates the vertices a Dockerfile turns into; the converter plans with it, the solver runs what it returns.</summary>
 public interface IBuildOps

@@ -175,10 +175,9 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
                 "when using COPY with more than one source file, the destination must be a directory and end with a /", copy.Original);
         var absolute = destination.StartsWith('/') ? destination : JoinPath(plan.Config.WorkingDir ?? "/", destination) + (destination.EndsWith('/') ? "/" : "");
         var ownership = new CopyOwnership(null, null, ParseChmod(copy), PreserveOwnership: copy.From is not null);
-        if (copy.Chown is not null)
-            throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "COPY --chown is not supported yet by sbuild", copy.Original);
 
-        var step = new CopyStep(sources, absolute, ownership, copy.Location, copy.Original);
+        var chown = copy.Chown is { } rawChown ? Expand(rawChown, env, copy.Location) : null;
+        var step = new CopyStep(sources, absolute, ownership, copy.Location, copy.Original) { Chown = chown };
         Vertex<FsState> vertex;
         if (copy.Heredocs.Count > 0)
         {

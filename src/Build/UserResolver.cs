@@ -63,6 +63,17 @@ public static class UserResolver
         return (resolved.Uid, resolved.Gid);
     }
 
+    /// <summary>
+    /// COPY/ADD <c>--chown=user[:group]</c>: names are looked up in the destination's passwd and group files; without a
+    /// group, a name brings its primary group and a bare uid is also the gid (both checked against docker build).
+    /// </summary>
+    public static (uint Uid, uint Gid) ResolveChown(string rootfs, string chown)
+    {
+        var colon = chown.IndexOf(':');
+        if (colon < 0) return ResolveOwner(rootfs, chown);
+        return (Resolve(rootfs, chown[..colon]).Uid, Resolve(rootfs, "0:" + chown[(colon + 1)..]).Gid);
+    }
+
     private static List<string[]> ReadDatabase(string rootfs, string path)
     {
         var host = RootPath.Resolve(rootfs, path, followFinal: true);

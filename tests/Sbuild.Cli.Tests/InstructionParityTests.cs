@@ -102,4 +102,18 @@ public sealed class InstructionParityTests(SbuildCli sbuild, DockerDaemon docker
             """);
         Assert.Empty(differences);
     }
+
+    [Fact]
+    public async Task Copy_chown_and_chmod_match_buildkit()
+    {
+        var differences = await _parity.CompareAsync("""
+            FROM busybox
+            RUN echo "usr:x:1500:2000::/home/usr:/bin/sh" >> /etc/passwd && echo "grp:x:2000:" >> /etc/group
+            COPY --chown=usr:grp a.txt /owned/deep/a.txt
+            COPY --chown=1234 a.txt /numeric/
+            COPY --chown=usr dir/ /named/
+            COPY --chown=1500:2000 --chmod=640 a.txt /both/
+            """, new Dictionary<string, string> { ["a.txt"] = "a\n", ["dir/b.txt"] = "b\n", ["dir/sub/c.txt"] = "c\n" });
+        Assert.Empty(differences);
+    }
 }
