@@ -15,7 +15,7 @@ namespace Sbuild.Build;
 /// named by chain ID, shared by every build), and RUN/COPY/WORKDIR steps that each change a fresh snapshot and
 /// record the change as a layer.
 /// </summary>
-public sealed class BuildOps : IBuildOps
+public sealed class BuildOps : IBuildOps, IDisposable
 {
     private readonly ImageStore _store;
     private readonly BuildEnvironment _environment;
@@ -24,6 +24,9 @@ public sealed class BuildOps : IBuildOps
     private readonly SnapshotWorkspace _workspace;
     private readonly string _scratch;
     private readonly DockerIgnore _ignore;
+    private HttpClient? _http;
+
+    private UrlSource Downloads => new(_http ??= new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, TimeSpan.FromSeconds(60));
     private readonly Dictionary<string, (Vertex<FsState>, ImageConfig)> _baseImages = [];
 
     public BuildOps(ImageStore store, BuildEnvironment environment, BuildRequest request, IBuildLog log)
@@ -33,7 +36,8 @@ public sealed class BuildOps : IBuildOps
         _request = request;
         _log = log;
         _workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
-        _scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp")).FullName;
+        // Per-build scratch space (here-document files, downloads), removed when the build ends.
+        _scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp", "build-" + Guid.NewGuid().ToString("N"))).FullName;
         _ignore = LoadIgnore(request);
         Cache = new DiskCacheStore<FsState>(Path.Combine(store.Root, "cache"), BuildJsonContext.Default.FsState,
             state => state.Snapshot is null || _workspace.Snapshotter.Exists(state.Snapshot));
@@ -67,11 +71,20 @@ public sealed class BuildOps : IBuildOps
     public Vertex<FsState> CopyInline(Vertex<FsState> parent, IReadOnlyList<InlineFile> files, CopyStep step, string label) =>
         new(new CopyInlineOp(label, files, step, this), parent);
 
+    public Vertex<FsState> Add(Vertex<FsState> parent, AddStep step, string label) =>
+        new(new AddOp(label, step, this), parent);
+
     public Vertex<FsState> CopyFromState(Vertex<FsState> parent, Vertex<FsState> source, CopyStep step, string label) =>
         new(new CopyOp(label, step, null, DockerIgnore.Empty, _workspace), parent, source);
 
     public Vertex<FsState> Mkdir(Vertex<FsState> parent, string path, string user, string label) =>
         new(new MkdirOp(label, path, user, _workspace), parent);
+
+    public void Dispose()
+    {
+        _http?.Dispose();
+        Directory.Delete(_scratch, recursive: true);
+    }
 
     /// <summary><c>Dockerfile.dockerignore</c> beside the Dockerfile wins over <c>.dockerignore</c> in the context root.</summary>
     private static DockerIgnore LoadIgnore(BuildRequest request)
@@ -230,6 +243,87 @@ public sealed class BuildOps : IBuildOps
                 return Task.CompletedTask;
             }, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// ADD: URLs are downloaded (keyed by their content, as BuildKit does), local tar archives (plain, gzip, bzip2, xz,
+    /// zstd; detected by content) are unpacked into the destination, everything else is copied like COPY.
+    /// </summary>
+    private sealed class AddOp(string label, AddStep step, BuildOps owner) : IOp<FsState>
+    {
+        private readonly Dictionary<string, DownloadedFile> _downloads = [];
+
+        public string Name => label;
+
+        public async ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct)
+        {
+            var copy = step.Copy;
+            var o = copy.Ownership;
+            var parts = new List<string> { copy.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{copy.Chown}:{step.Unpack}" };
+            var local = copy.Sources.Where(s => !UrlSource.IsUrl(s)).ToList();
+            if (local.Count > 0)
+                parts.Add(AtStep(() => ContextChecksum.Compute(owner._request.ContextDir, local, owner._ignore)).ToString());
+            foreach (var url in copy.Sources.Where(UrlSource.IsUrl))
+            {
+                var file = await AtStepAsync(() => owner.Downloads.DownloadAsync(url, owner._scratch, step.Checksum, ct)).ConfigureAwait(false);
+                _downloads[url] = file;
+                parts.Add($"{url} {file.Digest}");
+            }
+            return DefinitionDigest("add", [.. parts]);
+        }
+
+        public Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct) =>
+            owner._workspace.ChangeAsync(inputs[0], async rootfs =>
+            {
+                var copy = step.Copy;
+                var ownership = copy.OwnershipIn(rootfs);
+                foreach (var source in copy.Sources)
+                {
+                    if (UrlSource.IsUrl(source))
+                    {
+                        AtStep(() => DownloadedFileInstaller.Install(_downloads[source], rootfs, copy.Destination, ownership));
+                        continue;
+                    }
+                    foreach (var (relative, host) in AtStep(() => SourceMatcher.Expand(owner._request.ContextDir, source, owner._ignore)))
+                    {
+                        if (step.Unpack != false && ArchiveDetector.IsArchive(host))
+                        {
+                            // --chown owns the destination directory; unpacked entries keep the archive's owners
+                            // (checked against docker build's BuildKit).
+                            FileCopier.MakeDirectories(rootfs, copy.Destination, ownership.Uid ?? 0, ownership.Gid ?? 0);
+                            await AtStepAsync(() => ArchiveExtractor.ExtractAsync(host, rootfs, copy.Destination, new CopyOwnership(null, null, null, true), ct)).ConfigureAwait(false);
+                        }
+                        else
+                            AtStep(() => { FileCopier.Copy(owner._request.ContextDir, [relative], rootfs, copy.Destination, ownership, owner._ignore); return 0; });
+                    }
+                }
+            }, ct);
+
+        private T AtStep<T>(Func<T> action)
+        {
+            try
+            {
+                return action();
+            }
+            catch (SbuildException e) when (e is not DockerfileException)
+            {
+                throw new DockerfileException(e.Code, step.Copy.Location, e.Message, step.Copy.Original);
+            }
+        }
+
+        private async Task<T> AtStepAsync<T>(Func<Task<T>> action)
+        {
+            try
+            {
+                return await action().ConfigureAwait(false);
+            }
+            catch (SbuildException e) when (e is not DockerfileException)
+            {
+                throw new DockerfileException(e.Code, step.Copy.Location, e.Message, step.Copy.Original);
+            }
+        }
+
+        private Task AtStepAsync(Func<Task> action) => AtStepAsync(async () => { await action().ConfigureAwait(false); return 0; });
     }
 
     private sealed class MkdirOp(string label, string path, string user, SnapshotWorkspace workspace) : IOp<FsState>

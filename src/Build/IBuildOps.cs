@@ -33,6 +33,9 @@ public sealed record CopyStep(IReadOnlyList<string> Sources, string Destination,
     }
 }
 
+/// <summary>An ADD step: a COPY step plus whether local archives are unpacked and the expected digest of URL sources.</summary>
+public sealed record AddStep(CopyStep Copy, bool? Unpack, Digest? Checksum);
+
 /// <summary>Creates the vertices a Dockerfile turns into; the converter plans with it, the solver runs what it returns.</summary>
 public interface IBuildOps
 {
@@ -47,6 +50,8 @@ public interface IBuildOps
 
     /// <summary>COPY of here-documents: files with the given contents (mode 0644 unless --chmod).</summary>
     Vertex<FsState> CopyInline(Vertex<FsState> parent, IReadOnlyList<InlineFile> files, CopyStep step, string label);
+
+    Vertex<FsState> Add(Vertex<FsState> parent, AddStep step, string label);
 
     Vertex<FsState> CopyFromState(Vertex<FsState> parent, Vertex<FsState> source, CopyStep step, string label);
 

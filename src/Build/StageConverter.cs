@@ -92,7 +92,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         switch (instruction)
         {
             case RunInstruction run: Run(plan, run, label); break;
-            case CopyInstruction { IsAdd: false } copy: Copy(plan, copy, label); break;
+            case CopyInstruction copy: Copy(plan, copy, label); break;
             case WorkdirInstruction workdir: Workdir(plan, workdir, label); break;
             case EnvInstruction env: Env(plan, env); break;
             case ArgInstruction arg: Arg(plan, arg); break;
@@ -186,6 +186,20 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Content)).ToList();
             vertex = ops.CopyInline(plan.Fs, files, step with { Ownership = ownership with { Mode = ownership.Mode ?? 0x1A4 } }, $"{label} COPY {Display(copy)}");
         }
+        else if (copy.IsAdd)
+        {
+            if (copy.KeepGitDir is not null)
+                throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "ADD of git repositories (--keep-git-dir) is not supported yet by sbuild", copy.Original);
+            Digest? checksum = null;
+            if (copy.Checksum is { } rawChecksum)
+            {
+                checksum = Digest.TryParse(Expand(rawChecksum, env, copy.Location), out var parsed) ? parsed
+                    : throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location, $"invalid --checksum {rawChecksum}: expected sha256:<64 hex digits>", copy.Original);
+                if (sources.Any(s => !UrlSource.IsUrl(s)))
+                    throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location, "ADD --checksum can only be used with URL sources", copy.Original);
+            }
+            vertex = ops.Add(plan.Fs, new AddStep(step, copy.Unpack, checksum), $"{label} ADD {Display(copy)}");
+        }
         else if (copy.From is { } fromRaw)
         {
             var from = Expand(fromRaw, env, copy.Location);
@@ -209,7 +223,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         {
             vertex = ops.CopyFromContext(plan.Fs, step, $"{label} COPY {Display(copy)}");
         }
-        AddLayer(plan, vertex, $"COPY {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
+        AddLayer(plan, vertex, $"{(copy.IsAdd ? "ADD" : "COPY")} {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
     }
 
     private void Workdir(StagePlan plan, WorkdirInstruction workdir, string label)

@@ -13,7 +13,8 @@ public sealed class BuildKitParity(SbuildCli sbuild, DockerDaemon docker)
     private readonly List<string> _archives = [];
 
     public async Task<IReadOnlyList<string>> CompareAsync(string dockerfile, IReadOnlyDictionary<string, string>? files = null,
-        IReadOnlyDictionary<string, string>? buildArgs = null, string? target = null)
+        IReadOnlyDictionary<string, string>? buildArgs = null, string? target = null,
+        IReadOnlyDictionary<string, string>? extraContextFiles = null)
     {
         using var context = new TempDirectory("sbuild-parity-");
         File.WriteAllText(context.Combine("Dockerfile"), dockerfile);
@@ -22,6 +23,8 @@ public sealed class BuildKitParity(SbuildCli sbuild, DockerDaemon docker)
             Directory.CreateDirectory(Path.GetDirectoryName(context.Combine(path))!);
             File.WriteAllText(context.Combine(path), content);
         }
+        foreach (var (path, hostFile) in extraContextFiles ?? new Dictionary<string, string>())
+            File.Copy(hostFile, context.Combine(path));
         using var output = new TempDirectory("sbuild-parity-out-");
         var archive = output.Combine("image.tar");
         string[] args = [.. (buildArgs ?? new Dictionary<string, string>()).SelectMany(a => new[] { "--build-arg", $"{a.Key}={a.Value}" }),

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Sbuild.Build.Tests.Add;
+namespace Sbuild.TestSupport;
 
 /// <summary>What the test server answers for one path.</summary>
 /// <param name="StallAfterBytes">When set, the server sends this many body bytes of a longer announced length and then goes silent.</param>
