@@ -191,7 +191,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
         public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct)
         {
             var o = step.Ownership;
-            var content = contextDir is null ? "stage" : AtCopy(() => ContextChecksum.Compute(contextDir, step.Sources, ignore).ToString());
+            var content = contextDir is null ? "stage" : step.At(() => ContextChecksum.Compute(contextDir, step.Sources, ignore).ToString());
             return ValueTask.FromResult(DefinitionDigest("copy", [JsonSerializer.Serialize(step.Sources, BuildJsonContext.Default.IReadOnlyListString),
                 step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{o.PreserveOwnership}:{step.Chown}", content]));
         }
@@ -205,21 +205,8 @@ public sealed class BuildOps : IBuildOps, IDisposable
 
         private Task Copy(string sourceRoot, string rootfs)
         {
-            AtCopy(() => { FileCopier.Copy(sourceRoot, step.Sources, rootfs, step.Destination, step.OwnershipIn(rootfs), ignore); return 0; });
+            step.At(() => { FileCopier.Copy(sourceRoot, step.Sources, rootfs, step.Destination, step.OwnershipIn(rootfs), ignore); return 0; });
             return Task.CompletedTask;
-        }
-
-        /// <summary>File errors of a COPY point at its line in the Dockerfile.</summary>
-        private T AtCopy<T>(Func<T> action)
-        {
-            try
-            {
-                return action();
-            }
-            catch (SbuildException e) when (e is not DockerfileException)
-            {
-                throw new DockerfileException(e.Code, step.Location, e.Message, step.Original);
-            }
         }
     }
 
@@ -299,31 +286,11 @@ public sealed class BuildOps : IBuildOps, IDisposable
                 }
             }, ct);
 
-        private T AtStep<T>(Func<T> action)
-        {
-            try
-            {
-                return action();
-            }
-            catch (SbuildException e) when (e is not DockerfileException)
-            {
-                throw new DockerfileException(e.Code, step.Copy.Location, e.Message, step.Copy.Original);
-            }
-        }
+        private T AtStep<T>(Func<T> action) => step.Copy.At(action);
 
-        private async Task<T> AtStepAsync<T>(Func<Task<T>> action)
-        {
-            try
-            {
-                return await action().ConfigureAwait(false);
-            }
-            catch (SbuildException e) when (e is not DockerfileException)
-            {
-                throw new DockerfileException(e.Code, step.Copy.Location, e.Message, step.Copy.Original);
-            }
-        }
+        private Task<T> AtStepAsync<T>(Func<Task<T>> action) => step.Copy.AtAsync(action);
 
-        private Task AtStepAsync(Func<Task> action) => AtStepAsync(async () => { await action().ConfigureAwait(false); return 0; });
+        private Task AtStepAsync(Func<Task> action) => step.Copy.AtAsync(async () => { await action().ConfigureAwait(false); return 0; });
     }
 
     private sealed class MkdirOp(string label, string path, string user, SnapshotWorkspace workspace) : IOp<FsState>

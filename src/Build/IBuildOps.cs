@@ -24,6 +24,32 @@ public sealed record CopyStep(IReadOnlyList<string> Sources, string Destination,
     /// <summary>The <c>--chown</c> value (user[:group]), resolved against the destination's /etc/passwd when the step runs.</summary>
     public string? Chown { get; init; }
 
+    /// <summary>Runs a file operation of this step so that its errors point at the instruction's line.</summary>
+    public T At<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (SbuildException e) when (e is not DockerfileException)
+        {
+            throw new DockerfileException(e.Code, Location, e.Message, Original);
+        }
+    }
+
+    /// <inheritdoc cref="At{T}"/>
+    public async Task<T> AtAsync<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (SbuildException e) when (e is not DockerfileException)
+        {
+            throw new DockerfileException(e.Code, Location, e.Message, Original);
+        }
+    }
+
     /// <summary><see cref="Ownership"/> with <c>--chown</c> resolved in <paramref name="rootfs"/>.</summary>
     public CopyOwnership OwnershipIn(string rootfs)
     {
