@@ -166,7 +166,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
                 {
                     RootfsPath = rootfs,
                     Args = step.Args,
-                    Env = step.Env,
+                    Env = [.. step.Env, .. step.ProxyEnv],
                     Cwd = step.Cwd,
                     User = UserResolver.Resolve(rootfs, step.User),
                     Network = step.Network,

@@ -15,6 +15,8 @@ public sealed record ExecStep(IReadOnlyList<string> Args, IReadOnlyList<string> 
 {
     public const string ScriptDirectory = "/dev/pipes";
     public IReadOnlyList<InlineFile> Scripts { get; init; } = [];
+    /// <summary>Proxy variables (HTTP_PROXY, …): in the process environment but, as in BuildKit, not in the cache key.</summary>
+    public IReadOnlyList<string> ProxyEnv { get; init; } = [];
     public Sbuild.Runner.NetworkMode Network { get; init; } = Sbuild.Runner.NetworkMode.None;
 }
 

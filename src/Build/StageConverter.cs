@@ -128,6 +128,9 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var step = new ExecStep(args, RunEnvironment(plan), plan.Config.WorkingDir ?? "/", plan.Config.User ?? "", run.Location)
         {
             Scripts = scripts,
+            ProxyEnv = buildArgs.Proxies.Concat(plan.Args.Where(a => BuildArgs.ProxyArgs.Contains(a.Key)))
+                .DistinctBy(a => a.Key).Where(a => !(plan.Config.Env ?? []).Any(e => e.StartsWith(a.Key + "=", StringComparison.Ordinal)))
+                .Select(a => $"{a.Key}={a.Value}").ToList(),
             // There is no build network here: "default" gets an isolated namespace (loopback only), like "none".
             Network = run.Network == "host" ? NetworkMode.Host : NetworkMode.None,
         };
@@ -399,8 +402,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     {
         var env = plan.Config.Env?.ToList() ?? [];
         var names = env.Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
-        var args = plan.Args.Concat(buildArgs.Proxies.Where(p => !plan.Args.ContainsKey(p.Key)));
-        env.AddRange(args.Where(a => !names.Contains(a.Key)).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"));
+        env.AddRange(plan.Args.Where(a => !names.Contains(a.Key) && !BuildArgs.ProxyArgs.Contains(a.Key))
+            .OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"));
         return env;
     }
 

@@ -79,4 +79,22 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         // One layer for busybox and one per RUN that changed files.
         Assert.Equal(3, config.RootFs.DiffIds.Count);
     }
+
+    [Fact]
+    public async Task Proxy_build_args_reach_run_but_not_the_cache_key_or_history()
+    {
+        using var context = new TempDirectory("sbuild-proxy-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN echo \"proxy=$http_proxy\" > /proxy.txt\n");
+        var first = await sbuild.RunAsync(["--build-arg", "http_proxy=http://one.invalid", "-t", "proxy:1", context.Path], epoch: 0);
+        var second = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "http_proxy=http://two.invalid", "-t", "proxy:1", context.Path], epoch: 0);
+        Assert.Equal(first.StandardOutput, second.StandardOutput);
+        Assert.Matches(@"(?m)^#\d+ CACHED$", second.StandardError);
+        Assert.DoesNotContain("WARN", second.StandardError); // a proxy arg is never "unused"
+        var config = sbuild.Store.ReadConfig(Digest.Parse(first.StandardOutput.Trim()));
+        Assert.DoesNotContain(config.History, h => h.CreatedBy?.Contains("invalid") == true);
+        var image = sbuild.Store.Find(ImageReference.Parse("proxy:1"))!;
+        var top = sbuild.Store.ReadManifest(image.Manifest.Digest).Layers[^1];
+        var listing = await ProcessRunner.RunAsync("tar", ["-xzOf", sbuild.Store.Content.PathOf(top.Digest), "proxy.txt"], CancellationToken.None);
+        Assert.Equal("proxy=http://one.invalid\n", listing.StandardOutput);
+    }
 }
