@@ -23,7 +23,10 @@ public static class BuildCommand
         var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, iidfile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
-            var contextDir = Path.GetFullPath(parse.GetValue(context)!);
+            var contextArg = parse.GetValue(context)!;
+            if (contextArg.StartsWith('-'))
+                throw new SbuildException(ErrorCode.InvalidOption, $"unknown flag {contextArg} (see sbuild --help)");
+            var contextDir = Path.GetFullPath(contextArg);
             if (!Directory.Exists(contextDir))
                 throw new SbuildException(ErrorCode.ContextNotFound, $"build context \"{parse.GetValue(context)}\" is not a directory");
             var dockerfile = parse.GetValue(file) is { } f ? Path.GetFullPath(f) : Path.Combine(contextDir, "Dockerfile");

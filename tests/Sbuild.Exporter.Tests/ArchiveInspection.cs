@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Text.Json;
+using Sbuild.TestSupport;
 
 namespace Sbuild.Exporter.Tests;
 
@@ -29,10 +30,17 @@ internal static class ArchiveInspection
     public static JsonElement ParseJson(string text) => JsonDocument.Parse(text).RootElement;
 
     /// <summary>Extracts with the system tar, as a user would.</summary>
-    public static string Extract(string archive, string directory)
+    public static async Task<string> ExtractAsync(string archive, string directory)
     {
         Directory.CreateDirectory(directory);
-        Tool.Run(Tool.Tar, "-xf", archive, "-C", directory).EnsureSuccess("tar -xf");
+        await ProcessRunner.RunAsync(Tools.Tar, ["-xf", archive, "-C", directory], CancellationToken.None);
         return directory;
+    }
+
+    /// <summary>What <c>skopeo inspect ARGS…</c> prints, parsed; skopeo failing to read the image fails the test.</summary>
+    public static async Task<JsonElement> SkopeoInspectAsync(params string[] args)
+    {
+        var result = await ProcessRunner.RunAsync(Tools.Skopeo, ["inspect", .. args], CancellationToken.None);
+        return ParseJson(result.StandardOutput);
     }
 }

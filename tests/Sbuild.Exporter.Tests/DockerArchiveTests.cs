@@ -1,14 +1,16 @@
 using Sbuild.Core;
+using Sbuild.TestSupport;
 
 namespace Sbuild.Exporter.Tests;
 
-public sealed class DockerArchiveTests(SharedTestImage shared) : IClassFixture<SharedTestImage>, IDisposable
+[Collection(DockerCollection.Name)]
+public sealed class DockerArchiveTests(SharedTestImage shared, DockerDaemon daemon)
+    : IClassFixture<SharedTestImage>, IClassFixture<DockerDaemon>, IDisposable
 {
     private readonly TempDirectory _dir = new();
     private readonly TestImage _image = shared.Image;
     // Unique per test: the engine is shared with other test runs.
     private readonly string _repository = "sbuild-exporter-test-" + Guid.NewGuid().ToString("N")[..10];
-
 
     public void Dispose() => _dir.Dispose();
 
@@ -19,18 +21,19 @@ public sealed class DockerArchiveTests(SharedTestImage shared) : IClassFixture<S
         return path;
     }
 
+    private Task<ProcessResult> DockerAsync(params string[] args) => daemon.Client.RunAsync(args, CancellationToken.None);
+
     [Fact]
     public async Task Docker_loads_the_archive_with_its_tags_and_runs_it()
     {
         var archive = await ExportAsync($"{_repository}:1", $"{_repository}:latest");
-        DockerDaemon.EnsureRunning();
         try
         {
-            var load = DockerDaemon.Docker("load", "-i", archive).EnsureSuccess("docker load");
-            Assert.Contains($"Loaded image: {_repository}:1", load.Stdout);
-            Assert.Contains($"Loaded image: {_repository}:latest", load.Stdout);
+            var load = await DockerAsync("load", "-i", archive);
+            Assert.Contains($"Loaded image: {_repository}:1", load.StandardOutput);
+            Assert.Contains($"Loaded image: {_repository}:latest", load.StandardOutput);
 
-            var inspect = ArchiveInspection.ParseJson(DockerDaemon.Docker("image", "inspect", $"{_repository}:1").EnsureSuccess("docker image inspect").Stdout)[0];
+            var inspect = ArchiveInspection.ParseJson((await DockerAsync("image", "inspect", $"{_repository}:1")).StandardOutput)[0];
             Assert.Equal(_image.Image.ImageId.ToString(), inspect.GetProperty("Id").GetString());
             Assert.Equal(_image.Layers.Select(l => l.DiffId.ToString()), inspect.GetProperty("RootFS").GetProperty("Layers").EnumerateArray().Select(e => e.GetString()));
             var config = inspect.GetProperty("Config");
@@ -38,12 +41,13 @@ public sealed class DockerArchiveTests(SharedTestImage shared) : IClassFixture<S
             Assert.Equal("/app", config.GetProperty("WorkingDir").GetString());
 
             // The default Cmd reads a file from layer 1; an explicit command reads layer 2 relative to WorkingDir.
-            Assert.Equal(TestImage.Hello, DockerDaemon.Docker("run", "--rm", "--network", "none", $"{_repository}:1").EnsureSuccess("docker run").Stdout);
-            Assert.Equal(TestImage.Message, DockerDaemon.Docker("run", "--rm", "--network", "none", $"{_repository}:latest", "/bin/cat", "message.txt").EnsureSuccess("docker run").Stdout);
+            Assert.Equal(TestImage.Hello, (await DockerAsync("run", "--rm", "--network", "none", $"{_repository}:1")).StandardOutput);
+            Assert.Equal(TestImage.Message, (await DockerAsync("run", "--rm", "--network", "none", $"{_repository}:latest", "/bin/cat", "message.txt")).StandardOutput);
         }
         finally
         {
-            DockerDaemon.Docker("rmi", "-f", $"{_repository}:1", $"{_repository}:latest");
+            await daemon.Client.RunAsync(["rmi", "-f", $"{_repository}:1", $"{_repository}:latest"],
+                new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
         }
     }
 
@@ -52,11 +56,11 @@ public sealed class DockerArchiveTests(SharedTestImage shared) : IClassFixture<S
     {
         var archive = await ExportAsync("app:1");
 
-        var inspect = ArchiveInspection.ParseJson(Tool.Run(Tool.Skopeo, "inspect", $"docker-archive:{archive}").EnsureSuccess("skopeo inspect").Stdout);
+        var inspect = await ArchiveInspection.SkopeoInspectAsync($"docker-archive:{archive}");
         // A docker-archive names layers by diff_id (the uncompressed tar), as `docker save` did before OCI layouts.
         Assert.Equal(_image.Layers.Select(l => l.DiffId.ToString()), inspect.GetProperty("Layers").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["PATH=/bin", "GREETING=hi"], inspect.GetProperty("Env").EnumerateArray().Select(e => e.GetString()!));
-        Tool.Run(Tool.Skopeo, "inspect", $"docker-archive:{archive}:app:1").EnsureSuccess("skopeo inspect by tag");
+        await ArchiveInspection.SkopeoInspectAsync($"docker-archive:{archive}:app:1"); // by tag too
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.TestSupport;
 
 namespace Sbuild.Exporter.Tests;
 
@@ -6,7 +7,6 @@ public sealed class ImageExportersTests(SharedTestImage shared) : IClassFixture<
 {
     private readonly TempDirectory _dir = new();
     private readonly TestImage _image = shared.Image;
-
 
     public void Dispose() => _dir.Dispose();
 
@@ -43,7 +43,8 @@ public sealed class ImageExportersTests(SharedTestImage shared) : IClassFixture<
         var stdout = new MemoryStream();
 
         // A MemoryStream is no file, so blobs take the ordinary (non-kernel) copy path: the bytes must not differ.
-        await ImageExporters.Create(ExportOptions.Parse("type=docker,dest=-"), () => new KeepOpen(stdout))
+        // The exporter disposes the stream it is given; a MemoryStream still hands out its bytes afterwards.
+        await ImageExporters.Create(ExportOptions.Parse("type=docker,dest=-"), () => stdout)
             .ExportAsync(_image.ToExport("app:1"), CancellationToken.None);
 
         Assert.Equal(await File.ReadAllBytesAsync(path), stdout.ToArray());
@@ -83,20 +84,5 @@ public sealed class ImageExportersTests(SharedTestImage shared) : IClassFixture<
 
         Assert.Equal(ErrorCode.InvalidOption, error.Code);
         Assert.Contains($"cannot write the archive to {path}", error.Message);
-    }
-
-    /// <summary>Stands in for the console stream: the exporter disposes what it is given.</summary>
-    private sealed class KeepOpen(Stream inner) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

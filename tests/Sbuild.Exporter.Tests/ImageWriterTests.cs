@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.TestSupport;
 
 namespace Sbuild.Exporter.Tests;
 

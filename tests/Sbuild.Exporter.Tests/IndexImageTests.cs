@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.TestSupport;
 
 namespace Sbuild.Exporter.Tests;
 
@@ -7,7 +8,6 @@ public sealed class IndexImageTests(SharedTestImage shared) : IClassFixture<Shar
 {
     private readonly TempDirectory _dir = new();
     private readonly TestImage _image = shared.Image;
-
 
     public void Dispose() => _dir.Dispose();
 
@@ -32,7 +32,7 @@ public sealed class IndexImageTests(SharedTestImage shared) : IClassFixture<Shar
         Assert.Contains(members, m => m.Name == $"blobs/sha256/{image.Manifest.Digest.Encoded}");
         var entry = members.Single(m => m.Name == "index.json").Json().GetProperty("manifests")[0];
         Assert.Equal(MediaTypes.OciIndex, entry.GetProperty("mediaType").GetString());
-        var inspect = ArchiveInspection.ParseJson(Tool.Run(Tool.Skopeo, "inspect", $"oci-archive:{path}").EnsureSuccess("skopeo inspect").Stdout);
+        var inspect = await ArchiveInspection.SkopeoInspectAsync($"oci-archive:{path}");
         Assert.Equal(_image.Layers.Select(l => l.Blob.Digest.ToString()), inspect.GetProperty("Layers").EnumerateArray().Select(e => e.GetString()));
     }
 

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using Sbuild.Core;
+using Sbuild.TestSupport;
 
 namespace Sbuild.Exporter.Tests;
 
@@ -18,7 +19,7 @@ public sealed class LayerBlobWriterTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public void Gzip_layer_has_diff_id_of_the_tar_and_digest_of_the_stored_bytes()
+    public async Task Gzip_layer_has_diff_id_of_the_tar_and_digest_of_the_stored_bytes()
     {
         var layer = TestImage.WriteLayer(_store, _tar);
 
@@ -29,8 +30,8 @@ public sealed class LayerBlobWriterTests : IDisposable
         Assert.Equal(blob.Length, layer.Blob.Size);
         Assert.True(blob.Length < _tar.Length, "the blob should be compressed");
         // The system gzip, not .NET, decompresses it back to the exact tar.
-        var gunzipped = Tool.RunIn(_dir.Path, "/bin/sh", "-c", $"{Tool.Gzip} -dc < {_store.PathOf(layer.Blob.Digest)} | sha256sum").EnsureSuccess("gunzip");
-        Assert.StartsWith(layer.DiffId.Encoded, gunzipped.Stdout);
+        var gunzipped = await ProcessRunner.RunAsync("/bin/sh", ["-c", $"{Tools.Gzip} -dc < {_store.PathOf(layer.Blob.Digest)} | sha256sum"], CancellationToken.None);
+        Assert.StartsWith(layer.DiffId.Encoded, gunzipped.StandardOutput);
     }
 
     [Fact]
@@ -84,16 +85,16 @@ public sealed class LayerBlobWriterTests : IDisposable
     }
 
     [Fact]
-    public void Zstd_layer_decompresses_with_the_zstd_tool_to_the_tar()
+    public async Task Zstd_layer_decompresses_with_the_zstd_tool_to_the_tar()
     {
-        Tool.Require(Tool.Zstd);
+        var zstd = Tools.Zstd;
         var layer = TestImage.WriteLayer(_store, _tar, LayerCompression.Zstd);
 
         Assert.Equal(MediaTypes.OciLayerZstd, layer.Blob.MediaType);
         Assert.Equal(Digest.Of(_tar), layer.DiffId);
         Assert.Equal(Digest.Of(File.ReadAllBytes(_store.PathOf(layer.Blob.Digest))), layer.Blob.Digest);
         var output = _dir.Combine("layer.tar");
-        Tool.Run(Tool.Zstd, "-q", "-d", _store.PathOf(layer.Blob.Digest), "-o", output).EnsureSuccess("zstd -d");
+        await ProcessRunner.RunAsync(zstd, ["-q", "-d", _store.PathOf(layer.Blob.Digest), "-o", output], CancellationToken.None);
         Assert.Equal(_tar, File.ReadAllBytes(output));
     }
 
@@ -127,8 +128,8 @@ public sealed class LayerBlobWriterTests : IDisposable
         await File.WriteAllBytesAsync(plain, _tar);
         var input = format switch
         {
-            "gzip" => Compress(Tool.Gzip, "-c", plain),
-            "zstd" => Compress(Tool.Zstd, "-q", "-c", plain),
+            "gzip" => await CompressAsync(Tools.Gzip, "-c", plain),
+            "zstd" => await CompressAsync(Tools.Zstd, "-q", "-c", plain),
             _ => plain,
         };
 
@@ -165,7 +166,7 @@ public sealed class LayerBlobWriterTests : IDisposable
     {
         var plain = _dir.Combine("layer.tar");
         await File.WriteAllBytesAsync(plain, _tar);
-        var gzipped = await File.ReadAllBytesAsync(Compress(Tool.Gzip, "-c", plain));
+        var gzipped = await File.ReadAllBytesAsync(await CompressAsync(Tools.Gzip, "-c", plain));
 
         var error = await Assert.ThrowsAsync<SbuildException>(() =>
             LayerBlobWriter.ImportTarAsync(_store, new MemoryStream(gzipped[..(gzipped.Length / 2)])));
@@ -174,11 +175,11 @@ public sealed class LayerBlobWriterTests : IDisposable
         Assert.Empty(_store.Walk());
     }
 
-    private string Compress(string tool, params string[] args)
+    private async Task<string> CompressAsync(string tool, params string[] args)
     {
         var output = _dir.Combine("compressed-" + Path.GetFileName(tool));
         var quoted = string.Join(' ', args.Select(a => $"'{a}'"));
-        Tool.Run("/bin/sh", "-c", $"{tool} {quoted} > '{output}'").EnsureSuccess(tool);
+        await ProcessRunner.RunAsync("/bin/sh", ["-c", $"{tool} {quoted} > '{output}'"], CancellationToken.None);
         return output;
     }
 }

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using Sbuild.Core;
+using Sbuild.TestSupport;
 
 namespace Sbuild.Exporter.Tests;
 
@@ -8,7 +9,6 @@ public sealed class OciArchiveTests(SharedTestImage shared) : IClassFixture<Shar
 {
     private readonly TempDirectory _dir = new();
     private readonly TestImage _image = shared.Image;
-
 
     public void Dispose() => _dir.Dispose();
 
@@ -24,7 +24,7 @@ public sealed class OciArchiveTests(SharedTestImage shared) : IClassFixture<Shar
     {
         var archive = await ExportAsync();
 
-        var inspect = ArchiveInspection.ParseJson(Tool.Run(Tool.Skopeo, "inspect", $"oci-archive:{archive}").EnsureSuccess("skopeo inspect").Stdout);
+        var inspect = await ArchiveInspection.SkopeoInspectAsync($"oci-archive:{archive}");
         Assert.Equal(_image.Image.Manifest.Digest.ToString(), inspect.GetProperty("Digest").GetString());
         Assert.Equal(_image.Layers.Select(l => l.Blob.Digest.ToString()), inspect.GetProperty("Layers").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["PATH=/bin", "GREETING=hi"], inspect.GetProperty("Env").EnumerateArray().Select(e => e.GetString()!));
@@ -32,7 +32,7 @@ public sealed class OciArchiveTests(SharedTestImage shared) : IClassFixture<Shar
         Assert.Equal(Platform.Host.Architecture, inspect.GetProperty("Architecture").GetString());
 
         // By its tag too, and the config as skopeo sees it.
-        var config = ArchiveInspection.ParseJson(Tool.Run(Tool.Skopeo, "inspect", "--config", $"oci-archive:{archive}:1").EnsureSuccess("skopeo inspect --config").Stdout);
+        var config = await ArchiveInspection.SkopeoInspectAsync("--config", $"oci-archive:{archive}:1");
         Assert.Equal(_image.Layers.Select(l => l.DiffId.ToString()), config.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal(["/bin/busybox", "cat", "/etc/hello.txt"], config.GetProperty("config").GetProperty("Cmd").EnumerateArray().Select(e => e.GetString()!));
         Assert.Equal(3, config.GetProperty("history").GetArrayLength());
@@ -41,16 +41,16 @@ public sealed class OciArchiveTests(SharedTestImage shared) : IClassFixture<Shar
     [Fact]
     public async Task Umoci_unpacks_the_tagged_image_to_the_layer_files()
     {
-        var layout = ArchiveInspection.Extract(await ExportAsync(), _dir.Combine("layout"));
+        var layout = await ArchiveInspection.ExtractAsync(await ExportAsync(), _dir.Combine("layout"));
         var bundle = _dir.Combine("bundle");
 
-        Tool.Run(Tool.Umoci, "unpack", "--image", $"{layout}:1", bundle).EnsureSuccess("umoci unpack");
+        await ProcessRunner.RunAsync(Tools.Umoci, ["unpack", "--image", $"{layout}:1", bundle], CancellationToken.None);
 
         var rootfs = Path.Combine(bundle, "rootfs");
         Assert.Equal(TestImage.Hello, File.ReadAllText(Path.Combine(rootfs, "etc/hello.txt")));
         Assert.Equal(TestImage.Message, File.ReadAllText(Path.Combine(rootfs, "app/message.txt")));
         Assert.Equal((UnixFileMode)0b110_000_000, File.GetUnixFileMode(Path.Combine(rootfs, "app/message.txt")));
-        Assert.Equal(File.ReadAllBytes(TestImage.BusyboxPath), File.ReadAllBytes(Path.Combine(rootfs, "bin/busybox")));
+        Assert.Equal(File.ReadAllBytes(Tools.StaticBusybox), File.ReadAllBytes(Path.Combine(rootfs, "bin/busybox")));
         Assert.Equal("busybox", new FileInfo(Path.Combine(rootfs, "bin/cat")).LinkTarget);
         // umoci turns the config into a runtime spec: Env and Cmd must have come through.
         var spec = ArchiveInspection.ParseJson(File.ReadAllText(Path.Combine(bundle, "config.json")));
@@ -61,10 +61,10 @@ public sealed class OciArchiveTests(SharedTestImage shared) : IClassFixture<Shar
     [Fact]
     public async Task Oci_image_tool_validates_the_layout()
     {
-        var layout = ArchiveInspection.Extract(await ExportAsync(), _dir.Combine("layout"));
+        var layout = await ArchiveInspection.ExtractAsync(await ExportAsync(), _dir.Combine("layout"));
 
-        var result = Tool.Run(Tool.OciImageTool, "validate", "--type", "image", "--ref", "name=1", layout).EnsureSuccess("oci-image-tool validate");
-        Assert.Contains("Validation succeeded", result.Stdout + result.Stderr);
+        var result = await ProcessRunner.RunAsync(Tools.OciImageTool, ["validate", "--type", "image", "--ref", "name=1", layout], CancellationToken.None);
+        Assert.Contains("Validation succeeded", result.StandardOutput + result.StandardError);
     }
 
     [Fact]
@@ -207,6 +207,6 @@ public sealed class OciArchiveTests(SharedTestImage shared) : IClassFixture<Shar
 
         var entry = ArchiveInspection.Read(path).Single(m => m.Name == "index.json").Json().GetProperty("manifests")[0];
         Assert.False(entry.TryGetProperty("annotations", out _));
-        Tool.Run(Tool.Skopeo, "inspect", $"oci-archive:{path}").EnsureSuccess("skopeo inspect");
+        await ArchiveInspection.SkopeoInspectAsync($"oci-archive:{path}");
     }
 }

@@ -1,3 +1,5 @@
+using Sbuild.TestSupport;
+
 namespace Sbuild.Exporter.Tests;
 
 /// <summary>One <see cref="TestImage"/> per test class (compressing busybox is the costly part). Tests must not change its store.</summary>

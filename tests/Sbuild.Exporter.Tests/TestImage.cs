@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using Sbuild.Core;
+using Sbuild.TestSupport;
 
 namespace Sbuild.Exporter.Tests;
 
@@ -9,7 +10,6 @@ namespace Sbuild.Exporter.Tests;
 /// </summary>
 internal sealed class TestImage
 {
-    public const string BusyboxPath = "/bin/busybox";
     public const string Hello = "hello from layer one\n";
     public const string Message = "layer two says hi\n";
     public static readonly DateTimeOffset Created = new(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
@@ -25,13 +25,13 @@ internal sealed class TestImage
 
     public static TestImage Build(string storeRoot, LayerCompression compression = LayerCompression.Gzip)
     {
-        Tool.Require(BusyboxPath);
+        var busybox = Tools.StaticBusybox;
         var store = new FileContentStore(storeRoot);
         byte[][] tars =
         [
             LayerTar(
                 Directory("bin/"),
-                File("bin/busybox", System.IO.File.ReadAllBytes(BusyboxPath), 0b111_101_101),
+                File("bin/busybox", System.IO.File.ReadAllBytes(busybox), 0b111_101_101),
                 Symlink("bin/cat", "busybox"),
                 Directory("etc/"),
                 File("etc/hello.txt", System.Text.Encoding.UTF8.GetBytes(Hello), 0b110_100_100)),

@@ -14,6 +14,16 @@ public static class Tools
     public static string Require(string name, string installHint) =>
         Find(name) ?? throw new MissingToolException($"required tool '{name}' was not found: {installHint}");
 
+    // The programs several test projects check sbuild's output with, each with the Debian package that provides it.
+    public static string Tar => Require("tar", "apt-get install tar");
+    public static string Gzip => Require("gzip", "apt-get install gzip");
+    public static string Zstd => Require("zstd", "apt-get install zstd");
+    public static string Skopeo => Require("skopeo", "apt-get install skopeo");
+    public static string Umoci => Require("umoci", "apt-get install umoci");
+    public static string OciImageTool => Require("oci-image-tool", "apt-get install oci-image-tool");
+    /// <summary>A statically linked busybox: it runs inside a rootfs that holds nothing else.</summary>
+    public static string StaticBusybox => Require("/bin/busybox", "apt-get install busybox-static");
+
     public static string? Find(string name)
     {
         if (Path.IsPathRooted(name)) return IsExecutable(name) ? name : null;

@@ -20,6 +20,14 @@ public sealed class ArchiveDetectorTests : IDisposable
         return path;
     }
 
+    /// <summary>Compresses <paramref name="source"/> into the work file <paramref name="name"/>, a name chosen not to match the format.</summary>
+    private async Task<string> CompressToAsync(ArchiveCompression format, string source, string name)
+    {
+        var renamed = _f.WorkFile(name);
+        File.Move(await CompressTool.CompressAsync(format, source), renamed);
+        return renamed;
+    }
+
     [Theory]
     [InlineData(TarEntryFormat.Pax)]
     [InlineData(TarEntryFormat.Gnu)]
@@ -38,9 +46,7 @@ public sealed class ArchiveDetectorTests : IDisposable
     [InlineData(ArchiveCompression.Zstd)]
     public async Task A_compressed_tar_is_an_archive_whatever_its_name(ArchiveCompression format)
     {
-        var compressed = await CompressTool.CompressAsync(format, SmallTar("data"));
-        var misnamed = _f.WorkFile("readme.txt");
-        File.Move(compressed, misnamed);
+        var misnamed = await CompressToAsync(format, SmallTar("data"), "readme.txt");
 
         Assert.True(ArchiveDetector.TryDetect(misnamed, out var detected));
         Assert.Equal(format, detected);
@@ -49,9 +55,7 @@ public sealed class ArchiveDetectorTests : IDisposable
     [Fact]
     public async Task A_tar_gz_named_txt_is_unpacked()
     {
-        var gz = await CompressTool.CompressAsync(ArchiveCompression.Gzip, SmallTar("site.tar"));
-        var misnamed = _f.WorkFile("notes.txt");
-        File.Move(gz, misnamed);
+        var misnamed = await CompressToAsync(ArchiveCompression.Gzip, SmallTar("site.tar"), "notes.txt");
 
         Assert.True(ArchiveDetector.IsArchive(misnamed));
         await _f.ExtractAsync(misnamed, "/www");
@@ -65,9 +69,7 @@ public sealed class ArchiveDetectorTests : IDisposable
     [InlineData(ArchiveCompression.Zstd)]
     public async Task Compressed_text_is_not_an_archive(ArchiveCompression format)
     {
-        var compressed = await CompressTool.CompressAsync(format, TextFile("notes"));
-        var tarName = _f.WorkFile("looks-like.tar.gz");
-        File.Move(compressed, tarName);
+        var tarName = await CompressToAsync(format, TextFile("notes"), "looks-like.tar.gz");
 
         Assert.False(ArchiveDetector.IsArchive(tarName));
     }

@@ -29,6 +29,14 @@ public sealed class ArchiveExtractorSafetyTests : IDisposable
         Assert.Equal([Path.Combine(_f.Outside, "victim")], Directory.EnumerateFileSystemEntries(_f.Outside));
     }
 
+    /// <summary>Extracting <paramref name="archive"/> into <paramref name="destination"/> must fail as an invalid archive.</summary>
+    private async Task<SbuildException> RejectedAsync(string archive, string destination)
+    {
+        var e = await Assert.ThrowsAsync<SbuildException>(() => _f.ExtractAsync(archive, destination));
+        Assert.Equal(ErrorCode.InvalidArchive, e.Code);
+        return e;
+    }
+
     [Theory]
     [InlineData("../escape.txt")]
     [InlineData("a/../../escape.txt")]
@@ -38,9 +46,8 @@ public sealed class ArchiveExtractorSafetyTests : IDisposable
         var archive = new TarBuilder().File("ok.txt", "ok").File(name, "pwned").WriteTo(_f.WorkFile("dotdot.tar"));
 
         // Destination /sub: even a climb that would stay inside the rootfs leaves the destination, which Docker refuses.
-        var e = await Assert.ThrowsAsync<SbuildException>(() => _f.ExtractAsync(archive, "/sub"));
+        var e = await RejectedAsync(archive, "/sub");
 
-        Assert.Equal(ErrorCode.InvalidArchive, e.Code);
         Assert.Contains(name, e.Message);
         Assert.False(_f.Exists("/escape.txt"));
         AssertOutsideUntouched(archive);
@@ -66,9 +73,8 @@ public sealed class ArchiveExtractorSafetyTests : IDisposable
             .File("esc/pwned", "pwned")
             .WriteTo(_f.WorkFile("climb.tar"));
 
-        var e = await Assert.ThrowsAsync<SbuildException>(() => _f.ExtractAsync(archive, "/dst"));
+        var e = await RejectedAsync(archive, "/dst");
 
-        Assert.Equal(ErrorCode.InvalidArchive, e.Code);
         Assert.Contains("esc/pwned", e.Message);
         AssertOutsideUntouched(archive);
     }
@@ -121,9 +127,8 @@ public sealed class ArchiveExtractorSafetyTests : IDisposable
     {
         var archive = new TarBuilder().Dir("dir/").HardLink("link", target).WriteTo(_f.WorkFile("hard.tar"));
 
-        var e = await Assert.ThrowsAsync<SbuildException>(() => _f.ExtractAsync(archive, "/dst"));
+        var e = await RejectedAsync(archive, "/dst");
 
-        Assert.Equal(ErrorCode.InvalidArchive, e.Code);
         Assert.Contains(target, e.Message);
         Assert.Equal(1u, UnixFs.LStat(Path.Combine(_f.Outside, "victim")).LinkCount);
         AssertOutsideUntouched(archive);
@@ -137,9 +142,8 @@ public sealed class ArchiveExtractorSafetyTests : IDisposable
             .HardLink("link", "up/outside/victim")
             .WriteTo(_f.WorkFile("hardsym.tar"));
 
-        var e = await Assert.ThrowsAsync<SbuildException>(() => _f.ExtractAsync(archive, "/"));
+        await RejectedAsync(archive, "/");
 
-        Assert.Equal(ErrorCode.InvalidArchive, e.Code);
         Assert.Equal(1u, UnixFs.LStat(Path.Combine(_f.Outside, "victim")).LinkCount);
         AssertOutsideUntouched(archive);
     }
@@ -149,9 +153,8 @@ public sealed class ArchiveExtractorSafetyTests : IDisposable
     {
         var archive = new TarBuilder().Symlink("a", "b").Symlink("b", "a").File("a/x", "x").WriteTo(_f.WorkFile("loop.tar"));
 
-        var e = await Assert.ThrowsAsync<SbuildException>(() => _f.ExtractAsync(archive, "/"));
+        var e = await RejectedAsync(archive, "/");
 
-        Assert.Equal(ErrorCode.InvalidArchive, e.Code);
         Assert.Contains("symbolic links", e.Message);
     }
 }
