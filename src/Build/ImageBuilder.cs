@@ -33,7 +33,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
             var empty = step.Layer is null
                 || (await solver.ResultOf(step.Layer, ct).ConfigureAwait(false)).Layers.Count
                    == (await solver.ResultOf(step.Parent!, ct).ConfigureAwait(false)).Layers.Count;
-            history.Add(new HistoryEntry { Created = created, CreatedBy = step.CreatedBy, Comment = "buildkit.dockerfile.v0", EmptyLayer = empty ? true : null });
+            history.Add(new HistoryEntry { Created = created, CreatedBy = step.CreatedBy, Comment = StageConverter.HistoryComment, EmptyLayer = empty ? true : null });
         }
 
         var config = new ImageConfig

@@ -14,7 +14,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 {
     public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
     public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    private const string HistoryComment = "buildkit.dockerfile.v0";
+    /// <summary>The history comment BuildKit's Dockerfile frontend writes; tools recognise Dockerfile steps by it.</summary>
+    public const string HistoryComment = "buildkit.dockerfile.v0";
 
     private readonly Dictionary<int, StagePlan> _plans = [];
     private readonly ShellLex _lex = new(definition.EscapeToken);
@@ -31,10 +32,13 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         return plan;
     }
 
-    /// <summary>Index of the stage named <paramref name="nameOrIndex"/> (a name or a number) defined before <paramref name="before"/>, or null.</summary>
-    public int? FindStage(string nameOrIndex, int before)
+    /// <summary>
+    /// Index of the stage named <paramref name="nameOrIndex"/> defined before <paramref name="before"/>, or null. A number
+    /// names a stage by position only where BuildKit allows it (<c>COPY --from=0</c>, not <c>FROM 0</c>).
+    /// </summary>
+    public int? FindStage(string nameOrIndex, int before, bool allowIndex = true)
     {
-        if (int.TryParse(nameOrIndex, out var n) && n >= 0 && n < before) return n;
+        if (allowIndex && int.TryParse(nameOrIndex, out var n) && n >= 0 && n < before) return n;
         var lower = nameOrIndex.ToLowerInvariant();
         for (var i = 0; i < before; i++)
             if (definition.Stages[i].Name == lower) return i;
@@ -45,7 +49,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     {
         var displayName = stage.Name ?? $"stage-{stage.Index}";
         var label = $"[{displayName} 1/{stage.Instructions.Count + 1}] FROM {stage.BaseName}";
-        if (FindStage(stage.BaseName, stage.Index) is { } parentIndex)
+        if (FindStage(stage.BaseName, stage.Index, allowIndex: false) is { } parentIndex)
         {
             var parent = Plan(parentIndex);
             var derived = new StagePlan
@@ -191,35 +195,11 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         }
         else if (copy.IsAdd)
         {
-            if (copy.KeepGitDir is not null)
-                throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "ADD of git repositories (--keep-git-dir) is not supported yet by sbuild", copy.Original);
-            Digest? checksum = null;
-            if (copy.Checksum is { } rawChecksum)
-            {
-                checksum = Digest.TryParse(Expand(rawChecksum, env, copy.Location), out var parsed) ? parsed
-                    : throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location, $"invalid --checksum {rawChecksum}: expected sha256:<64 hex digits>", copy.Original);
-                if (sources.Any(s => !UrlSource.IsUrl(s)))
-                    throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location, "ADD --checksum can only be used with URL sources", copy.Original);
-            }
-            vertex = ops.Add(plan.Fs, new AddStep(step, copy.Unpack, checksum), $"{label} ADD {Display(copy)}");
+            vertex = ops.Add(plan.Fs, new AddStep(step, copy.Unpack, AddChecksum(copy, sources, env)), $"{label} ADD {Display(copy)}");
         }
         else if (copy.From is { } fromRaw)
         {
-            var from = Expand(fromRaw, env, copy.Location);
-            Vertex<FsState> source;
-            if (FindStage(from, plan.Index) is { } index) source = Plan(index).Fs;
-            else
-            {
-                try
-                {
-                    source = ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
-                }
-                catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.InvalidReference)
-                {
-                    throw new DockerfileException(ErrorCode.UnknownStage, copy.Location,
-                        $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name is in the local store", copy.Original);
-                }
-            }
+            var source = CopySource(plan, copy, Expand(fromRaw, env, copy.Location), label);
             vertex = ops.CopyFromState(plan.Fs, source, step, $"{label} COPY {Display(copy)}");
         }
         else
@@ -227,6 +207,34 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             vertex = ops.CopyFromContext(plan.Fs, step, $"{label} COPY {Display(copy)}");
         }
         AddLayer(plan, vertex, $"{(copy.IsAdd ? "ADD" : "COPY")} {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
+    }
+
+    /// <summary>The filesystem <c>COPY --from</c> reads: an earlier stage (by name or index) or an image in the store.</summary>
+    private Vertex<FsState> CopySource(StagePlan plan, CopyInstruction copy, string from, string label)
+    {
+        if (FindStage(from, plan.Index) is { } index) return Plan(index).Fs;
+        try
+        {
+            return ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
+        }
+        catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.InvalidReference)
+        {
+            throw new DockerfileException(ErrorCode.UnknownStage, copy.Location,
+                $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name is in the local store", copy.Original);
+        }
+    }
+
+    /// <summary>ADD's <c>--checksum</c>: a sha256 digest, for URL sources only; git sources are not supported yet.</summary>
+    private Digest? AddChecksum(CopyInstruction add, IReadOnlyList<string> sources, IReadOnlyDictionary<string, string> env)
+    {
+        if (add.KeepGitDir is not null)
+            throw new DockerfileException(ErrorCode.UnsupportedInstruction, add.Location, "ADD of git repositories (--keep-git-dir) is not supported yet by sbuild", add.Original);
+        if (add.Checksum is not { } raw) return null;
+        if (!Digest.TryParse(Expand(raw, env, add.Location), out var checksum))
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, $"invalid --checksum {raw}: expected sha256:<64 hex digits>", add.Original);
+        if (sources.Any(s => !UrlSource.IsUrl(s)))
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, "ADD --checksum can only be used with URL sources", add.Original);
+        return checksum;
     }
 
     private void Workdir(StagePlan plan, WorkdirInstruction workdir, string label)
@@ -244,8 +252,10 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         foreach (var (key, raw) in instruction.Pairs.Select(p => (p.Key, p.Value)))
         {
             var value = Expand(raw, ExpansionEnvironment(plan, env), instruction.Location);
-            env.RemoveAll(e => e.StartsWith(key + "=", StringComparison.Ordinal));
-            env.Add($"{key}={value}");
+            // A variable that is already set keeps its place in the list, as in BuildKit.
+            var existing = env.FindIndex(e => e.StartsWith(key + "=", StringComparison.Ordinal));
+            if (existing >= 0) env[existing] = $"{key}={value}";
+            else env.Add($"{key}={value}");
             parts.Add($"{key}={value}");
         }
         plan.Config = plan.Config with { Env = env };
