@@ -34,9 +34,9 @@ public sealed class BuildKitParity(SbuildCli sbuild, DockerDaemon docker)
 
         var layout = output.Combine("layout");
         Directory.CreateDirectory(layout);
-        await ProcessRunner.RunAsync("tar", ["-xf", archive, "-C", layout], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Tar, ["-xf", archive, "-C", layout], CancellationToken.None);
         var bundle = output.Combine("bundle");
-        await ProcessRunner.RunAsync("umoci", ["unpack", "--image", $"{layout}:1", bundle], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Umoci, ["unpack", "--image", $"{layout}:1", bundle], CancellationToken.None);
 
         using var expected = await new BuildKitOracle(docker.Client).BuildAsync(context.Path, context.Combine("Dockerfile"), target, buildArgs,
             await BaseArchivesAsync(), CancellationToken.None);

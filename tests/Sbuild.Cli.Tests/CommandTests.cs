@@ -94,7 +94,7 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.DoesNotContain(config.History, h => h.CreatedBy?.Contains("invalid") == true);
         var image = sbuild.Store.Find(ImageReference.Parse("proxy:1"))!;
         var top = sbuild.Store.ReadManifest(image.Manifest.Digest).Layers[^1];
-        var listing = await ProcessRunner.RunAsync("tar", ["-xzOf", sbuild.Store.Content.PathOf(top.Digest), "proxy.txt"], CancellationToken.None);
+        var listing = await ProcessRunner.RunAsync(Tools.Tar, ["-xzOf", sbuild.Store.Content.PathOf(top.Digest), "proxy.txt"], CancellationToken.None);
         Assert.Equal("proxy=http://one.invalid\n", listing.StandardOutput);
     }
 }

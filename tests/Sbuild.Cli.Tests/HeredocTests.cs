@@ -63,7 +63,7 @@ public sealed class HeredocTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.Equal(config.RootFs.DiffIds.Count, config.History.Count(h => h.EmptyLayer != true));
         var image = sbuild.Store.List().Single(i => i.Name == "heredoc:1");
         foreach (var layer in sbuild.Store.ReadManifest(image.Manifest.Digest).Layers)
-            await ProcessRunner.RunAsync("tar", ["-xzf", sbuild.Store.Content.PathOf(layer.Digest), "-C", dir.Path, "--exclude=*.wh.*"], CancellationToken.None);
+            await ProcessRunner.RunAsync(Tools.Tar, ["-xzf", sbuild.Store.Content.PathOf(layer.Digest), "-C", dir.Path, "--exclude=*.wh.*"], CancellationToken.None);
         return dir;
     }
 }

@@ -128,7 +128,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild, DockerDaemon docker
         File.CreateSymbolicLink(archiveSource.Combine("pkg", "link"), "data.txt");
         UnixFs.LChown(archiveSource.Combine("pkg", "data.txt"), 1234, 5678);
         var tgz = archiveSource.Combine("pkg.tar.gz");
-        await ProcessRunner.RunAsync("tar", ["-czf", tgz, "-C", archiveSource.Path, "pkg"], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Tar, ["-czf", tgz, "-C", archiveSource.Path, "pkg"], CancellationToken.None);
 
         var differences = await _parity.CompareAsync("""
             FROM busybox

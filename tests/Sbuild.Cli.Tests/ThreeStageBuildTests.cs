@@ -60,14 +60,13 @@ public sealed class ThreeStageBuildTests(SbuildCli sbuild, DockerDaemon docker) 
         Assert.Equal(imageId.ToString(), build.StandardOutput.Trim());
 
         // skopeo reads the archive as an image.
-        Tools.Require("skopeo", "apt-get install skopeo");
-        var inspect = await ProcessRunner.RunAsync("skopeo", ["inspect", "--config", $"oci-archive:{archive}:1"], CancellationToken.None);
+        var inspect = await ProcessRunner.RunAsync(Tools.Skopeo, ["inspect", "--config", $"oci-archive:{archive}:1"], CancellationToken.None);
         Assert.Contains("\"MODE=prod\"", inspect.StandardOutput);
 
         // Every blob in the archive is named by the sha256 of its bytes.
         var layout = output.Combine("layout");
         Directory.CreateDirectory(layout);
-        await ProcessRunner.RunAsync("tar", ["-xf", archive, "-C", layout], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Tar, ["-xf", archive, "-C", layout], CancellationToken.None);
         var blobs = Directory.GetFiles(Path.Combine(layout, "blobs", "sha256"));
         Assert.NotEmpty(blobs);
         foreach (var blob in blobs)
@@ -80,9 +79,8 @@ public sealed class ThreeStageBuildTests(SbuildCli sbuild, DockerDaemon docker) 
         var config = sbuild.Store.ReadConfig(imageId);
 
         // umoci unpacks it into the root filesystem the Dockerfile describes.
-        Tools.Require("umoci", "apt-get install umoci");
         var bundle = output.Combine("bundle");
-        await ProcessRunner.RunAsync("umoci", ["unpack", "--image", $"{layout}:1", bundle], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Umoci, ["unpack", "--image", $"{layout}:1", bundle], CancellationToken.None);
         var rootfs = Path.Combine(bundle, "rootfs");
         Assert.Equal("hello from app\n", File.ReadAllText(Path.Combine(rootfs, "app", "out.txt")));
         // A symlink named as a COPY source is followed: its target's content arrives under the link's name.

@@ -114,14 +114,14 @@ public sealed class ImageStoreTests : IDisposable
     [Fact]
     public async Task External_oci_tools_read_a_stored_image()
     {
-        var skopeo = Tools.Require("skopeo", "apt-get install skopeo");
-        var validator = Tools.Require("oci-image-tool", "apt-get install oci-image-tool");
+        var skopeo = Tools.Skopeo;
+        var validator = Tools.OciImageTool;
 
         var layerDir = _dir.Combine("layer");
         Directory.CreateDirectory(Path.Combine(layerDir, "etc"));
         File.WriteAllText(Path.Combine(layerDir, "etc", "greeting"), "hello\n");
         var layerTar = _dir.Combine("layer.tar");
-        await ProcessRunner.RunAsync("tar", ["--numeric-owner", "-C", layerDir, "-cf", layerTar, "etc"], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Tar, ["--numeric-owner", "-C", layerDir, "-cf", layerTar, "etc"], CancellationToken.None);
 
         Descriptor layer;
         using (var writer = _store.Content.OpenWriter())

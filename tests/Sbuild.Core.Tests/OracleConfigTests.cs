@@ -97,7 +97,7 @@ public sealed class OracleConfigTests(DockerDaemon daemon) : IClassFixture<Docke
     [Fact]
     public async Task A_base_image_from_a_docker_archive_is_used_without_a_registry()
     {
-        var busybox = Tools.Require("/bin/busybox", "apt-get install busybox-static");
+        var busybox = Tools.StaticBusybox;
         var archive = await DockerArchive.WriteBusyboxAsync(_dir, busybox, "sbuild-selftest/busybox:1");
         var dockerfile = Write("Dockerfile", """
             FROM sbuild-selftest/busybox:1
@@ -150,7 +150,7 @@ internal static class DockerArchive
         var layerTar = Path.Combine(archiveDir, "layer.tar");
         // A reproducible layer (fixed order, times, owners) gives the same image ID on every run, so repeated test runs
         // retag one image instead of leaving a dangling copy in the daemon each time.
-        await ProcessRunner.RunAsync("tar",
+        await ProcessRunner.RunAsync(Tools.Tar,
             ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C", layerRoot.Root, "-cf", layerTar, "bin"],
             CancellationToken.None);
         var config = new ImageConfig
@@ -167,7 +167,7 @@ internal static class DockerArchive
             JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Canonical.ListDockerArchiveEntry));
 
         var archive = dir.Combine("busybox.tar");
-        await ProcessRunner.RunAsync("tar", ["-C", archiveDir, "-cf", archive, "manifest.json", "config.json", "layer.tar"], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Tar, ["-C", archiveDir, "-cf", archive, "manifest.json", "config.json", "layer.tar"], CancellationToken.None);
         return archive;
     }
 }

@@ -128,7 +128,7 @@ public sealed class LayerDiffTests : IDisposable
         var extracted = _fixture.NewDirectory("extracted");
         var tarPath = Path.Combine(_fixture.NewDirectory("gnu"), "layer.tar");
         await File.WriteAllBytesAsync(tarPath, tar);
-        await ProcessRunner.RunAsync("tar", ["--xattrs", "--xattrs-include=user.*", "-xf", tarPath, "-C", extracted, "attributed"], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Tar, ["--xattrs", "--xattrs-include=user.*", "-xf", tarPath, "-C", extracted, "attributed"], CancellationToken.None);
         Assert.Equal(binary, Xattrs.Get(Path.Combine(extracted, "attributed"), "user.binary"));
     }
 

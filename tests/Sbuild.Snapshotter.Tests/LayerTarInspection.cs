@@ -29,7 +29,7 @@ public static class LayerTarInspection
     /// <summary><c>tar -tvf</c> lines by entry name (GNU tar verifies checksums and structure while listing).</summary>
     public static async Task<Dictionary<string, string>> GnuTarListingAsync(byte[] tar, string workDir)
     {
-        var gnuTar = Tools.Require("tar", "apt-get install tar");
+        var gnuTar = Tools.Tar;
         var path = Path.Combine(workDir, $"listing-{Guid.NewGuid():N}.tar");
         await File.WriteAllBytesAsync(path, tar);
         var result = await ProcessRunner.RunAsync(gnuTar, ["--numeric-owner", "-tvf", path], CancellationToken.None);

@@ -84,7 +84,7 @@ public sealed class BuildKitOracle(DockerClient docker)
             var rootfs = work.Combine("rootfs");
             Directory.CreateDirectory(rootfs);
             // As root GNU tar restores owners (numerically, not via this host's passwd) and, with -p, all mode bits.
-            await ProcessRunner.RunAsync("tar", ["--numeric-owner", "--same-owner", "-xpf", tar, "-C", rootfs], ct);
+            await ProcessRunner.RunAsync(Tools.Tar, ["--numeric-owner", "--same-owner", "-xpf", tar, "-C", rootfs], ct);
             File.Delete(tar);
             var config = JsonSerializer.Deserialize(configJson, OciJsonContext.Canonical.ImageConfig)
                 ?? throw new InvalidDataException($"the config of {imageId} is not an image config");

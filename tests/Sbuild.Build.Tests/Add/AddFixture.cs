@@ -68,6 +68,9 @@ public sealed class AddFixture : IDisposable
 /// <summary>Compresses files with the standard command-line tools, so tests read what real users produce.</summary>
 public static class CompressTool
 {
+    /// <summary>Every compression ADD unpacks, as theory data: <c>[MemberData(nameof(CompressTool.Formats), MemberType = typeof(CompressTool))]</c>.</summary>
+    public static TheoryData<ArchiveCompression> Formats => [ArchiveCompression.Gzip, ArchiveCompression.Bzip2, ArchiveCompression.Xz, ArchiveCompression.Zstd];
+
     /// <summary>Compresses <paramref name="path"/> (kept) and returns the compressed file's path.</summary>
     public static async Task<string> CompressAsync(ArchiveCompression format, string path)
     {
