@@ -41,8 +41,6 @@ public readonly record struct Digest
         return true;
     }
 
-    public bool IsEmpty => Encoded is null;
-
     /// <summary>The short image ID as <c>docker images</c> shows it (12 hex digits).</summary>
     public string Short => Encoded[..12];
 
