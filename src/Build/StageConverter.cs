@@ -47,6 +47,10 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private StagePlan StartStage(Stage stage)
     {
+        // Only the host platform can be built (no emulation): FROM --platform may name it, e.g. via $BUILDPLATFORM.
+        if (stage.Platform is { } platform && !IsHostPlatform(platform))
+            throw new DockerfileException(ErrorCode.UnsupportedInstruction, stage.Location,
+                $"FROM --platform={platform}: sbuild builds only for the host platform {Platform.Host} so far");
         var displayName = stage.Name ?? $"stage-{stage.Index}";
         var label = $"[{displayName} 1/{stage.Instructions.Count + 1}] FROM {stage.BaseName}";
         if (FindStage(stage.BaseName, stage.Index, allowIndex: false) is { } parentIndex)
@@ -379,6 +383,13 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     }
 
     // ---- helpers ----
+
+    private static bool IsHostPlatform(string platform)
+    {
+        var parts = platform.ToLowerInvariant().Split('/');
+        return parts.Length >= 2 && parts[0] == Platform.Host.Os && parts[1] == Platform.Host.Architecture
+            && (parts.Length == 2 || parts[2] == (Platform.Host.Variant ?? ""));
+    }
 
     /// <summary>An automatic platform ARG the user did not override: a default written in the Dockerfile wins over it.</summary>
     private bool IsAutomaticOnly(string name) =>
