@@ -131,7 +131,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
                     (stream, token) => OpenLayer(content, blob, stream, token), ct).ConfigureAwait(false);
                 layers.Add(new LayerBlob(diffId, blob));
             }
-            return new FsState(parent, layers);
+            return new FsState(parent, layers, config.Created);
         }
 
         private static async Task OpenLayer(IContentStore content, Descriptor blob, Func<Stream, Task> apply, CancellationToken ct)

@@ -5,9 +5,10 @@ namespace Sbuild.Build;
 
 /// <summary>
 /// The result of every filesystem vertex: the committed snapshot holding the merged tree (null for an empty
-/// rootfs) and the layers, base first, that reproduce it. Persisted in the build cache.
+/// rootfs), the layers, base first, that reproduce it, and when its newest layer was made. Persisted in the build
+/// cache, so a cached rebuild reports the same time and so gives the same image ID, as BuildKit does.
 /// </summary>
-public sealed record FsState(string? Snapshot, IReadOnlyList<LayerBlob> Layers)
+public sealed record FsState(string? Snapshot, IReadOnlyList<LayerBlob> Layers, DateTimeOffset? Created = null)
 {
     public static FsState Empty { get; } = new(null, []);
 }

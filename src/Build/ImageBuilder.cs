@@ -26,7 +26,9 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
 
         var solver = new Solver<FsState>(ops.Cache, progress);
         var fs = await solver.SolveAsync(plan.Fs, ct).ConfigureAwait(false);
-        var created = request.SourceDateEpoch ?? DateTimeOffset.UtcNow;
+        // Without SOURCE_DATE_EPOCH the image is as old as its newest layer (BuildKit's rule), so a cached rebuild
+        // reproduces the same config and image ID.
+        var created = request.SourceDateEpoch ?? fs.Created ?? DateTimeOffset.UtcNow;
         var history = new List<HistoryEntry>(plan.BaseHistory);
         foreach (var step in plan.History)
         {

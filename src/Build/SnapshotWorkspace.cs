@@ -31,7 +31,7 @@ public sealed class SnapshotWorkspace(ImageStore store, DateTimeOffset? sourceDa
             var name = "step-" + Guid.NewGuid().ToString("N");
             Snapshotter.Commit(name, key);
             committed = true;
-            return new FsState(name, [.. parent.Layers, blob]);
+            return new FsState(name, [.. parent.Layers, blob], DateTimeOffset.UtcNow);
         }
         finally
         {

@@ -97,4 +97,19 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         var listing = await ProcessRunner.RunAsync(Tools.Tar, ["-xzOf", sbuild.Store.Content.PathOf(top.Digest), "proxy.txt"], CancellationToken.None);
         Assert.Equal("proxy=http://one.invalid\n", listing.StandardOutput);
     }
+
+    [Fact]
+    public async Task Without_source_date_epoch_a_cached_rebuild_keeps_the_image_id_like_buildkit()
+    {
+        using var context = new TempDirectory("sbuild-created-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN date > /built-at\nENV A=1\n");
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var first = await sbuild.RunAsync(["-t", "created:1", context.Path]);
+        await Task.Delay(1100);
+        var second = await sbuild.RunAsync(["-t", "created:1", context.Path]);
+        Assert.Equal(first.StandardOutput, second.StandardOutput);
+        // The image is as old as its newest layer: the time the RUN actually ran.
+        var config = sbuild.Store.ReadConfig(Digest.Parse(first.StandardOutput.Trim()));
+        Assert.InRange(config.Created!.Value, before, DateTimeOffset.UtcNow);
+    }
 }
