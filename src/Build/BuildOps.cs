@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Sbuild.Core;
@@ -24,9 +23,6 @@ public sealed class BuildOps : IBuildOps, IDisposable
     private readonly SnapshotWorkspace _workspace;
     private readonly string _scratch;
     private readonly DockerIgnore _ignore;
-    private HttpClient? _http;
-
-    private UrlSource Downloads => new(_http ??= new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, TimeSpan.FromSeconds(60));
     private readonly Dictionary<string, (Vertex<FsState>, ImageConfig)> _baseImages = [];
 
     public BuildOps(ImageStore store, BuildEnvironment environment, BuildRequest request, IBuildLog log)
@@ -44,6 +40,10 @@ public sealed class BuildOps : IBuildOps, IDisposable
     }
 
     public ICacheStore<FsState> Cache { get; }
+
+    // Created on the first ADD of a URL only (ops may ask in parallel); the per-read stall timeout replaces HttpClient's overall one.
+    private readonly Lazy<HttpClient> _http = new(() => new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
+    private UrlSource Downloads => new(_http.Value, TimeSpan.FromSeconds(60));
 
     public Vertex<FsState> Scratch() => new(new ScratchOp());
 
@@ -82,7 +82,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
 
     public void Dispose()
     {
-        _http?.Dispose();
+        if (_http.IsValueCreated) _http.Value.Dispose();
         Directory.Delete(_scratch, recursive: true);
     }
 
@@ -137,12 +137,13 @@ public sealed class BuildOps : IBuildOps, IDisposable
         private static async Task OpenLayer(IContentStore content, Descriptor blob, Func<Stream, Task> apply, CancellationToken ct)
         {
             await using var raw = content.OpenRead(blob.Digest);
-            Stream tar = blob.MediaType switch
+            var tar = Decompression.Open(raw, blob.MediaType switch
             {
-                MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip => new GZipStream(raw, CompressionMode.Decompress),
-                MediaTypes.OciLayer => raw,
+                MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip => ArchiveCompression.Gzip,
+                MediaTypes.OciLayerZstd => ArchiveCompression.Zstd,
+                MediaTypes.OciLayer => ArchiveCompression.None,
                 _ => throw new SbuildException(ErrorCode.InvalidArchive, $"layer {blob.Digest} has unsupported media type {blob.MediaType}"),
-            };
+            });
             await using (tar) await apply(tar).ConfigureAwait(false);
         }
     }
