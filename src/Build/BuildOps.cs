@@ -174,7 +174,16 @@ public sealed class BuildOps : IBuildOps, IDisposable
                     Mounts = step.Scripts.Select(f => new BindMount(scripts.PathOf(f.Name), $"{ExecStep.ScriptDirectory}/{f.Name}", ReadOnly: true)).ToList(),
                 };
                 var output = new RunOutput((_, line) => owner._log.Output(label, line));
-                var exit = await runner.RunAsync(spec, output, ct).ConfigureAwait(false);
+                int exit;
+                try
+                {
+                    exit = await runner.RunAsync(spec, output, ct).ConfigureAwait(false);
+                }
+                catch (SbuildException e) when (e.Code == ErrorCode.RuntimeFailed)
+                {
+                    // The process never started (e.g. no such executable): say so at the RUN's line.
+                    throw new DockerfileException(ErrorCode.RunFailed, step.Location, $"RUN could not start {string.Join(' ', step.Args)}: {e.Message}");
+                }
                 if (exit != 0)
                 {
                     var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));

@@ -96,4 +96,12 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         File.WriteAllText(context.Combine("Dockerfile"), "FROM --platform=$BUILDPLATFORM busybox\nRUN true\n");
         await sbuild.RunAsync([context.Path]);
     }
+
+    [Fact]
+    public async Task Run_of_a_missing_program_names_it_and_the_line()
+    {
+        var (error, _) = await FailingBuild("FROM busybox\nRUN [\"/no/such/program\", \"x\"]\n");
+        Assert.Contains("CTX/Dockerfile:2:", error);
+        Assert.Contains("/no/such/program", error);
+    }
 }
