@@ -26,7 +26,6 @@ public class DigestTests
         Assert.Equal(AbcSha, d.Encoded);
         Assert.Equal("sha256:" + AbcSha, d.ToString());
         Assert.Equal(AbcSha[..12], d.Short);
-        Assert.False(d.IsEmpty);
         Assert.Equal(Digest.Of("abc"u8), d);
     }
 
@@ -55,7 +54,7 @@ public class DigestTests
     public void TryParse_of_null_is_false()
     {
         Assert.False(Digest.TryParse(null, out var d));
-        Assert.True(d.IsEmpty);
+        Assert.Equal(default, d);
     }
 
     [Fact]
