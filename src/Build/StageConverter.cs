@@ -130,6 +130,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     {
         if (run.Mounts.Count > 0)
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --mount is not supported yet by sbuild", run.Original);
+        if (run.Devices.Count > 0)
+            throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --device is not supported yet by sbuild", run.Original);
         if (run.Security != "sandbox")
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --security=insecure is not supported by sbuild", run.Original);
         var (args, scripts) = RunCommand(plan, run);
@@ -177,6 +179,10 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Copy(StagePlan plan, CopyInstruction copy, string label)
     {
+        // --link only changes how BuildKit reuses layers, not the result, so it is accepted; these change the result.
+        if (copy.Excludes.Count > 0 || copy.Parents)
+            throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location,
+                $"{(copy.IsAdd ? "ADD" : "COPY")} {(copy.Parents ? "--parents" : "--exclude")} is not supported yet by sbuild", copy.Original);
         var env = ExpansionEnvironment(plan);
         var words = copy.Sources.Append(copy.Destination).Select(w => Expand(w, env, copy.Location)).ToList();
         var sources = words[..^1];

@@ -104,4 +104,17 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.Contains("CTX/Dockerfile:2:", error);
         Assert.Contains("/no/such/program", error);
     }
+
+    [Theory]
+    [InlineData("COPY --exclude=*.txt . /dst/", "--exclude")]
+    [InlineData("COPY --parents file.txt /dst/", "--parents")]
+    [InlineData("RUN --mount=type=cache,target=/c true", "--mount")]
+    [InlineData("RUN --device=/dev/fuse true", "--device")]
+    public async Task Unsupported_flags_are_refused_at_their_line_never_ignored(string instruction, string flag)
+    {
+        var (error, _) = await FailingBuild($"FROM busybox\n{instruction}\n");
+        Assert.Contains("CTX/Dockerfile:2:", error);
+        Assert.Contains(flag, error);
+        Assert.Contains("not supported yet", error);
+    }
 }
