@@ -72,19 +72,5 @@ public sealed class ImageStore
         }
     }
 
-    /// <summary>Exclusive lock across processes; .NET maps FileShare.None to flock, so a second holder retries.</summary>
-    private FileStream AcquireLock()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return new FileStream(_lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (attempt < 600)
-            {
-                Thread.Sleep(50);
-            }
-        }
-    }
+    private IDisposable AcquireLock() => FileLock.Acquire(_lockPath, TimeSpan.FromSeconds(30));
 }

@@ -72,24 +72,5 @@ internal sealed class SnapshotCatalog(string root)
         action(Read());
     }
 
-    /// <summary>.NET opens with FileShare.None through flock(LOCK_EX|LOCK_NB), so a second holder, in any process, retries.</summary>
-    private FileStream AcquireLock()
-    {
-        var deadline = DateTime.UtcNow + LockTimeout;
-        while (true)
-        {
-            try
-            {
-                return new FileStream(_lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(10);
-            }
-            catch (IOException e)
-            {
-                throw new SbuildException(ErrorCode.StoreCorrupt, $"timed out waiting for {_lockPath}: another sbuild process holds it", e);
-            }
-        }
-    }
+    private IDisposable AcquireLock() => FileLock.Acquire(_lockPath, LockTimeout);
 }
