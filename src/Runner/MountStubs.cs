@@ -1,3 +1,4 @@
+using Sbuild.Core;
 namespace Sbuild.Runner;
 
 /// <summary>The runtime creates missing mount targets (an empty /etc/hosts, and /etc itself if needed) inside the
@@ -25,7 +26,7 @@ public sealed class MountStubs
         var missing = new HashSet<string>(StringComparer.Ordinal);
         foreach (var destination in destinations)
         {
-            var path = InRootPath.Resolve(root, destination);
+            var path = RootPath.Resolve(root, destination, followFinal: true);
             while (path.Length > root.Length && !Exists(path))
             {
                 missing.Add(path);

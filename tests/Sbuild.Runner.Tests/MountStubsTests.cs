@@ -1,3 +1,4 @@
+using Sbuild.Core;
 namespace Sbuild.Runner.Tests;
 
 /// <summary>Stub bookkeeping without a runtime: the test plays the runtime's part by creating the empty targets.</summary>
@@ -80,7 +81,7 @@ public sealed class MountStubsTests : IDisposable
     }
 }
 
-public sealed class InRootPathTests : IDisposable
+public sealed class RootPathForMountsTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("sbuild-inroot-").FullName;
 
@@ -93,9 +94,9 @@ public sealed class InRootPathTests : IDisposable
         File.CreateSymbolicLink(Path.Join(_root, "lib"), "/usr/lib");
         File.CreateSymbolicLink(Path.Join(_root, "escape"), "../../../../tmp");
 
-        Assert.Equal(Path.Join(_root, "usr/lib/x.so"), InRootPath.Resolve(_root, "/lib/x.so"));
-        Assert.Equal(Path.Join(_root, "tmp/f"), InRootPath.Resolve(_root, "/escape/f"));
-        Assert.Equal(Path.Join(_root, "a/c"), InRootPath.Resolve(_root, "/a/./b/../c"));
+        Assert.Equal(Path.Join(_root, "usr/lib/x.so"), RootPath.Resolve(_root, "/lib/x.so", followFinal: true));
+        Assert.Equal(Path.Join(_root, "tmp/f"), RootPath.Resolve(_root, "/escape/f", followFinal: true));
+        Assert.Equal(Path.Join(_root, "a/c"), RootPath.Resolve(_root, "/a/./b/../c", followFinal: true));
     }
 
     [Fact]
@@ -103,6 +104,6 @@ public sealed class InRootPathTests : IDisposable
     {
         File.CreateSymbolicLink(Path.Join(_root, "loop"), "/loop");
 
-        Assert.Throws<IOException>(() => InRootPath.Resolve(_root, "/loop/x"));
+        Assert.Throws<SbuildException>(() => RootPath.Resolve(_root, "/loop/x", followFinal: true));
     }
 }

@@ -1,6 +1,4 @@
-using Sbuild.Core;
-
-namespace Sbuild.Build;
+namespace Sbuild.Core;
 
 /// <summary>
 /// Resolves paths inside a root filesystem the way the container would see them: symlinks are followed, but
@@ -29,7 +27,7 @@ public static class RootPath
             if ((!isLast || followFinal) && Posix.TryLStat(host, out var st) && st.Type == Posix.FileStat.Symlink)
             {
                 if (++hops > MaxSymlinkHops)
-                    throw new SbuildException(ErrorCode.CopySourceNotFound, $"too many levels of symbolic links in {path}");
+                    throw new SbuildException(ErrorCode.FileSystem, $"too many levels of symbolic links in {path}");
                 var target = new FileInfo(host).LinkTarget ?? "";
                 if (target.StartsWith('/')) parts.Clear();
                 foreach (var t in Split(target).Reverse()) pending.Push(t);
