@@ -4,6 +4,7 @@ namespace Sbuild.Build;
 
 /// <summary>
 /// Host services a build needs, supplied by the caller. The container runner is asked for only when a RUN
-/// actually executes, so a fully cached build never probes runtimes.
+/// actually executes, so a fully cached build never probes runtimes; <paramref name="Images"/> finds (or pulls)
+/// the images a Dockerfile names.
 /// </summary>
-public sealed record BuildEnvironment(Func<CancellationToken, Task<IContainerRunner>> GetRunner);
+public sealed record BuildEnvironment(Func<CancellationToken, Task<IContainerRunner>> GetRunner, IImageSource Images);

@@ -24,9 +24,11 @@ public sealed class BuildOps : IBuildOps, IDisposable
     private readonly string _scratch;
     private readonly DockerIgnore _ignore;
     private readonly Dictionary<string, (Vertex<FsState>, ImageConfig)> _baseImages = [];
+    private readonly CancellationToken _planning;
 
-    public BuildOps(ImageStore store, BuildEnvironment environment, BuildRequest request, IBuildLog log)
+    public BuildOps(ImageStore store, BuildEnvironment environment, BuildRequest request, IBuildLog log, CancellationToken planning)
     {
+        _planning = planning;
         _store = store;
         _environment = environment;
         _request = request;
@@ -52,9 +54,17 @@ public sealed class BuildOps : IBuildOps, IDisposable
         if (_baseImages.TryGetValue(reference, out var known)) return known;
         if (!ImageReference.TryParse(reference, out var parsed))
             throw new DockerfileException(ErrorCode.InvalidReference, at, $"invalid image name \"{reference}\"");
-        var image = _store.Find(parsed)
-            ?? throw new DockerfileException(ErrorCode.BaseImageNotFound, at,
-                $"image {parsed} is not in the local store {_store.Root} (sbuild does not pull yet: create it with `sbuild image import ROOTFS.tar {parsed}` or build it with `sbuild -t {parsed}`)");
+        StoredImage image;
+        try
+        {
+            // Planning needs the image's config now (ENV, WORKDIR, ONBUILD of the base shape the steps), so a pull
+            // happens here; the frontend's planning is synchronous until the engine turns it into op definitions.
+            image = _environment.Images.GetAsync(parsed, Platform.Host, _planning).GetAwaiter().GetResult();
+        }
+        catch (SbuildException e) when (e is not DockerfileException)
+        {
+            throw new DockerfileException(e.Code, at, e.Message);
+        }
         var manifest = _store.ReadManifest(image.Manifest.Digest);
         var config = _store.ReadConfig(manifest.Config.Digest);
         var result = (new Vertex<FsState>(new BaseImageOp(label, image.Manifest.Digest, manifest, config, _workspace, _store.Content)), config);
@@ -129,7 +139,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
                 chain = chain is { } below ? Digest.Of(Encoding.UTF8.GetBytes($"{below} {diffId}")) : diffId;
                 parent = await workspace.EnsureLayerAsync("layer-" + chain.Value.Encoded, parent,
                     (stream, token) => OpenLayer(content, blob, stream, token), ct).ConfigureAwait(false);
-                layers.Add(new LayerBlob(diffId, blob));
+                layers.Add(new LayerBlob(diffId, blob with { MediaType = MediaTypes.LayerAsOci(blob.MediaType) }));
             }
             return new FsState(parent, layers, config.Created);
         }
@@ -141,7 +151,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
             {
                 MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip => ArchiveCompression.Gzip,
                 MediaTypes.OciLayerZstd => ArchiveCompression.Zstd,
-                MediaTypes.OciLayer => ArchiveCompression.None,
+                MediaTypes.OciLayer or MediaTypes.DockerLayer => ArchiveCompression.None,
                 _ => throw new SbuildException(ErrorCode.InvalidArchive, $"layer {blob.Digest} has unsupported media type {blob.MediaType}"),
             });
             await using (tar) await apply(tar).ConfigureAwait(false);

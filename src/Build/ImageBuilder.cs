@@ -16,7 +16,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var (ast, definition) = Load(request);
         var targetIndex = TargetStage(definition, request.Target);
         var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
-        using var ops = new BuildOps(store, environment, request, log);
+        using var ops = new BuildOps(store, environment, request, log, ct);
         var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
         var plan = new StageConverter(definition, args, userArgs, ops).Plan(targetIndex);
         var warnings = definition.Warnings.ToList();

@@ -227,10 +227,10 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         {
             return ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
         }
-        catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.InvalidReference)
+        catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.ImageNotFound or ErrorCode.InvalidReference)
         {
             throw new DockerfileException(ErrorCode.UnknownStage, copy.Location,
-                $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name is in the local store", copy.Original);
+                $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name is in the local store or its registry", copy.Original);
         }
     }
 

@@ -2,25 +2,28 @@ using System.CommandLine;
 using Sbuild.Build;
 using Sbuild.Core;
 using Sbuild.Exporter;
+using Sbuild.Registry;
 
 namespace Sbuild.Cli;
 
 /// <summary><c>sbuild build [flags] PATH</c>: parse the flags into a <see cref="BuildRequest"/> and export options, run, report.</summary>
 public static class BuildCommand
 {
-    public static Command Create(Option<string?> rootOption, string name)
+    public static Command Create(Option<string?> rootOption, Option<string[]> mirrorOption, string name)
     {
         var context = new Argument<string>("PATH") { Description = "Build context directory", DefaultValueFactory = _ => "." };
         var tags = new Option<string[]>("--tag", "-t") { Description = "Name and optionally a tag (NAME:TAG); repeatable" };
         var file = new Option<string?>("--file", "-f") { Description = "Dockerfile path (default: PATH/Dockerfile)" };
         var target = new Option<string?>("--target") { Description = "Build this stage instead of the last one" };
-        var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=oci,dest=FILE.tar or type=docker,dest=FILE.tar; repeatable" };
+        var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=oci,dest=FILE.tar, type=docker,dest=FILE.tar or type=registry[,name=NAME]; repeatable" };
+        var pull = new Option<bool>("--pull") { Description = "Re-resolve base image tags in their registries even when the local store has them" };
+        var push = new Option<bool>("--push") { Description = "Push the image to the registry of each --tag (same as -o type=registry)" };
         var iidfile = new Option<string?>("--iidfile") { Description = "Write the image ID to this file" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
         var progress = new Option<string>("--progress") { Description = "Progress output: auto, plain or quiet", DefaultValueFactory = _ => "auto" };
         progress.AcceptOnlyFromAmong("auto", "plain", "quiet");
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, iidfile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, pull, push, iidfile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -40,15 +43,27 @@ public static class BuildCommand
                 SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
             };
             var exports = (parse.GetValue(outputs) ?? []).Select(o => ExportOptions.Parse(o, "--output")).ToList();
+            if (parse.GetValue(push)) exports.Add(new ExportOptions { Type = ExportType.Registry, Destination = "" });
+            foreach (var export in exports.Where(e => e.Type == ExportType.Registry && e.Names.Count == 0 && request.Tags.Count == 0))
+                throw new SbuildException(ErrorCode.InvalidOption, "--push and -o type=registry need a name: give --tag NAME (or name= in -o)");
 
             var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
             var quiet = parse.GetValue(progress) == "quiet";
             var display = new PlainProgress(Console.Error, quiet);
-            var builder = new ImageBuilder(store, display, display, Runtimes.Environment(store.Root, display));
+            using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);
+            var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
+            var builder = new ImageBuilder(store, display, display, Runtimes.Environment(store.Root, display, images));
             var result = await builder.BuildAsync(request, ct);
 
             foreach (var export in exports)
             {
+                if (export.Type == ExportType.Registry)
+                {
+                    var pusher = new ImagePusher(registries, store, display.Note);
+                    foreach (var destination in export.Names.Count > 0 ? export.Names : request.Tags)
+                        await pusher.PushAsync(result.Manifest, destination, ct);
+                    continue;
+                }
                 var exporter = ImageExporters.Create(export with { Timestamp = export.Timestamp ?? request.SourceDateEpoch });
                 await exporter.ExportAsync(new ExportImage(result.Manifest, request.Tags, store.Content), ct);
                 display.Note($"exported {export.Type.ToString().ToLowerInvariant()} image to {export.Destination}");

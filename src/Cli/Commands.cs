@@ -16,17 +16,28 @@ public static class Commands
         Recursive = true,
     };
 
+    private static readonly Option<string[]> RegistryMirrorOption = new("--registry-mirror")
+    {
+        Description = "Docker Hub mirror URL to try first (repeatable; also \"registry-mirrors\" in $XDG_CONFIG_HOME/sbuild/config.json)",
+        Recursive = true,
+    };
+
     public static RootCommand CreateRoot()
     {
         var root = new RootCommand("sbuild: build OCI images from Dockerfiles, without a daemon");
         root.Options.Add(RootOption);
-        var build = BuildCommand.Create(RootOption, "build");
+        root.Options.Add(RegistryMirrorOption);
+        var build = BuildCommand.Create(RootOption, RegistryMirrorOption, "build");
         // `sbuild [flags] PATH` is the same as `sbuild build [flags] PATH`.
         foreach (var option in build.Options) root.Options.Add(option);
         foreach (var argument in build.Arguments) root.Arguments.Add(argument);
         root.Action = build.Action;
         root.Subcommands.Add(build);
         root.Subcommands.Add(ImagesCommand());
+        root.Subcommands.Add(RegistryCommands.Pull(RootOption, RegistryMirrorOption));
+        root.Subcommands.Add(RegistryCommands.Push(RootOption));
+        root.Subcommands.Add(RegistryCommands.Login());
+        root.Subcommands.Add(RegistryCommands.Logout());
         root.Subcommands.Add(ImageCommand());
         root.Subcommands.Add(DebugCommand());
         return root;

@@ -6,7 +6,7 @@ namespace Sbuild.Cli;
 /// <summary>Builds the <see cref="BuildEnvironment"/>: the OCI runtime is chosen on first use (from PATH, probe verdict cached in the store) and announced once.</summary>
 public static class Runtimes
 {
-    public static BuildEnvironment Environment(string storeRoot, IBuildLog log)
+    public static BuildEnvironment Environment(string storeRoot, IBuildLog log, IImageSource images)
     {
         var work = Directory.CreateDirectory(Path.Combine(storeRoot, "tmp")).FullName;
         Task<IContainerRunner>? chosen = null;
@@ -14,7 +14,7 @@ public static class Runtimes
         return new BuildEnvironment(ct =>
         {
             lock (gate) return chosen ??= SelectAsync(storeRoot, work, log, ct);
-        });
+        }, images);
     }
 
     private static async Task<IContainerRunner> SelectAsync(string storeRoot, string work, IBuildLog log, CancellationToken ct)

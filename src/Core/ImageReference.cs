@@ -31,6 +31,37 @@ public sealed partial record ImageReference(string Repository, string? Tag, Dige
         return true;
     }
 
+    /// <summary>The registry Docker's normalisation sends this name to: the first component when it looks like a host
+    /// (has a '.' or ':' or is <c>localhost</c>), else Docker Hub, <see cref="DockerHub"/>.</summary>
+    public string Registry => SplitRemote().Registry;
+
+    /// <summary>The repository path on <see cref="Registry"/>: Docker Hub's official images live under <c>library/</c>.</summary>
+    public string RemotePath => SplitRemote().Path;
+
+    /// <summary>Docker Hub's canonical name, as credentials and <c>docker.io/library/busybox</c> spell it.</summary>
+    public const string DockerHub = "docker.io";
+
+    /// <summary>The tag or digest a registry's manifest endpoint takes (a digest wins over a tag, as in Docker).</summary>
+    public string RemoteReference => Digest?.ToString() ?? Tag ?? "latest";
+
+    /// <summary>The fully qualified form, e.g. <c>docker.io/library/busybox:latest</c>.</summary>
+    public string FullName => $"{Registry}/{RemotePath}" + (Tag is null ? "" : ":" + Tag) + (Digest is { } d ? "@" + d : "");
+
+    /// <summary>The same repository with another tag or digest.</summary>
+    public ImageReference WithDigest(Digest digest) => this with { Tag = null, Digest = digest };
+
+    private (string Registry, string Path) SplitRemote()
+    {
+        var slash = Repository.IndexOf('/');
+        if (slash > 0)
+        {
+            var first = Repository[..slash];
+            if (first.Contains('.') || first.Contains(':') || first == "localhost") return (first, Repository[(slash + 1)..]);
+            return (DockerHub, Repository);
+        }
+        return (DockerHub, "library/" + Repository);
+    }
+
     /// <summary>The key under which the local store indexes the image: <c>repo:tag</c> (or <c>repo@digest</c>).</summary>
     public override string ToString() =>
         Repository + (Tag is null ? "" : ":" + Tag) + (Digest is { } d ? "@" + d : "");

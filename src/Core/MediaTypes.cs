@@ -12,4 +12,16 @@ public static class MediaTypes
     public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
     public const string DockerConfig = "application/vnd.docker.container.image.v1+json";
     public const string DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+    public const string DockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
+
+    /// <summary>
+    /// The OCI name of a layer media type: a Docker schema2 base layer keeps its bytes (and digest) but is listed under
+    /// the OCI type in an OCI manifest, as BuildKit does when it writes OCI media types.
+    /// </summary>
+    public static string LayerAsOci(string mediaType) => mediaType switch
+    {
+        DockerLayerGzip => OciLayerGzip,
+        DockerLayer => OciLayer,
+        _ => mediaType,
+    };
 }

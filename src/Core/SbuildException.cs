@@ -28,6 +28,13 @@ public enum ErrorCode
     StoreCorrupt = 4006,
     FileSystem = 4007,
 
+    RegistryUnreachable = 5001,
+    ImageNotFound = 5002,
+    AuthRefused = 5003,
+    RateLimited = 5004,
+    RegistryError = 5005,
+    PlatformNotFound = 5006,
+
     InvalidOption = 9001,
 }
 

@@ -8,6 +8,8 @@ public enum ExportType
     Oci,
     /// <summary>Tarball for <c>docker load</c> (<c>type=docker</c>).</summary>
     Docker,
+    /// <summary>Push to the registry each name points at (<c>type=registry</c>); carried out by the registry client.</summary>
+    Registry,
 }
 
 /// <summary>A parsed <c>-o/--output</c> value such as <c>type=oci,dest=app.tar</c>.</summary>
@@ -18,7 +20,7 @@ public sealed record ExportOptions
 
     public required ExportType Type { get; init; }
 
-    /// <summary>The archive file to write, or <see cref="StandardOutput"/>.</summary>
+    /// <summary>The archive file to write, or <see cref="StandardOutput"/>; empty for <see cref="ExportType.Registry"/>.</summary>
     public required string Destination { get; init; }
 
     /// <summary>Names from <c>name=</c>; when empty the image keeps the names it was built with (<c>-t</c>).</summary>

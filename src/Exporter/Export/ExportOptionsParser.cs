@@ -9,7 +9,7 @@ namespace Sbuild.Exporter;
 /// </summary>
 internal static class ExportOptionsParser
 {
-    private const string Supported = "type=oci|docker, dest=FILE|-, name=NAME[,NAME...]";
+    private const string Supported = "type=oci|docker, dest=FILE|-, name=NAME[,NAME...]; or type=registry[,name=NAME[,NAME...]]";
 
     public static ExportOptions Parse(string value, string flag)
     {
@@ -40,9 +40,13 @@ internal static class ExportOptionsParser
         {
             "oci" => ExportType.Oci,
             "docker" => ExportType.Docker,
+            "registry" => ExportType.Registry,
             _ => throw Error($"unsupported type \"{typeText}\""),
         };
-        if (!fields.TryGetValue("dest", out var dest) || dest.Length == 0)
+        var hasDest = fields.TryGetValue("dest", out var dest) && dest.Length > 0;
+        if (type == ExportType.Registry && hasDest)
+            throw Error("type=registry takes no dest= (the image goes to the registry its name points at)");
+        if (type != ExportType.Registry && !hasDest)
             throw Error($"type={typeText} needs dest= (the archive file to write, or - for standard output)");
 
         var names = new List<ImageReference>();
@@ -53,7 +57,7 @@ internal static class ExportOptionsParser
             if (names.Count == 0) throw Error("name= is empty");
         }
 
-        return new ExportOptions { Type = type, Destination = dest, Names = names };
+        return new ExportOptions { Type = type, Destination = dest ?? "", Names = names };
     }
 
     // CSV-style: commas separate fields except inside double quotes; "" inside quotes is a literal quote.

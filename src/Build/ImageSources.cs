@@ -1,0 +1,33 @@
+using Sbuild.Core;
+using Sbuild.Registry;
+
+namespace Sbuild.Build;
+
+/// <summary>Where the images a Dockerfile names (<c>FROM</c>, <c>COPY --from</c>) come from.</summary>
+public interface IImageSource
+{
+    /// <summary>The image, now in the local store; a failure is an <see cref="SbuildException"/> saying why.</summary>
+    Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct);
+}
+
+/// <summary>Only what the local store already has (no network).</summary>
+public sealed class LocalImageSource(ImageStore store) : IImageSource
+{
+    public Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct) =>
+        Task.FromResult(store.Find(reference) ?? throw new SbuildException(ErrorCode.BaseImageNotFound,
+            $"image {reference} is not in the local store {store.Root} (create it with `sbuild image import ROOTFS.tar {reference}`, build it with `sbuild -t {reference}`, or pull it)"));
+}
+
+/// <summary>
+/// docker build's rule: a name the local store has is used as it is, without network, unless <paramref name="alwaysPull"/>
+/// (<c>--pull</c>) asks to re-resolve it; anything else is pulled from its registry (once per build).
+/// </summary>
+public sealed class PullingImageSource(ImageStore store, ImagePuller puller, bool alwaysPull) : IImageSource
+{
+    public async Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct)
+    {
+        if (!alwaysPull && store.Find(reference) is { } local) return local;
+        var pulled = await puller.PullAsync(reference, platform, ct).ConfigureAwait(false);
+        return new StoredImage(pulled.Name.ToString(), pulled.Manifest);
+    }
+}
