@@ -8,9 +8,9 @@ public sealed record PushedImage(ImageReference Name, Digest Digest, int BlobsUp
 /// <summary>
 /// Pushes an image of the local store to a registry: each blob the registry lacks is mounted from another repository
 /// of the same registry when sbuild knows one that has it, else uploaded (streamed, in one PUT or in chunks of
-/// <paramref name="chunkSize"/>); the manifest goes last, byte for byte as stored, so its digest is the local one.
+/// <see cref="RegistryOptions.UploadChunkSize"/>); the manifest goes last, byte for byte as stored, so its digest is the local one.
 /// </summary>
-public sealed class ImagePusher(RegistrySession session, ImageStore store, Action<string> note, long? chunkSize = null)
+public sealed class ImagePusher(RegistrySession session, ImageStore store, Action<string> note)
 {
     private readonly BlobOrigins _origins = new(store.Root);
 
@@ -54,7 +54,7 @@ public sealed class ImagePusher(RegistrySession session, ImageStore store, Actio
         var location = await client.StartUploadAsync(blob.Digest, from, ct).ConfigureAwait(false);
         if (location is null) return BlobPush.Mounted;
         await using var content = store.Content.OpenRead(blob.Digest);
-        await client.UploadBlobAsync(location, blob, content, chunkSize, ct).ConfigureAwait(false);
+        await client.UploadBlobAsync(location, blob, content, session.Options.UploadChunkSize, ct).ConfigureAwait(false);
         return BlobPush.Uploaded;
     }
 }

@@ -27,6 +27,12 @@ public sealed record RegistryOptions
     public int MaxConcurrentTransfers { get; init; } = 4;
 
     /// <summary>
+    /// Null: each blob is uploaded in one streamed PUT. Else uploads are PATCHes of at most this many bytes, for
+    /// registries behind proxies that limit request sizes.
+    /// </summary>
+    public long? UploadChunkSize { get; init; }
+
+    /// <summary>
     /// Docker's rule: a registry is insecure when listed (by host[:port] or by a CIDR containing its IP) or when it is
     /// a loopback address (<c>localhost</c>, 127.0.0.0/8, ::1).
     /// </summary>
@@ -54,7 +60,8 @@ public sealed record RegistryOptions
 
     /// <summary>
     /// Reads the first config file of <paramref name="paths"/> that exists (none: defaults). Keys as in docker's
-    /// daemon.json: <c>registry-mirrors</c>, <c>insecure-registries</c>; and <c>max-concurrent-downloads</c>.
+    /// daemon.json: <c>registry-mirrors</c>, <c>insecure-registries</c>, <c>max-concurrent-downloads</c>; and sbuild's
+    /// <c>upload-chunk-size</c> (bytes).
     /// </summary>
     public static RegistryOptions Load(IEnumerable<string> paths, IReadOnlyList<string> certificateDirectories)
     {
@@ -77,6 +84,12 @@ public sealed record RegistryOptions
                 InsecureRegistries = file.InsecureRegistries ?? [],
                 CertificateDirectories = certificateDirectories,
                 MaxConcurrentTransfers = file.MaxConcurrentDownloads is > 0 and var n ? n : 4,
+                UploadChunkSize = file.UploadChunkSize switch
+                {
+                    null => null,
+                    > 0 and var size => size,
+                    _ => throw new SbuildException(ErrorCode.InvalidOption, $"{path}: upload-chunk-size must be a positive number of bytes"),
+                },
             };
         }
         return new RegistryOptions { CertificateDirectories = certificateDirectories };
@@ -96,5 +109,6 @@ public sealed record RegistryOptions
         [JsonPropertyName("registry-mirrors")] public List<string>? RegistryMirrors { get; init; }
         [JsonPropertyName("insecure-registries")] public List<string>? InsecureRegistries { get; init; }
         [JsonPropertyName("max-concurrent-downloads")] public int? MaxConcurrentDownloads { get; init; }
+        [JsonPropertyName("upload-chunk-size")] public long? UploadChunkSize { get; init; }
     }
 }
