@@ -33,21 +33,30 @@ public sealed record RegistryOptions
     public long? UploadChunkSize { get; init; }
 
     /// <summary>
-    /// Docker's rule: a registry is insecure when listed (by host[:port] or by a CIDR containing its IP) or when it is
-    /// a loopback address (<c>localhost</c>, 127.0.0.0/8, ::1).
+    /// A registry listed in <see cref="InsecureRegistries"/> (by host[:port], or by a CIDR holding its IP): it may be
+    /// reached over plain http, and its TLS certificate is not verified (docker's meaning of insecure).
     /// </summary>
     public bool IsInsecure(string registry)
     {
         var host = HostOf(registry);
-        if (host == "localhost") return true;
-        var ip = IPAddress.TryParse(host.Trim('[', ']'), out var parsed) ? parsed : null;
-        if (ip is not null && IPAddress.IsLoopback(ip)) return true;
+        var ip = IPAddress.TryParse(host, out var parsed) ? parsed : null;
         foreach (var entry in InsecureRegistries)
         {
             if (string.Equals(entry, registry, StringComparison.OrdinalIgnoreCase) || string.Equals(entry, host, StringComparison.OrdinalIgnoreCase)) return true;
             if (ip is not null && IPNetwork.TryParse(entry, out var network) && network.Contains(ip)) return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// Whether plain http may be used when the registry does not speak https: insecure registries, and loopback
+    /// addresses (<c>localhost</c>, 127.0.0.0/8, ::1), as docker and BuildKit allow. Unlike an insecure registry, a
+    /// loopback registry that does speak TLS still has its certificate verified (BuildKit's rule).
+    /// </summary>
+    public bool AllowsPlainHttp(string registry)
+    {
+        var host = HostOf(registry);
+        return host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip)) || IsInsecure(registry);
     }
 
     /// <summary><c>host</c> of <c>host[:port]</c> (keeping the brackets' content of an IPv6 literal).</summary>

@@ -64,25 +64,32 @@ public sealed class RegistrySession(RegistryOptions options, Func<string, Regist
     }
 
     /// <summary>
-    /// https unless the registry is insecure and https cannot even connect (docker's fallback). Only a transport
-    /// failure falls back: a TLS registry answering 401 stays on https, so credentials never go out in clear text
-    /// to a server that offered TLS.
+    /// https, unless plain http is allowed for the registry (<see cref="RegistryOptions.AllowsPlainHttp"/>), https
+    /// fails, and http answers <c>/v2/</c> like a registry (200 or 401). A TLS registry whose certificate is not
+    /// trusted stays on https, so its certificate error is what the user sees, and credentials never go out in clear
+    /// text to a server that speaks TLS.
     /// </summary>
     private async Task<Uri> ProbeSchemeAsync(string registry, CancellationToken ct)
     {
         var https = new Uri("https://" + registry);
-        if (!options.IsInsecure(registry)) return https;
+        if (!options.AllowsPlainHttp(registry) || await AnswersV2Async(https, ct).ConfigureAwait(false)) return https;
+        var http = new Uri("http://" + registry);
+        return await AnswersV2Async(http, ct).ConfigureAwait(false) ? http : https;
+    }
+
+    private async Task<bool> AnswersV2Async(Uri baseUri, CancellationToken ct)
+    {
         try
         {
-            using var probe = new HttpRequestMessage(HttpMethod.Get, new Uri(https, "/v2/"));
+            using var probe = new HttpRequestMessage(HttpMethod.Get, new Uri(baseUri, "/v2/"));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            using var response = await _http.For(https).SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-            return https;
+            using var response = await _http.For(baseUri).SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            return response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized;
         }
         catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            return new Uri("http://" + registry);
+            return false;
         }
     }
 

@@ -13,6 +13,11 @@ public sealed class SbuildCli : IAsyncLifetime
 
     public string StoreRoot => _work.Combine("store");
     public string BusyboxTar => _work.Combine("busybox-rootfs.tar");
+    /// <summary>$XDG_CONFIG_HOME of every run: sbuild's config.json, certs.d and auth.json live under <c>sbuild/</c> here,
+    /// so tests never read or write the machine's own settings.</summary>
+    public string ConfigHome => _work.Combine("config");
+    /// <summary>$DOCKER_CONFIG of every run (docker's config.json), empty unless a test writes one.</summary>
+    public string DockerConfig => _work.Combine("docker-config");
     public ImageStore Store => new(StoreRoot);
 
     public async Task InitializeAsync()
@@ -28,12 +33,17 @@ public sealed class SbuildCli : IAsyncLifetime
     }
 
     /// <summary>Runs sbuild; a non-zero exit throws unless <paramref name="allowFailure"/>.</summary>
-    public Task<ProcessResult> RunAsync(IEnumerable<string> args, bool allowFailure = false, long? epoch = null, string? workingDirectory = null)
+    public Task<ProcessResult> RunAsync(IEnumerable<string> args, bool allowFailure = false, long? epoch = null, string? workingDirectory = null,
+        string? storeRoot = null, string? input = null)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "sbuild.dll");
-        var env = new Dictionary<string, string?> { ["SBUILD_ROOT"] = StoreRoot, ["SOURCE_DATE_EPOCH"] = epoch?.ToString(), ["SBUILD_DEBUG"] = null };
+        var env = new Dictionary<string, string?>
+        {
+            ["SBUILD_ROOT"] = storeRoot ?? StoreRoot, ["SOURCE_DATE_EPOCH"] = epoch?.ToString(), ["SBUILD_DEBUG"] = null,
+            ["XDG_CONFIG_HOME"] = ConfigHome, ["DOCKER_CONFIG"] = DockerConfig,
+        };
         return ProcessRunner.RunAsync("dotnet", [cli, .. args],
-            new ProcessRunOptions { Environment = env, AllowFailure = allowFailure, WorkingDirectory = workingDirectory, Timeout = TimeSpan.FromMinutes(5) },
+            new ProcessRunOptions { Environment = env, AllowFailure = allowFailure, WorkingDirectory = workingDirectory, Timeout = TimeSpan.FromMinutes(5), StandardInput = input },
             CancellationToken.None);
     }
 }

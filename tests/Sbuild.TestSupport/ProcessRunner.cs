@@ -15,6 +15,8 @@ public sealed record ProcessRunOptions
     /// <summary>Variables to set (or, with a null value, remove) on top of this process's environment.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
     public string? WorkingDirectory { get; init; }
+    /// <summary>Written to the process's standard input, which is then closed (closed at once when null).</summary>
+    public string? StandardInput { get; init; }
     /// <summary>When false (the default) a non-zero exit code throws <see cref="ProcessFailedException"/>.</summary>
     public bool AllowFailure { get; init; }
 }
@@ -61,6 +63,7 @@ public static class ProcessRunner
         {
             throw new ProcessFailedException($"cannot start {commandLine}: {e.Message}", null);
         }
+        if (options.StandardInput is { } input) await process.StandardInput.WriteAsync(input);
         process.StandardInput.Close(); // tools that probe stdin must see EOF, not hang
 
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
