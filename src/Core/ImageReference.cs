@@ -23,9 +23,7 @@ public sealed partial record ImageReference(string Repository, string? Tag, Dige
             if (!Core.Digest.TryParse(m.Groups["digest"].Value, out var d)) return false;
             digest = d;
         }
-        var repository = m.Groups["name"].Value;
-        if (repository.StartsWith("docker.io/library/", StringComparison.Ordinal)) repository = repository["docker.io/library/".Length..];
-        else if (repository.StartsWith("docker.io/", StringComparison.Ordinal)) repository = repository["docker.io/".Length..];
+        var repository = FamiliarName(m.Groups["name"].Value);
         var tag = m.Groups["tag"].Success ? m.Groups["tag"].Value : (digest is null ? "latest" : null);
         reference = new ImageReference(repository, tag, digest);
         return true;
@@ -60,6 +58,21 @@ public sealed partial record ImageReference(string Repository, string? Tag, Dige
             return (DockerHub, Repository);
         }
         return (DockerHub, "library/" + Repository);
+    }
+
+    /// <summary>
+    /// Docker's familiar form of a Docker Hub name: <c>docker.io/</c> (or the legacy <c>index.docker.io/</c>) dropped,
+    /// and <c>library/</c> dropped only before a single component (<c>library/team/app</c> is another repository).
+    /// </summary>
+    private static string FamiliarName(string name)
+    {
+        foreach (var hub in (ReadOnlySpan<string>)["docker.io/", "index.docker.io/"])
+        {
+            if (!name.StartsWith(hub, StringComparison.Ordinal)) continue;
+            var path = name[hub.Length..];
+            return path.StartsWith("library/", StringComparison.Ordinal) && path.IndexOf('/', "library/".Length) < 0 ? path["library/".Length..] : path;
+        }
+        return name;
     }
 
     /// <summary>The key under which the local store indexes the image: <c>repo:tag</c> (or <c>repo@digest</c>).</summary>

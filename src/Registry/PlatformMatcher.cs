@@ -5,11 +5,17 @@ namespace Sbuild.Registry;
 /// <summary>Picks the manifest of an index for a platform, with containerd's defaults for variants.</summary>
 public static class PlatformMatcher
 {
-    /// <summary>The first entry for <paramref name="wanted"/>, preferring an exact variant; null when none fits.</summary>
+    /// <summary>
+    /// The entry for <paramref name="wanted"/>: the exact variant first, else (for 32-bit arm, as containerd and docker
+    /// do) the newest older variant that still runs there (v7 runs v6 and v5); null when none fits.
+    /// </summary>
     public static Descriptor? Select(IReadOnlyList<Descriptor> manifests, Platform wanted)
     {
-        var candidates = manifests.Where(m => m.Platform is { } p && Matches(p, wanted)).ToList();
-        return candidates.FirstOrDefault(m => Normalize(m.Platform!).Variant == Normalize(wanted).Variant) ?? candidates.FirstOrDefault();
+        var want = Normalize(wanted);
+        return manifests.Where(m => m.Platform is { } p && Matches(p, wanted))
+            .OrderBy(m => Normalize(m.Platform!).Variant == want.Variant ? 0 : 1)
+            .ThenByDescending(m => ArmVersion(Normalize(m.Platform!).Variant))
+            .FirstOrDefault();
     }
 
     public static bool Matches(Platform offered, Platform wanted)
@@ -17,9 +23,12 @@ public static class PlatformMatcher
         var a = Normalize(offered);
         var b = Normalize(wanted);
         if (a.Os != b.Os || a.Architecture != b.Architecture) return false;
-        // No variant asked for: any variant of the architecture will do (containerd's "only" matcher is stricter; docker is not).
-        return b.Variant is null || a.Variant is null || a.Variant == b.Variant;
+        if (b.Variant is null || a.Variant is null || a.Variant == b.Variant) return true;
+        return a.Architecture == "arm" && ArmVersion(a.Variant) < ArmVersion(b.Variant);
     }
+
+    private static int ArmVersion(string? variant) =>
+        variant is ['v', .. var digits] && int.TryParse(digits, out var n) ? n : 0;
 
     /// <summary>Go's names: <c>arm64</c> is <c>v8</c> when no variant is given, <c>arm</c> is <c>v7</c>; aarch64/x86_64 aliases.</summary>
     public static Platform Normalize(Platform platform)

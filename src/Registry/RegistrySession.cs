@@ -16,7 +16,8 @@ namespace Sbuild.Registry;
 public sealed class RegistrySession(RegistryOptions options, Func<string, RegistryCredential?> credentials) : IDisposable
 {
     private readonly RegistryHttp _http = new(options);
-    private readonly Dictionary<string, CachedToken> _tokens = new(StringComparer.Ordinal);
+    // One fetch per registry and scope set, shared by concurrent requests (blobs go in parallel) and reused until it expires.
+    private readonly Dictionary<string, Task<CachedToken>> _tokens = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AuthChallenge> _challenges = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, Task<Uri>> _origins = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, RegistryCredential?> _credentials = new(StringComparer.OrdinalIgnoreCase);
@@ -102,14 +103,14 @@ public sealed class RegistrySession(RegistryOptions options, Func<string, Regist
         HttpCompletionOption completion, CancellationToken ct)
     {
         var client = _http.For(endpoint.BaseUri);
-        var authorization = await KnownAuthorizationAsync(endpoint, scopes, ct).ConfigureAwait(false);
+        var (authorization, used) = await KnownAuthorizationAsync(endpoint, scopes, ct).ConfigureAwait(false);
         var response = await SendOnceAsync(client, endpoint, make, authorization, completion, ct).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
 
         var challenge = AuthChallenge.From(response.Headers);
         if (challenge is null) return response;
         lock (_gate) _challenges[endpoint.Registry] = challenge;
-        var fresh = await AnswerAsync(endpoint, challenge, scopes, ct).ConfigureAwait(false);
+        var (fresh, _) = await AnswerAsync(endpoint, challenge, scopes, used, ct).ConfigureAwait(false);
         if (fresh is null) return response;
         response.Dispose();
         return await SendOnceAsync(client, endpoint, make, fresh, completion, ct).ConfigureAwait(false);
@@ -141,27 +142,46 @@ public sealed class RegistrySession(RegistryOptions options, Func<string, Regist
         return inner == e ? e.Message : $"{e.Message} ({inner.Message})";
     }
 
-    /// <summary>Authorization to send up front: a live token for these scopes, or Basic when the registry asked for Basic before.</summary>
-    private async Task<AuthenticationHeaderValue?> KnownAuthorizationAsync(RegistryEndpoint endpoint, IReadOnlyList<string> scopes, CancellationToken ct)
+    /// <summary>
+    /// Authorization to send up front: the token for these scopes (waiting for a fetch another request started), or
+    /// an answer to the challenge this registry gave before. Also returns the token task used, so a 401 renews it once.
+    /// </summary>
+    private async Task<(AuthenticationHeaderValue?, Task<CachedToken>?)> KnownAuthorizationAsync(RegistryEndpoint endpoint, IReadOnlyList<string> scopes, CancellationToken ct)
     {
+        Task<CachedToken>? pending;
         AuthChallenge? challenge;
         lock (_gate)
         {
-            if (_tokens.TryGetValue(TokenKey(endpoint, scopes), out var token) && token.Expires > DateTimeOffset.UtcNow)
-                return new AuthenticationHeaderValue("Bearer", token.Value);
+            _tokens.TryGetValue(TokenKey(endpoint, scopes), out pending);
             _challenges.TryGetValue(endpoint.Registry, out challenge);
         }
-        return challenge is null ? null : await AnswerAsync(endpoint, challenge, scopes, ct).ConfigureAwait(false);
+        if (pending is not null)
+        {
+            var token = await pending.ConfigureAwait(false);
+            return (token.Expires > DateTimeOffset.UtcNow ? new AuthenticationHeaderValue("Bearer", token.Value) : null, pending);
+        }
+        return challenge is null ? (null, null) : await AnswerAsync(endpoint, challenge, scopes, null, ct).ConfigureAwait(false);
     }
 
-    private async Task<AuthenticationHeaderValue?> AnswerAsync(RegistryEndpoint endpoint, AuthChallenge challenge, IReadOnlyList<string> scopes, CancellationToken ct)
+    /// <summary>
+    /// Basic credentials, or a bearer token: the one being fetched or held for these scopes unless it is
+    /// <paramref name="stale"/> (just refused) or expired, in which case one new fetch starts for every waiting request.
+    /// </summary>
+    private async Task<(AuthenticationHeaderValue?, Task<CachedToken>?)> AnswerAsync(RegistryEndpoint endpoint, AuthChallenge challenge,
+        IReadOnlyList<string> scopes, Task<CachedToken>? stale, CancellationToken ct)
     {
         var credential = CredentialFor(endpoint);
         if (challenge.IsBasic)
-            return credential is null ? null : new AuthenticationHeaderValue("Basic", BasicValue(credential));
-        var token = await FetchTokenAsync(endpoint, challenge, credential, scopes, ct).ConfigureAwait(false);
-        lock (_gate) _tokens[TokenKey(endpoint, scopes)] = token;
-        return new AuthenticationHeaderValue("Bearer", token.Value);
+            return (credential is null ? null : new AuthenticationHeaderValue("Basic", BasicValue(credential)), null);
+        Task<CachedToken> task;
+        lock (_gate)
+        {
+            var key = TokenKey(endpoint, scopes);
+            if (!_tokens.TryGetValue(key, out task!) || task == stale || (task.IsCompletedSuccessfully && task.Result.Expires <= DateTimeOffset.UtcNow))
+                _tokens[key] = task = FetchTokenAsync(endpoint, challenge, credential, scopes, ct);
+        }
+        var token = await task.ConfigureAwait(false);
+        return (new AuthenticationHeaderValue("Bearer", token.Value), task);
     }
 
     /// <summary>

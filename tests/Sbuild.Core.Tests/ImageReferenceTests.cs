@@ -85,4 +85,92 @@ public class ImageReferenceTests
     {
         Assert.Equal(ImageReference.Parse("docker.io/library/busybox:latest"), ImageReference.Parse("busybox"));
     }
+
+    // Docker's normalisation (distribution/reference ParseNormalizedNamed / splitDockerDomain): the first path component
+    // is a registry when it holds '.' or ':' or is "localhost"; otherwise the name is on Docker Hub (docker.io), where a
+    // single-component name lives under library/.
+    [Theory]
+    [InlineData("busybox", "docker.io", "library/busybox", "docker.io/library/busybox:latest")]
+    [InlineData("busybox:1.36", "docker.io", "library/busybox", "docker.io/library/busybox:1.36")]
+    [InlineData("docker.io/library/busybox", "docker.io", "library/busybox", "docker.io/library/busybox:latest")]
+    [InlineData("docker.io/busybox", "docker.io", "library/busybox", "docker.io/library/busybox:latest")]
+    [InlineData("library/busybox", "docker.io", "library/busybox", "docker.io/library/busybox:latest")]
+    [InlineData("user/app", "docker.io", "user/app", "docker.io/user/app:latest")]
+    [InlineData("docker.io/user/app:v2", "docker.io", "user/app", "docker.io/user/app:v2")]
+    [InlineData("localhost/app", "localhost", "app", "localhost/app:latest")]
+    [InlineData("localhost:5000/app", "localhost:5000", "app", "localhost:5000/app:latest")]
+    [InlineData("127.0.0.1:5000/a/b:1", "127.0.0.1:5000", "a/b", "127.0.0.1:5000/a/b:1")]
+    [InlineData("ghcr.io/o/r", "ghcr.io", "o/r", "ghcr.io/o/r:latest")]
+    [InlineData("registry.example.com:443/x", "registry.example.com:443", "x", "registry.example.com:443/x:latest")]
+    [InlineData("gitlab.example.com/group/sub/project:tag", "gitlab.example.com", "group/sub/project", "gitlab.example.com/group/sub/project:tag")]
+    [InlineData("host:5000/app", "host:5000", "app", "host:5000/app:latest")]
+    public void Names_are_normalised_as_docker_does(string text, string registry, string remotePath, string fullName)
+    {
+        var r = ImageReference.Parse(text);
+        Assert.Equal(registry, r.Registry);
+        Assert.Equal(remotePath, r.RemotePath);
+        Assert.Equal(fullName, r.FullName);
+    }
+
+    [Fact]
+    public void Docker_hub_spellings_of_one_image_are_the_same_reference()
+    {
+        var plain = ImageReference.Parse("busybox");
+        foreach (var text in new[] { "docker.io/library/busybox", "docker.io/busybox", "docker.io/library/busybox:latest" })
+        {
+            var other = ImageReference.Parse(text);
+            Assert.Equal(plain, other);
+            Assert.Equal(plain.Registry, other.Registry);
+            Assert.Equal(plain.RemotePath, other.RemotePath);
+            Assert.Equal(plain.FullName, other.FullName);
+        }
+    }
+
+    [Fact]
+    public void RemoteReference_is_the_tag_or_latest()
+    {
+        Assert.Equal("latest", ImageReference.Parse("busybox").RemoteReference);
+        Assert.Equal("1.36", ImageReference.Parse("busybox:1.36").RemoteReference);
+    }
+
+    [Fact]
+    public void RemoteReference_prefers_the_digest_over_a_tag()
+    {
+        // Docker pulls by digest when both are given (the tag is then only informative).
+        var both = ImageReference.Parse($"ghcr.io/o/r:1@sha256:{Hex}");
+        Assert.Equal($"sha256:{Hex}", both.RemoteReference);
+        Assert.Equal($"ghcr.io/o/r:1@sha256:{Hex}", both.FullName);
+
+        var digestOnly = ImageReference.Parse($"busybox@sha256:{Hex}");
+        Assert.Equal($"sha256:{Hex}", digestOnly.RemoteReference);
+        Assert.Equal($"docker.io/library/busybox@sha256:{Hex}", digestOnly.FullName);
+    }
+
+    [Fact]
+    public void WithDigest_keeps_the_repository_and_drops_the_tag()
+    {
+        var digest = Digest.Parse($"sha256:{Hex}");
+        var r = ImageReference.Parse("127.0.0.1:5000/a/b:1").WithDigest(digest);
+
+        Assert.Equal("127.0.0.1:5000", r.Registry);
+        Assert.Equal("a/b", r.RemotePath);
+        Assert.Null(r.Tag);
+        Assert.Equal($"sha256:{Hex}", r.RemoteReference);
+    }
+
+    [Fact]
+    public void Legacy_index_docker_io_is_docker_hub()
+    {
+        var r = ImageReference.Parse("index.docker.io/library/busybox");
+        Assert.Equal("docker.io", r.Registry);
+        Assert.Equal("library/busybox", r.RemotePath);
+    }
+
+    [Fact]
+    public void Only_single_component_library_names_drop_library()
+    {
+        var r = ImageReference.Parse("docker.io/library/team/app");
+        Assert.Equal("docker.io", r.Registry);
+        Assert.Equal("library/team/app", r.RemotePath);
+    }
 }

@@ -71,4 +71,71 @@ public sealed class ExportOptionsTests
 
         Assert.StartsWith("invalid -o \"type=zip,dest=x\": unsupported type \"zip\"", error.Message);
     }
+
+    [Fact]
+    public void Registry_needs_no_destination()
+    {
+        var options = ExportOptions.Parse("type=registry");
+
+        Assert.Equal(ExportType.Registry, options.Type);
+        Assert.Equal("", options.Destination);
+        Assert.Empty(options.Names);
+        Assert.False(options.WritesToStandardOutput);
+    }
+
+    [Fact]
+    public void Registry_takes_several_names_in_a_quoted_field()
+    {
+        // BuildKit's syntax for several names: --output type=image,"name=a,b",push=true
+        var options = ExportOptions.Parse("type=registry,\"name=a,b\"");
+
+        Assert.Equal(ExportType.Registry, options.Type);
+        Assert.Equal(["a:latest", "b:latest"], options.Names.Select(n => n.ToString()));
+    }
+
+    [Fact]
+    public void Registry_takes_one_name_and_keeps_its_registry()
+    {
+        var options = ExportOptions.Parse("Type=Registry,name=127.0.0.1:5000/team/app:1");
+
+        Assert.Equal(ExportType.Registry, options.Type);
+        var name = Assert.Single(options.Names);
+        Assert.Equal("127.0.0.1:5000", name.Registry);
+        Assert.Equal("team/app", name.RemotePath);
+    }
+
+    [Theory]
+    [InlineData("type=registry,dest=x", "type=registry takes no dest=")]
+    [InlineData("type=registry,dest=-", "type=registry takes no dest=")]
+    [InlineData("type=registry,name=a,b", "\"b\" is not key=value")]
+    [InlineData("type=registry,name=Bad Name", "name \"Bad Name\" is not a valid image reference")]
+    public void Registry_refuses_bad_values(string value, string problem)
+    {
+        var error = Assert.Throws<SbuildException>(() => ExportOptions.Parse(value));
+
+        Assert.Equal(ErrorCode.InvalidOption, error.Code);
+        Assert.StartsWith($"invalid --output \"{value}\": ", error.Message);
+        Assert.Contains(problem, error.Message);
+    }
+
+    [Theory]
+    [InlineData("type=oci")]
+    [InlineData("type=docker")]
+    [InlineData("type=oci,name=app:1")]
+    [InlineData("type=oci,dest=")]
+    public void Archives_still_need_a_destination(string value)
+    {
+        var error = Assert.Throws<SbuildException>(() => ExportOptions.Parse(value));
+
+        Assert.Equal(ErrorCode.InvalidOption, error.Code);
+        Assert.Contains("needs dest=", error.Message);
+    }
+
+    [Fact]
+    public void Errors_mention_the_registry_type()
+    {
+        var error = Assert.Throws<SbuildException>(() => ExportOptions.Parse("type=zip,dest=x"));
+
+        Assert.Contains("type=registry", error.Message);
+    }
 }
