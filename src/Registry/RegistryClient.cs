@@ -93,16 +93,17 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
         var writer = store.OpenWriter();
         try
         {
-            long written = 0;
+            // What the writer holds is what has arrived: a retry asks for the rest (the writer's length, not a
+            // counter that an exception in the middle of a read would leave behind).
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    written = await FetchBlobRangeAsync(blob, writer, written, what, ct).ConfigureAwait(false);
-                    if (written == blob.Size) break;
-                    throw new IOException($"the connection ended after {written} of {blob.Size} bytes");
+                    await FetchBlobRangeAsync(blob, writer, writer.Stream.Length, what, ct).ConfigureAwait(false);
+                    if (writer.Stream.Length == blob.Size) break;
+                    throw new IOException($"the connection ended after {writer.Stream.Length} of {blob.Size} bytes");
                 }
-                catch (Exception e) when (e is IOException or HttpRequestException || (e is SbuildException { Code: ErrorCode.RegistryUnreachable } && written > 0))
+                catch (Exception e) when (e is IOException or HttpRequestException || (e is SbuildException { Code: ErrorCode.RegistryUnreachable } && writer.Stream.Length > 0))
                 {
                     if (attempt >= MaxBlobAttempts) throw RegistrySession.Unreachable(endpoint, e);
                     await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct).ConfigureAwait(false);
@@ -111,7 +112,6 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
                 {
                     writer.Dispose();
                     writer = store.OpenWriter();
-                    written = 0;
                 }
             }
             try
@@ -130,8 +130,8 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
         }
     }
 
-    /// <summary>One GET from offset <paramref name="from"/>; returns the total bytes written so far.</summary>
-    private async Task<long> FetchBlobRangeAsync(Descriptor blob, IContentWriter writer, long from, string what, CancellationToken ct)
+    /// <summary>One GET from offset <paramref name="from"/>, appending what arrives to <paramref name="writer"/>.</summary>
+    private async Task FetchBlobRangeAsync(Descriptor blob, IContentWriter writer, long from, string what, CancellationToken ct)
     {
         using var response = await session.SendAsync(endpoint, () =>
         {
@@ -159,7 +159,7 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
             {
                 throw new IOException($"no data for {StallTimeout.TotalSeconds:0} s");
             }
-            if (n == 0) return written;
+            if (n == 0) return;
             if (written + n > blob.Size)
                 throw new SbuildException(ErrorCode.DigestMismatch,
                     $"{what} of {repository} from {endpoint}: the registry sent more than the {blob.Size} bytes the manifest announces; nothing was stored");
