@@ -52,7 +52,7 @@ public static class BuildCommand
             var display = new PlainProgress(Console.Error, quiet);
             using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
-            var builder = new ImageBuilder(store, display, display, Runtimes.Environment(store.Root, display, images));
+            var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images));
             var result = await builder.BuildAsync(request, ct);
 
             foreach (var export in exports)

@@ -3,18 +3,18 @@ using Sbuild.Runner;
 
 namespace Sbuild.Cli;
 
-/// <summary>Builds the <see cref="BuildEnvironment"/>: the OCI runtime is chosen on first use (from PATH, probe verdict cached in the store) and announced once.</summary>
+/// <summary>The OCI runtime of a build: chosen on first use (from PATH, probe verdict cached in the store) and announced once.</summary>
 public static class Runtimes
 {
-    public static BuildEnvironment Environment(string storeRoot, IBuildLog log, IImageSource images)
+    public static Func<CancellationToken, Task<IContainerRunner>> ChosenOnFirstUse(string storeRoot, IBuildLog log)
     {
         var work = Directory.CreateDirectory(Path.Combine(storeRoot, "tmp")).FullName;
         Task<IContainerRunner>? chosen = null;
         var gate = new Lock();
-        return new BuildEnvironment(ct =>
+        return ct =>
         {
             lock (gate) return chosen ??= SelectAsync(storeRoot, work, log, ct);
-        }, images);
+        };
     }
 
     private static async Task<IContainerRunner> SelectAsync(string storeRoot, string work, IBuildLog log, CancellationToken ct)
