@@ -20,13 +20,14 @@ public sealed class LocalImageSource(ImageStore store) : IImageSource
 
 /// <summary>
 /// docker build's rule: a name the local store has is used as it is, without network, unless <paramref name="alwaysPull"/>
-/// (<c>--pull</c>) asks to re-resolve it; anything else is pulled from its registry (once per build).
+/// (<c>--pull</c>) asks to re-resolve its tag; anything else is pulled from its registry (once per build).
 /// </summary>
 public sealed class PullingImageSource(ImageStore store, ImagePuller puller, bool alwaysPull) : IImageSource
 {
     public async Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct)
     {
-        if (!alwaysPull && store.Find(reference) is { } local) return local;
+        // A digest names the same bytes wherever they are: the store's copy never needs re-resolving.
+        if ((!alwaysPull || reference.Digest is not null) && store.Find(reference) is { } local) return local;
         var pulled = await puller.PullAsync(reference, platform, ct).ConfigureAwait(false);
         return new StoredImage(pulled.Name.ToString(), pulled.Manifest);
     }

@@ -227,10 +227,12 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         {
             return ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
         }
-        catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.ImageNotFound or ErrorCode.InvalidReference)
+        catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.InvalidReference
+                                               or ErrorCode.ImageNotFound or ErrorCode.RegistryUnreachable or ErrorCode.AuthRefused)
         {
+            // A misspelt stage name is the likelier mistake than a missing image, so say both (with why the pull failed).
             throw new DockerfileException(ErrorCode.UnknownStage, copy.Location,
-                $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name is in the local store or its registry", copy.Original);
+                $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name could be found ({e.Reason})", copy.Original);
         }
     }
 

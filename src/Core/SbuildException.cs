@@ -34,6 +34,7 @@ public enum ErrorCode
     RateLimited = 5004,
     RegistryError = 5005,
     PlatformNotFound = 5006,
+    CredentialsUnavailable = 5007,
 
     InvalidOption = 9001,
 }

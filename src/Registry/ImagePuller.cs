@@ -30,6 +30,11 @@ public sealed class ImagePuller(RegistrySession session, ImageStore store, Actio
             {
                 note($"mirror {endpoint} failed for {reference}: {e.Message}; trying {endpoints[i + 1]}");
             }
+            catch (SbuildException e) when (e.Code == ErrorCode.RegistryUnreachable)
+            {
+                // Other errors already say what was asked for; a transport failure only knows the address.
+                throw new SbuildException(e.Code, $"pull {reference}: {e.Message}", e);
+            }
         }
     }
 

@@ -47,7 +47,7 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
         if (expected is { } want && want != digest)
             throw new SbuildException(ErrorCode.DigestMismatch,
                 $"{what}: the manifest from {endpoint} does not match its digest (expected {want}, got {digest}); nothing was stored");
-        var mediaType = response.Content.Headers.ContentType?.MediaType is { } ct1 && ManifestMediaTypes.Contains(ct1) ? ct1 : ManifestJson.MediaTypeOf(bytes);
+        var mediaType = response.Content.Headers.ContentType?.MediaType is { } announcedType && ManifestMediaTypes.Contains(announcedType) ? announcedType : ManifestJson.MediaTypeOf(bytes);
         return new FetchedManifest(new Descriptor { MediaType = mediaType, Digest = digest, Size = bytes.Length }, bytes);
     }
 

@@ -293,6 +293,7 @@ public sealed class CredentialStoreTests : IDisposable
 
         var e = Assert.Throws<SbuildException>(() => Store().Find("ghcr.io"));
 
+        Assert.Equal(ErrorCode.CredentialsUnavailable, e.Code);
         Assert.Contains("docker-credential-testhelper", e.Message);
         Assert.Contains("code 3", e.Message);
         Assert.Contains("keychain is locked", e.Message);
@@ -318,6 +319,7 @@ public sealed class CredentialStoreTests : IDisposable
 
         var e = Assert.Throws<SbuildException>(() => Store().Find("ghcr.io"));
 
+        Assert.Equal(ErrorCode.CredentialsUnavailable, e.Code);
         Assert.Contains("docker-credential-nosuch", e.Message);
         Assert.Contains(_dockerConfig, e.Message);
         Assert.Null(Store().Find("quay.io"));
@@ -354,7 +356,7 @@ public sealed class CredentialStoreTests : IDisposable
 
             var e = Assert.Throws<SbuildException>(() => store.Find("ghcr.io"));
 
-            Assert.Equal(ErrorCode.InvalidOption, e.Code);
+            Assert.Equal(ErrorCode.CredentialsUnavailable, e.Code);
             Assert.Contains(file, e.Message);
             Assert.Contains(problem, e.Message);
             Assert.DoesNotContain("TOPSECRET", e.ToString());

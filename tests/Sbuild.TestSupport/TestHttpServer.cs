@@ -10,17 +10,15 @@ public sealed record TestResponse(int Status, byte[] Body, DateTimeOffset? LastM
 /// <summary>A real HTTP server on 127.0.0.1 (HttpListener on a free port) serving fixed responses; unknown paths get 404.</summary>
 public sealed class TestHttpServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Dictionary<string, TestResponse> _responses = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
     public TestHttpServer()
     {
-        Port = FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        (_listener, Port) = HttpListeners.StartOnFreePort();
+        _loop = HttpListeners.ServeAsync(_listener, AnswerAsync, _stop.Token);
     }
 
     public int Port { get; }
@@ -44,23 +42,6 @@ public sealed class TestHttpServer : IDisposable
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
         return port;
-    }
-
-    private async Task ServeAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            _ = Task.Run(() => AnswerAsync(context));
-        }
     }
 
     private async Task AnswerAsync(HttpListenerContext context)

@@ -23,7 +23,7 @@ internal static class CredentialHelper
     {
         var program = "docker-credential-" + name;
         var path = findHelper(program)
-            ?? throw new SbuildException(ErrorCode.InvalidOption, $"credential helper {program} (set in {configPath}) was not found on PATH");
+            ?? throw new SbuildException(ErrorCode.CredentialsUnavailable, $"credential helper {program} (set in {configPath}) was not found on PATH");
 
         var startInfo = new ProcessStartInfo(path)
         {
@@ -104,7 +104,7 @@ internal static class CredentialHelper
     }
 
     private static SbuildException Failed(string program, string problem) =>
-        new(ErrorCode.InvalidOption, $"credential helper {program} {problem}");
+        new(ErrorCode.CredentialsUnavailable, $"credential helper {program} {problem}");
 
     /// <summary>The first executable <paramref name="program"/> in a PATH directory, like a shell's lookup.</summary>
     public static string? FindOnPath(string program)

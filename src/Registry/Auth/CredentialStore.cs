@@ -211,7 +211,7 @@ public sealed class CredentialStore
     };
 
     private static SbuildException Malformed(string path, string problem) =>
-        new(ErrorCode.InvalidOption, $"malformed credentials file {path}: {problem}");
+        new(ErrorCode.CredentialsUnavailable, $"malformed credentials file {path}: {problem}");
 
     /// <summary>
     /// Atomic replace whose temp file is created 0600, so the secret is never readable by others, not even between create and chmod.

@@ -79,7 +79,7 @@ public sealed partial class FaultyProxy : IAsyncDisposable
             Timeout = Timeout.InfiniteTimeSpan, // the client decides how long it waits; large bodies take what they take
         };
         (_listener, Port) = HttpListeners.StartOnFreePort();
-        _loop = Task.Run(ServeAsync);
+        _loop = HttpListeners.ServeAsync(_listener, HandleAsync, _stop.Token);
     }
 
     public int Port { get; }
@@ -140,23 +140,6 @@ public sealed partial class FaultyProxy : IAsyncDisposable
 
     [GeneratedRegex("^/v2/(?<name>.+)/manifests/(?<reference>[^/]+)$")]
     private static partial Regex ManifestPath();
-
-    private async Task ServeAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
 
     private async Task HandleAsync(HttpListenerContext context)
     {

@@ -52,7 +52,7 @@ public sealed class TokenServer : IDisposable
         _signer = TestCertificates.CreateTokenSigner(issuer);
         RootCertificatePem = _signer.ExportCertificatePem();
         (_listener, Port) = HttpListeners.StartOnFreePort();
-        _loop = Task.Run(ServeAsync);
+        _loop = HttpListeners.ServeAsync(_listener, AnswerAsync, _stop.Token);
     }
 
     public int Port { get; }
@@ -117,23 +117,6 @@ public sealed class TokenServer : IDisposable
         var key = _signer.GetRSAPrivateKey() ?? throw new InvalidOperationException("the token signer has no private key");
         var signature = key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return signingInput + "." + Base64Url(signature);
-    }
-
-    private async Task ServeAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            _ = Task.Run(() => AnswerAsync(context));
-        }
     }
 
     private async Task AnswerAsync(HttpListenerContext context)
@@ -267,32 +250,5 @@ public sealed class TokenServer : IDisposable
         }
         _stop.Dispose();
         _signer.Dispose();
-    }
-}
-
-/// <summary>Starting an <see cref="HttpListener"/> on 127.0.0.1 at a port that is free.</summary>
-internal static class HttpListeners
-{
-    /// <summary>
-    /// <see cref="TestHttpServer.FreePort"/> can race with another process taking the port before the listener binds it,
-    /// so a failed start is retried on another port a few times.
-    /// </summary>
-    public static (HttpListener Listener, int Port) StartOnFreePort()
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = TestHttpServer.FreePort();
-            var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                listener.Start();
-                return (listener, port);
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                listener.Close();
-            }
-        }
     }
 }
