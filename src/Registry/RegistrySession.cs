@@ -139,7 +139,7 @@ public sealed class RegistrySession(RegistryOptions options, Func<string, Regist
         // The innermost message says what happened (connection refused, name not resolved, TLS failure).
         var inner = e;
         while (inner.InnerException is { } next) inner = next;
-        return inner == e ? e.Message : $"{e.Message} ({inner.Message})";
+        return inner == e || e.Message.Contains(inner.Message, StringComparison.Ordinal) ? e.Message : $"{e.Message} ({inner.Message})";
     }
 
     /// <summary>
