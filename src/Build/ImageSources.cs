@@ -10,14 +10,6 @@ public interface IImageSource
     Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct);
 }
 
-/// <summary>Only what the local store already has (no network).</summary>
-public sealed class LocalImageSource(ImageStore store) : IImageSource
-{
-    public Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct) =>
-        Task.FromResult(store.Find(reference) ?? throw new SbuildException(ErrorCode.BaseImageNotFound,
-            $"image {reference} is not in the local store {store.Root} (create it with `sbuild image import ROOTFS.tar {reference}`, build it with `sbuild -t {reference}`, or pull it)"));
-}
-
 /// <summary>
 /// docker build's rule: a name the local store has is used as it is, without network, unless <paramref name="alwaysPull"/>
 /// (<c>--pull</c>) asks to re-resolve its tag; anything else is pulled from its registry (once per build).

@@ -45,9 +45,6 @@ public sealed partial record ImageReference(string Repository, string? Tag, Dige
     /// <summary>The fully qualified form, e.g. <c>docker.io/library/busybox:latest</c>.</summary>
     public string FullName => $"{Registry}/{RemotePath}" + (Tag is null ? "" : ":" + Tag) + (Digest is { } d ? "@" + d : "");
 
-    /// <summary>The same repository with another tag or digest.</summary>
-    public ImageReference WithDigest(Digest digest) => this with { Tag = null, Digest = digest };
-
     private (string Registry, string Path) SplitRemote()
     {
         var slash = Repository.IndexOf('/');

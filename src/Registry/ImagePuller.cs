@@ -53,7 +53,7 @@ public sealed class ImagePuller(RegistrySession session, ImageStore store, Actio
         var (config, layers) = ManifestJson.Contents(manifest.Bytes, what);
         var missing = layers.Prepend(config).DistinctBy(d => d.Digest).Where(d => !store.Content.Exists(d.Digest)).ToList();
         if (missing.Count > 0)
-            note($"pulling {reference} from {client.Endpoint}: {missing.Count} of {layers.Count + 1} blobs to download ({Megabytes(missing.Sum(d => d.Size))})");
+            note($"pulling {reference.FullName} from {client.Endpoint}: {missing.Count} of {layers.Count + 1} blobs to download ({Megabytes(missing.Sum(d => d.Size))})");
         await Parallel.ForEachAsync(missing.OrderByDescending(d => d.Size),
             new ParallelOptions { MaxDegreeOfParallelism = session.Options.MaxConcurrentTransfers, CancellationToken = ct },
             async (blob, token) => await client.FetchBlobAsync(blob, store.Content, token).ConfigureAwait(false)).ConfigureAwait(false);

@@ -147,18 +147,6 @@ public class ImageReferenceTests
     }
 
     [Fact]
-    public void WithDigest_keeps_the_repository_and_drops_the_tag()
-    {
-        var digest = Digest.Parse($"sha256:{Hex}");
-        var r = ImageReference.Parse("127.0.0.1:5000/a/b:1").WithDigest(digest);
-
-        Assert.Equal("127.0.0.1:5000", r.Registry);
-        Assert.Equal("a/b", r.RemotePath);
-        Assert.Null(r.Tag);
-        Assert.Equal($"sha256:{Hex}", r.RemoteReference);
-    }
-
-    [Fact]
     public void Legacy_index_docker_io_is_docker_hub()
     {
         var r = ImageReference.Parse("index.docker.io/library/busybox");
