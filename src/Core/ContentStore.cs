@@ -104,9 +104,9 @@ public sealed class FileContentStore : IContentStore
             _file.Dispose();
             if (expected is { } want && want != digest)
                 throw new SbuildException(ErrorCode.DigestMismatch, $"content digest mismatch: expected {want}, got {digest}");
-            var target = _store.PathOf(digest);
-            if (File.Exists(target)) File.Delete(_tempPath);
-            else File.Move(_tempPath, target);
+            // Renaming over a blob another writer (maybe another process pulling the same layer) published meanwhile
+            // is safe: same digest, same bytes, and rename is atomic, so readers never see a partial file.
+            File.Move(_tempPath, _store.PathOf(digest), overwrite: true);
             _committed = true;
             return new Descriptor { MediaType = mediaType, Digest = digest, Size = size };
         }
