@@ -80,6 +80,11 @@ public sealed class RegistryPullPushTests(SbuildCli sbuild) : IClassFixture<Sbui
         Assert.Equal(index.IndexDigest.ToString(), host.StandardOutput.Trim()); // the digest the registry knows the image by
         Assert.Equal(index.Amd64.ManifestDigest, new ImageStore(store).Find(ImageReference.Parse($"{_registry.Address}/multi/img:1"))!.Manifest.Digest);
 
+        // Blobs the store has are never downloaded again: a second pull fetches manifests only.
+        var again = await sbuild.RunAsync(["pull", $"{_registry.Address}/multi/img:1"], storeRoot: store);
+        Assert.DoesNotContain("blobs to download", again.StandardError);
+        Assert.Equal(host.StandardOutput, again.StandardOutput);
+
         await sbuild.RunAsync(["pull", "--platform", "linux/arm64", $"{_registry.Address}/multi/img:1"], storeRoot: store);
         Assert.Equal(index.Arm64.ManifestDigest, new ImageStore(store).Find(ImageReference.Parse($"{_registry.Address}/multi/img:1"))!.Manifest.Digest);
 
