@@ -48,4 +48,20 @@ internal static class HttpListeners
             _ = Task.Run(() => answer(context));
         }
     });
+
+    /// <summary>Cancels <paramref name="stop"/>, closes the listener (ending the pending accept) and waits a little for the loop.</summary>
+    public static void Stop(HttpListener listener, CancellationTokenSource stop, Task loop)
+    {
+        stop.Cancel();
+        listener.Close();
+        try
+        {
+            loop.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // the loop ends by its listener being closed
+        }
+        stop.Dispose();
+    }
 }

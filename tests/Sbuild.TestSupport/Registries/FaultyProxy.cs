@@ -291,17 +291,7 @@ public sealed partial class FaultyProxy : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_stop.IsCancellationRequested) return;
-        await _stop.CancelAsync();
-        _listener.Close();
-        try
-        {
-            await _loop.WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (TimeoutException)
-        {
-            // the loop ends by its listener being closed
-        }
+        await Task.Run(() => HttpListeners.Stop(_listener, _stop, _loop));
         _upstream.Dispose();
-        _stop.Dispose();
     }
 }

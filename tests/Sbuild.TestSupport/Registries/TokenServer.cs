@@ -238,17 +238,7 @@ public sealed class TokenServer : IDisposable
 
     public void Dispose()
     {
-        _stop.Cancel();
-        _listener.Close();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-            // the loop ends by its listener being closed
-        }
-        _stop.Dispose();
+        HttpListeners.Stop(_listener, _stop, _loop);
         _signer.Dispose();
     }
 }
