@@ -41,7 +41,7 @@ public static class RegistryCommands
                 ?? throw new SbuildException(ErrorCode.BaseImageNotFound, $"push {reference}: no image of that name in the local store {store.Root} (see `sbuild images`)");
             using var session = Registries.Session([]);
             var pushed = await new ImagePusher(session, store, Notes(parse.GetValue(quiet))).PushAsync(image.Manifest, reference, ct);
-            Console.Out.WriteLine(pushed.Digest);
+            Console.Out.WriteLine(pushed);
             return 0;
         });
         return command;

@@ -4,7 +4,7 @@ namespace Sbuild.Registry;
 
 /// <summary>An image now in the local store under <paramref name="Name"/>; <paramref name="RepositoryDigest"/> is the digest
 /// the registry knows it by (of the index for a multi-platform image), <paramref name="Manifest"/> the platform's manifest.</summary>
-public sealed record PulledImage(ImageReference Name, Descriptor Manifest, Digest RepositoryDigest, int BlobsDownloaded);
+public sealed record PulledImage(ImageReference Name, Descriptor Manifest, Digest RepositoryDigest);
 
 /// <summary>
 /// Pulls images into the local store: resolve the tag (mirrors first for Docker Hub, each failing one falling back
@@ -63,7 +63,7 @@ public sealed class ImagePuller(RegistrySession session, ImageStore store, Actio
         foreach (var blob in layers.Prepend(config)) _origins.Record(blob.Digest, reference.Registry, reference.RemotePath);
         store.Tag(reference, stored);
         note($"pulled {reference}: {top.Descriptor.Digest}");
-        return new PulledImage(reference, stored, top.Descriptor.Digest, missing.Count);
+        return new PulledImage(reference, stored, top.Descriptor.Digest);
     }
 
     private static string Megabytes(long bytes) => $"{bytes / 1e6:0.0} MB";

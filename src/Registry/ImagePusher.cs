@@ -2,19 +2,17 @@ using Sbuild.Core;
 
 namespace Sbuild.Registry;
 
-/// <summary>What a push left in the registry: the manifest digest it is stored under, and how the blobs got there.</summary>
-public sealed record PushedImage(ImageReference Name, Digest Digest, int BlobsUploaded, int BlobsMounted, int BlobsPresent);
-
 /// <summary>
 /// Pushes an image of the local store to a registry: each blob the registry lacks is mounted from another repository
 /// of the same registry when sbuild knows one that has it, else uploaded (streamed, in one PUT or in chunks of
-/// <see cref="RegistryOptions.UploadChunkSize"/>); the manifest goes last, byte for byte as stored, so its digest is the local one.
+/// <see cref="RegistryOptions.UploadChunkSize"/>); the manifest goes last, byte for byte as stored, so its digest (returned)
+/// is the local one.
 /// </summary>
 public sealed class ImagePusher(RegistrySession session, ImageStore store, Action<string> note)
 {
     private readonly BlobOrigins _origins = new(store.Root);
 
-    public async Task<PushedImage> PushAsync(Descriptor manifest, ImageReference destination, CancellationToken ct)
+    public async Task<Digest> PushAsync(Descriptor manifest, ImageReference destination, CancellationToken ct)
     {
         var endpoint = await session.OriginAsync(destination.Registry, ct).ConfigureAwait(false);
         var client = new RegistryClient(session, endpoint, destination.RemotePath);
@@ -42,7 +40,7 @@ public sealed class ImagePusher(RegistrySession session, ImageStore store, Actio
             }).ConfigureAwait(false);
         var digest = await client.PutManifestAsync(destination.Tag ?? manifest.Digest.ToString(), manifest, bytes, ct).ConfigureAwait(false);
         note($"pushed {destination}: {digest} ({uploaded} blobs uploaded, {mounted} mounted, {present} already there)");
-        return new PushedImage(destination, digest, uploaded, mounted, present);
+        return digest;
     }
 
     private enum BlobPush { Present, Mounted, Uploaded }
