@@ -113,9 +113,19 @@ public sealed class FileContentStore : IContentStore
 
         public void Dispose()
         {
-            _hashing.Dispose();
-            _file.Dispose();
-            if (!_committed) File.Delete(_tempPath);
+            try
+            {
+                _hashing.Dispose();
+                _file.Dispose();
+            }
+            catch (IOException) when (!_committed)
+            {
+                // Flushing the rest of a blob nobody will see failed (e.g. the disk is full): it is discarded anyway.
+            }
+            finally
+            {
+                if (!_committed) File.Delete(_tempPath);
+            }
         }
     }
 }

@@ -101,9 +101,9 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
                 {
                     await FetchBlobRangeAsync(blob, writer, writer.Stream.Length, what, ct).ConfigureAwait(false);
                     if (writer.Stream.Length == blob.Size) break;
-                    throw new IOException($"the connection ended after {writer.Stream.Length} of {blob.Size} bytes");
+                    throw new TransferInterrupted(new IOException($"the connection ended after {writer.Stream.Length} of {blob.Size} bytes"));
                 }
-                catch (Exception e) when (e is IOException or HttpRequestException || (e is SbuildException { Code: ErrorCode.RegistryUnreachable } && writer.Stream.Length > 0))
+                catch (Exception e) when (e is TransferInterrupted || (e is SbuildException { Code: ErrorCode.RegistryUnreachable } && writer.Stream.Length > 0))
                 {
                     if (attempt >= MaxBlobAttempts) throw RegistrySession.Unreachable(endpoint, e);
                     await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct).ConfigureAwait(false);
@@ -122,6 +122,10 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
             {
                 throw new SbuildException(ErrorCode.DigestMismatch,
                     $"{what} of {repository} from {endpoint}: the content does not match its digest ({e.Message}); the blob was discarded, nothing was stored");
+            }
+            catch (IOException e)
+            {
+                throw new SbuildException(ErrorCode.FileSystem, $"{what}: cannot write it into the local store: {e.Message}", e);
             }
         }
         finally
@@ -145,7 +149,6 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
 
         await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         var buffer = new byte[1 << 16];
-        var written = from;
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
         while (true)
         {
@@ -157,16 +160,30 @@ public sealed class RegistryClient(RegistrySession session, RegistryEndpoint end
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new IOException($"no data for {StallTimeout.TotalSeconds:0} s");
+                throw new TransferInterrupted(new IOException($"no data for {StallTimeout.TotalSeconds:0} s"));
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                throw new TransferInterrupted(e);
             }
             if (n == 0) return;
-            if (written + n > blob.Size)
+            if (writer.Stream.Length + n > blob.Size)
                 throw new SbuildException(ErrorCode.DigestMismatch,
                     $"{what} of {repository} from {endpoint}: the registry sent more than the {blob.Size} bytes the manifest announces; nothing was stored");
-            await writer.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-            written += n;
+            try
+            {
+                await writer.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                // The store's disk, not the network: retrying would not help (e.g. no space left on the device).
+                throw new SbuildException(ErrorCode.FileSystem, $"{what}: cannot write it into the local store: {e.Message}", e);
+            }
         }
     }
+
+    /// <summary>The connection broke or stalled while a blob was arriving: worth resuming.</summary>
+    private sealed class TransferInterrupted(Exception inner) : Exception(inner.Message, inner);
 
     /// <summary>The server answered a range request with the whole blob: start the blob over.</summary>
     private sealed class RestartBlob : Exception;

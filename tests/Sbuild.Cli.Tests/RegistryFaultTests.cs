@@ -82,6 +82,29 @@ public sealed class RegistryFaultTests(SbuildCli sbuild) : IClassFixture<SbuildC
     }
 
     [Fact]
+    public async Task A_full_disk_fails_the_pull_as_a_store_error_without_retries_or_leftovers()
+    {
+        // A 1 MiB tmpfs as the store: the 2 MB layer cannot fit.
+        var store = _work.Combine("full-store");
+        Directory.CreateDirectory(store);
+        await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", store], CancellationToken.None);
+        try
+        {
+            var result = await sbuild.RunAsync(["pull", $"{_registry.Address}/faults/img:1"], allowFailure: true, storeRoot: store);
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("error[SB4007]", result.StandardError);
+            Assert.Contains("No space left on device", result.StandardError);
+            Assert.DoesNotContain("internal error", result.StandardError);
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(store, "ingest")));
+            Assert.Null(new ImageStore(store).Find(ImageReference.Parse($"{_registry.Address}/faults/img:1")));
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("umount", [store], CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Rate_limiting_is_reported_with_its_retry_after()
     {
         _proxy.RateLimitManifests(retryAfterSeconds: 30);
