@@ -19,11 +19,12 @@ public static class BuildCommand
         var pull = new Option<bool>("--pull") { Description = "Re-resolve base image tags in their registries even when the local store has them" };
         var push = new Option<bool>("--push") { Description = "Push the image to the registry of each --tag (same as -o type=registry)" };
         var iidfile = new Option<string?>("--iidfile") { Description = "Write the image ID to this file" };
+        var metadataFile = new Option<string?>("--metadata-file") { Description = "Write the build result (image and config digests, layers, names) as JSON to this file" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
         var progress = new Option<string>("--progress") { Description = "Progress output: auto, plain or quiet", DefaultValueFactory = _ => "auto" };
         progress.AcceptOnlyFromAmong("auto", "plain", "quiet");
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, pull, push, iidfile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -70,6 +71,12 @@ public static class BuildCommand
             }
             foreach (var warning in result.Warnings) Console.Error.WriteLine($"WARN: {warning}");
             if (parse.GetValue(iidfile) is { } iid) AtomicFile.WriteAllBytes(Path.GetFullPath(iid), System.Text.Encoding.UTF8.GetBytes(result.ImageId.ToString()));
+            if (parse.GetValue(metadataFile) is { } metadata)
+            {
+                var names = exports.Where(e => e.Type == ExportType.Registry).SelectMany(e => e.Names).Concat(request.Tags).Distinct().ToList();
+                var layers = store.ReadManifest(result.Manifest.Digest).Layers;
+                AtomicFile.WriteAllBytes(Path.GetFullPath(metadata), BuildMetadata.Serialize(result, names, layers));
+            }
             foreach (var tag in request.Tags) display.Note($"naming to {tag}");
             // The image ID goes to stdout unless an export already streams an archive there.
             if (!exports.Any(e => e.WritesToStandardOutput)) Console.Out.WriteLine(result.ImageId);

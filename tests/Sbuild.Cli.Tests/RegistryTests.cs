@@ -56,6 +56,30 @@ public sealed class RegistryPullPushTests(SbuildCli sbuild) : IClassFixture<Sbui
     }
 
     [Fact]
+    public async Task Metadata_file_holds_the_pushed_digest_config_digest_layers_and_names_in_buildx_keys()
+    {
+        var context = _work.Combine("meta-ctx");
+        Directory.CreateDirectory(context);
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM busybox\nRUN echo meta > /meta\n");
+        var name = $"{_registry.Address}/meta/app:1";
+        var metadataPath = _work.Combine("metadata.json");
+        var iidPath = _work.Combine("iid");
+
+        await sbuild.RunAsync(["-t", name, "--push", "--metadata-file", metadataPath, "--iidfile", iidPath, context], epoch: 0);
+
+        var metadata = JsonNode.Parse(File.ReadAllText(metadataPath))!;
+        var pushed = (await RegistrySeed.SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", $"docker://{name}"])).StandardOutput.Trim();
+        Assert.Equal(pushed, (string?)metadata["containerimage.digest"]);
+        Assert.Equal(pushed, (string?)metadata["containerimage.descriptor"]!["digest"]);
+        Assert.Equal(MediaTypes.OciManifest, (string?)metadata["containerimage.descriptor"]!["mediaType"]);
+        Assert.Equal(File.ReadAllText(iidPath), (string?)metadata["containerimage.config.digest"]);
+        Assert.Equal(name, (string?)metadata["image.name"]);
+        var raw = JsonNode.Parse((await RegistrySeed.SkopeoAsync(["inspect", "--raw", "--tls-verify=false", $"docker://{name}"])).StandardOutput)!;
+        Assert.Equal(raw["layers"]!.AsArray().Select(l => (string?)l!["digest"]), metadata["containerimage.layers"]!.AsArray().Select(l => (string?)l!["digest"]));
+        Assert.Equal(2, metadata["containerimage.layers"]!.AsArray().Count);
+    }
+
+    [Fact]
     public async Task Push_mounts_blobs_the_registry_has_in_another_repository_and_skips_those_it_has()
     {
         await RegistrySeed.SkopeoCopyAsync(OciTestImage.Write(_work.Combine("m"), "t", "mount me\n"), $"{_registry.Address}/seed/mounted:1");

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using Sbuild.Build;
+using Sbuild.Core;
+
+namespace Sbuild.Cli;
+
+/// <summary>
+/// The <c>--metadata-file</c> document: buildx's keys (<c>containerimage.digest</c>, <c>containerimage.config.digest</c>,
+/// <c>containerimage.descriptor</c>, <c>image.name</c>) so CI scripts written for <c>docker buildx build</c> read it
+/// unchanged, plus <c>containerimage.layers</c>, the layer descriptors golden-file tests pin. Keys are sorted, as Go
+/// writes a map.
+/// </summary>
+public static class BuildMetadata
+{
+    public static byte[] Serialize(BuildResult result, IReadOnlyList<ImageReference> names, IReadOnlyList<Descriptor> layers)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("containerimage.config.digest", result.ImageId.ToString());
+            json.WritePropertyName("containerimage.descriptor");
+            WriteDescriptor(json, result.Manifest);
+            json.WriteString("containerimage.digest", result.Manifest.Digest.ToString());
+            json.WriteStartArray("containerimage.layers");
+            foreach (var layer in layers) WriteDescriptor(json, layer);
+            json.WriteEndArray();
+            if (names.Count > 0) json.WriteString("image.name", string.Join(',', names.Select(n => n.FullName)));
+            json.WriteEndObject();
+        }
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
+    }
+
+    private static void WriteDescriptor(Utf8JsonWriter json, Descriptor descriptor)
+    {
+        json.WriteStartObject();
+        json.WriteString("digest", descriptor.Digest.ToString());
+        json.WriteString("mediaType", descriptor.MediaType);
+        json.WriteNumber("size", descriptor.Size);
+        json.WriteEndObject();
+    }
+}
