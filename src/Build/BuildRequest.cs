@@ -13,6 +13,8 @@ public sealed record BuildRequest
     public IReadOnlyList<ImageReference> Tags { get; init; } = [];
     /// <summary>When set (SOURCE_DATE_EPOCH), image and history timestamps use it and layer mtimes are clamped to it.</summary>
     public DateTimeOffset? SourceDateEpoch { get; init; }
+    /// <summary><c>--no-cache</c>: run every step, even those the cache could answer.</summary>
+    public bool NoCache { get; init; }
 }
 
 /// <summary>What a build produced: the image in the local store, and lint warnings to show after it.</summary>

@@ -24,7 +24,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
             warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");
         LintPolicy.Check(ast, warnings);
 
-        var solver = new Solver<FsState>(ops.Cache, progress);
+        var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(ops.Cache) : ops.Cache, progress);
         var fs = await solver.SolveAsync(plan.Fs, ct).ConfigureAwait(false);
         // Without SOURCE_DATE_EPOCH the image is as old as its newest layer (BuildKit's rule), so a cached rebuild
         // reproduces the same config and image ID.

@@ -16,6 +16,7 @@ public static class BuildCommand
         var file = new Option<string?>("--file", "-f") { Description = "Dockerfile path (default: PATH/Dockerfile)" };
         var target = new Option<string?>("--target") { Description = "Build this stage instead of the last one" };
         var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=oci,dest=FILE.tar, type=docker,dest=FILE.tar or type=registry[,name=NAME]; repeatable" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Run every step instead of using the build cache (results are still cached for later builds)" };
         var pull = new Option<bool>("--pull") { Description = "Re-resolve base image tags in their registries even when the local store has them" };
         var push = new Option<bool>("--push") { Description = "Push the image to the registry of each --tag (same as -o type=registry)" };
         var iidfile = new Option<string?>("--iidfile") { Description = "Write the image ID to this file" };
@@ -24,7 +25,7 @@ public static class BuildCommand
         var progress = new Option<string>("--progress") { Description = "Progress output: auto, plain or quiet", DefaultValueFactory = _ => "auto" };
         progress.AcceptOnlyFromAmong("auto", "plain", "quiet");
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -42,6 +43,7 @@ public static class BuildCommand
                 BuildArgs = KeyValueArgs.Parse(parse.GetValue(buildArgs) ?? [], "--build-arg", Environment.GetEnvironmentVariable),
                 Tags = (parse.GetValue(tags) ?? []).Select(ParseTag).ToList(),
                 SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
+                NoCache = parse.GetValue(noCache),
             };
             var exports = (parse.GetValue(outputs) ?? []).Select(o => ExportOptions.Parse(o, "--output")).ToList();
             if (parse.GetValue(push)) exports.Add(new ExportOptions { Type = ExportType.Registry, Destination = "" });

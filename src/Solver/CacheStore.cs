@@ -44,3 +44,18 @@ public sealed class DiskCacheStore<TResult>(string directory, JsonTypeInfo<TResu
 
     private string PathOf(Digest key) => Path.Combine(directory, key.Encoded);
 }
+
+/// <summary>
+/// <c>--no-cache</c>: nothing is answered from <paramref name="inner"/>, so every step runs, but what runs is still
+/// recorded there, so the next build without the flag is cached again (BuildKit's behaviour).
+/// </summary>
+public sealed class RecordOnlyCacheStore<TResult>(ICacheStore<TResult> inner) : ICacheStore<TResult>
+{
+    public bool TryGet(Digest key, out TResult result)
+    {
+        result = default!;
+        return false;
+    }
+
+    public void Put(Digest key, TResult result) => inner.Put(key, result);
+}

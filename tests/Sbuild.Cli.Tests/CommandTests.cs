@@ -41,6 +41,26 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task No_cache_runs_every_step_and_still_records_them_for_the_next_build()
+    {
+        using var context = new TempDirectory("sbuild-nocache-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /proc/sys/kernel/random/uuid > /run-id\n");
+        File.WriteAllText(context.Combine("a.txt"), "content\n");
+        await sbuild.RunAsync(["-t", "nocache:1", context.Path], epoch: 0);
+        var cached = await sbuild.RunAsync(["--progress", "plain", "-t", "nocache:1", context.Path], epoch: 0);
+        Assert.Equal(2, Regex.Matches(cached.StandardError, @"^#\d+ CACHED$", RegexOptions.Multiline).Count);
+
+        var uncached = await sbuild.RunAsync(["--no-cache", "--progress", "plain", "-t", "nocache:1", context.Path], epoch: 0);
+        Assert.DoesNotMatch(@"(?m)^#\d+ CACHED$", uncached.StandardError);
+        Assert.Equal(3, Regex.Matches(uncached.StandardError, @"^#\d+ DONE ", RegexOptions.Multiline).Count);
+        Assert.NotEqual(cached.StandardOutput, uncached.StandardOutput); // the RUN ran again: a new random id, a new image
+
+        var after = await sbuild.RunAsync(["--progress", "plain", "-t", "nocache:1", context.Path], epoch: 0);
+        Assert.Equal(uncached.StandardOutput, after.StandardOutput); // what --no-cache ran is what the cache now answers
+        Assert.Equal(2, Regex.Matches(after.StandardError, @"^#\d+ CACHED$", RegexOptions.Multiline).Count);
+    }
+
+    [Fact]
     public async Task Deterministic_build_gives_the_same_image_id_twice_and_a_cached_rebuild_runs_nothing()
     {
         using var context = new TempDirectory("sbuild-det-");
