@@ -10,9 +10,9 @@ public enum VertexStatus { Started, Cached, Completed, Failed }
 public sealed record SolveEvent(string Name, VertexStatus Status, TimeSpan Elapsed, Exception? Error = null);
 
 /// <summary>
-/// Solves a DAG: computes every vertex's cache key first, reuses cached results, and runs the rest with each
-/// vertex starting as soon as its inputs are done (independent branches run in parallel). A vertex shared by
-/// several consumers runs once.
+/// Solves a DAG: computes every vertex's cache key first, reuses cached results (without solving the inputs of a
+/// cached vertex), and runs the rest with each vertex starting as soon as its inputs are done (independent branches
+/// run in parallel). A vertex shared by several consumers runs once.
 /// </summary>
 public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveEvent>? progress = null)
 {
@@ -66,14 +66,17 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
     private async Task<TResult> ExecuteAsync(Vertex<TResult> vertex, CancellationToken ct)
     {
         var key = await KeyOf(vertex, ct).ConfigureAwait(false);
-        var inputs = await Task.WhenAll(vertex.Inputs.Select(i => ResultOf(i, ct))).ConfigureAwait(false);
         var op = vertex.Op;
         var clock = Stopwatch.StartNew();
+        // A hit needs nothing from the inputs: they are not solved (no base image unpacked, no earlier step re-checked)
+        // unless another consumer asks for them.
         if (op.Cacheable && cache.TryGet(key, out var cached))
         {
             progress?.Report(new SolveEvent(op.Name, VertexStatus.Cached, clock.Elapsed));
             return cached;
         }
+        var inputs = await Task.WhenAll(vertex.Inputs.Select(i => ResultOf(i, ct))).ConfigureAwait(false);
+        clock.Restart();
         progress?.Report(new SolveEvent(op.Name, VertexStatus.Started, TimeSpan.Zero));
         try
         {

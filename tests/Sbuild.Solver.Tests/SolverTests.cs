@@ -65,6 +65,35 @@ public sealed class SolverTests
     }
 
     [Fact]
+    public async Task A_cached_vertex_does_not_solve_its_inputs()
+    {
+        var cache = new MemoryCache();
+        await new Solver<string>(cache).SolveAsync(new Vertex<string>(new ConcatOp("r"), new Vertex<string>(new UncachedOp("base"))), CancellationToken.None);
+
+        var input = new UncachedOp("base");
+        var events = new List<SolveEvent>();
+        var result = await new Solver<string>(cache, new SyncProgress(events)).SolveAsync(new Vertex<string>(new ConcatOp("r"), new Vertex<string>(input)), CancellationToken.None);
+        Assert.Equal("baser", result);
+        Assert.Equal(0, input.Executions); // e.g. a base image that need not be unpacked when the step on it is cached
+        Assert.Equal([("r", VertexStatus.Cached)], events.Select(e => (e.Name, e.Status)));
+    }
+
+    /// <summary>An op that is never cached (like a base image, whose snapshots are the cache); counts executions.</summary>
+    private sealed class UncachedOp(string text) : IOp<string>
+    {
+        public int Executions;
+        public string Name => text;
+        public bool Cacheable => false;
+        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) => ValueTask.FromResult(Digest.Of(Encoding.UTF8.GetBytes(text)));
+
+        public Task<string> ExecuteAsync(IReadOnlyList<string> inputs, CancellationToken ct)
+        {
+            Interlocked.Increment(ref Executions);
+            return Task.FromResult(text);
+        }
+    }
+
+    [Fact]
     public async Task Changing_an_input_changes_the_consumer_key()
     {
         var cache = new MemoryCache();
