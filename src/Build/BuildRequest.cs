@@ -15,6 +15,8 @@ public sealed record BuildRequest
     public DateTimeOffset? SourceDateEpoch { get; init; }
     /// <summary><c>--no-cache</c>: run every step, even those the cache could answer.</summary>
     public bool NoCache { get; init; }
+    /// <summary><c>--no-cache-filter</c>: stage names (lower case) whose steps, and whatever uses them, run even if cached.</summary>
+    public IReadOnlySet<string> NoCacheStages { get; init; } = new HashSet<string>();
 }
 
 /// <summary>What a build produced: the image in the local store, and lint warnings to show after it.</summary>

@@ -18,7 +18,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
         using var ops = new BuildOps(store, environment, request, log, ct);
         var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
-        var plan = new StageConverter(definition, args, userArgs, ops).Plan(targetIndex);
+        var plan = new StageConverter(definition, args, userArgs, ops, request.NoCacheStages).Plan(targetIndex);
         var warnings = definition.Warnings.ToList();
         if (args.Unconsumed(definition) is { Count: > 0 } unused)
             warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");

@@ -10,7 +10,8 @@ namespace Sbuild.Build;
 /// Converts stages into graph form, one small handler per instruction. Stages are converted on demand, so a
 /// stage the target does not need is never looked at (as in BuildKit), and each at most once.
 /// </summary>
-public sealed class StageConverter(BuildDefinition definition, BuildArgs buildArgs, IReadOnlySet<string> userArgNames, IBuildOps ops)
+public sealed class StageConverter(BuildDefinition definition, BuildArgs buildArgs, IReadOnlySet<string> userArgNames, IBuildOps ops,
+    IReadOnlySet<string> noCacheStages)
 {
     public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
     public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -406,8 +407,10 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private static List<string> CommandArgs(StagePlan plan, CommandLine command) =>
         command.PrependShell ? [.. plan.Config.Shell ?? DefaultShell, command.Args[0]] : command.Args.ToList();
 
-    private static void AddLayer(StagePlan plan, Vertex<FsState> vertex, string createdBy)
+    private void AddLayer(StagePlan plan, Vertex<FsState> vertex, string createdBy)
     {
+        if (definition.Stages[plan.Index].Name is { } name && noCacheStages.Contains(name))
+            vertex = new Vertex<FsState>(vertex.Op, vertex.Inputs) { IgnoreCache = true };
         plan.History.Add(new PlannedHistory(createdBy, vertex, plan.Fs));
         plan.Fs = vertex;
     }

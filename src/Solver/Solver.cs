@@ -18,6 +18,7 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
 {
     private readonly Dictionary<Vertex<TResult>, Task<Digest>> _keys = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Vertex<TResult>, Task<TResult>> _results = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Vertex<TResult>, bool> _forced = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _gate = new();
 
     public async Task<TResult> SolveAsync(Vertex<TResult> target, CancellationToken ct)
@@ -63,6 +64,21 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         }
     }
 
+    /// <summary>
+    /// Whether the vertex or anything it consumes ignores the cache: a re-run input may give another result than the
+    /// one the consumer's cache entry was made from (keys follow definitions, not results), so consumers run too.
+    /// </summary>
+    private bool MustRun(Vertex<TResult> vertex)
+    {
+        lock (_gate)
+        {
+            if (_forced.TryGetValue(vertex, out var known)) return known;
+        }
+        var forced = vertex.IgnoreCache || vertex.Inputs.Any(MustRun);
+        lock (_gate) _forced[vertex] = forced;
+        return forced;
+    }
+
     private async Task<TResult> ExecuteAsync(Vertex<TResult> vertex, CancellationToken ct)
     {
         var key = await KeyOf(vertex, ct).ConfigureAwait(false);
@@ -70,7 +86,7 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         var clock = Stopwatch.StartNew();
         // A hit needs nothing from the inputs: they are not solved (no base image unpacked, no earlier step re-checked)
         // unless another consumer asks for them.
-        if (op.Cacheable && cache.TryGet(key, out var cached))
+        if (op.Cacheable && !MustRun(vertex) && cache.TryGet(key, out var cached))
         {
             progress?.Report(new SolveEvent(op.Name, VertexStatus.Cached, clock.Elapsed));
             return cached;

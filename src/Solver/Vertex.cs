@@ -27,4 +27,7 @@ public sealed class Vertex<TResult>(IOp<TResult> op, IReadOnlyList<Vertex<TResul
 
     public IOp<TResult> Op { get; } = op;
     public IReadOnlyList<Vertex<TResult>> Inputs { get; } = inputs;
+
+    /// <summary>Run even if the cache has a result (<c>--no-cache-filter</c>); whatever consumes this vertex runs too.</summary>
+    public bool IgnoreCache { get; init; }
 }

@@ -94,6 +94,20 @@ public sealed class SolverTests
     }
 
     [Fact]
+    public async Task A_vertex_ignoring_the_cache_runs_and_so_does_everything_that_consumes_it()
+    {
+        var cache = new MemoryCache();
+        Vertex<string> Graph(ConcatOp other, ConcatOp ignored, ConcatOp consumer, bool ignore) =>
+            new(consumer, new Vertex<string>(ignored, new Vertex<string>(other)) { IgnoreCache = ignore });
+        await new Solver<string>(cache).SolveAsync(Graph(new("o"), new("i"), new("c"), ignore: false), CancellationToken.None);
+
+        ConcatOp other = new("o"), ignored = new("i"), consumer = new("c");
+        var result = await new Solver<string>(cache).SolveAsync(Graph(other, ignored, consumer, ignore: true), CancellationToken.None);
+        Assert.Equal("oic", result);
+        Assert.Equal((0, 1, 1), (other.Executions, ignored.Executions, consumer.Executions)); // its own input still comes from the cache
+    }
+
+    [Fact]
     public async Task Changing_an_input_changes_the_consumer_key()
     {
         var cache = new MemoryCache();
