@@ -17,15 +17,25 @@ public static class BuildCommand
         var target = new Option<string?>("--target") { Description = "Build this stage instead of the last one" };
         var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=oci,dest=FILE.tar, type=docker,dest=FILE.tar or type=registry[,name=NAME]; repeatable" };
         var noCache = new Option<bool>("--no-cache") { Description = "Run every step instead of using the build cache (results are still cached for later builds)" };
+        var noCacheFilter = new Option<string[]>("--no-cache-filter") { Description = "Run the steps of these stages (and what uses them) instead of using the cache: STAGE[,STAGE...]; repeatable" };
         var pull = new Option<bool>("--pull") { Description = "Re-resolve base image tags in their registries even when the local store has them" };
         var push = new Option<bool>("--push") { Description = "Push the image to the registry of each --tag (same as -o type=registry)" };
         var iidfile = new Option<string?>("--iidfile") { Description = "Write the image ID to this file" };
         var metadataFile = new Option<string?>("--metadata-file") { Description = "Write the build result (image and config digests, layers, names) as JSON to this file" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
-        var progress = new Option<string>("--progress") { Description = "Progress output: auto, plain or quiet", DefaultValueFactory = _ => "auto" };
-        progress.AcceptOnlyFromAmong("auto", "plain", "quiet");
+        var progress = new Option<string>("--progress")
+        {
+            Description = "Progress output: auto (tty if stderr is a terminal, else plain), tty (live steps), plain, quiet or rawjson (BuildKit's JSON, a line per event)",
+            DefaultValueFactory = _ => "auto", HelpName = string.Join('|', ProgressDisplay.Modes),
+        };
+        progress.CompletionSources.Add(ProgressDisplay.Modes);
+        progress.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && !ProgressDisplay.Modes.Contains(value))
+                result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
+        });
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -44,6 +54,9 @@ public static class BuildCommand
                 Tags = (parse.GetValue(tags) ?? []).Select(ParseTag).ToList(),
                 SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
                 NoCache = parse.GetValue(noCache),
+                NoCacheStages = (parse.GetValue(noCacheFilter) ?? [])
+                    .SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    .Select(v => v.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
             };
             var exports = (parse.GetValue(outputs) ?? []).Select(o => ExportOptions.Parse(o, "--output")).ToList();
             if (parse.GetValue(push)) exports.Add(new ExportOptions { Type = ExportType.Registry, Destination = "" });
@@ -51,8 +64,7 @@ public static class BuildCommand
                 throw new SbuildException(ErrorCode.InvalidOption, "--push and -o type=registry need a name: give --tag NAME (or name= in -o)");
 
             var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
-            var quiet = parse.GetValue(progress) == "quiet";
-            var display = new PlainProgress(Console.Error, quiet);
+            using var display = ProgressDisplay.Create(parse.GetValue(progress)!, ct);
             using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
             var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images));
@@ -71,7 +83,6 @@ public static class BuildCommand
                 await exporter.ExportAsync(new ExportImage(result.Manifest, request.Tags, store.Content), ct);
                 display.Note($"exported {export.Type.ToString().ToLowerInvariant()} image to {export.Destination}");
             }
-            foreach (var warning in result.Warnings) Console.Error.WriteLine($"WARN: {warning}");
             if (parse.GetValue(iidfile) is { } iid) AtomicFile.WriteAllBytes(Path.GetFullPath(iid), System.Text.Encoding.UTF8.GetBytes(result.ImageId.ToString()));
             if (parse.GetValue(metadataFile) is { } metadata)
             {
@@ -80,6 +91,8 @@ public static class BuildCommand
                 AtomicFile.WriteAllBytes(Path.GetFullPath(metadata), BuildMetadata.Serialize(result, names, layers));
             }
             foreach (var tag in request.Tags) display.Note($"naming to {tag}");
+            foreach (var warning in result.Warnings) display.Warning(warning);
+            display.Complete();
             // The image ID goes to stdout unless an export already streams an archive there.
             if (!exports.Any(e => e.WritesToStandardOutput)) Console.Out.WriteLine(result.ImageId);
             return 0;

@@ -1,16 +1,15 @@
-using Sbuild.Build;
 using Sbuild.Solver;
 
 namespace Sbuild.Cli;
 
 /// <summary>BuildKit's <c>--progress=plain</c> look: <c>#N name</c>, output lines, <c>#N DONE 0.3s</c> / <c>#N CACHED</c>.</summary>
-public sealed class PlainProgress(TextWriter output, bool quiet) : IProgress<SolveEvent>, IBuildLog
+public sealed class PlainProgress(TextWriter output, bool quiet) : ProgressDisplay
 {
     private readonly Dictionary<string, int> _ids = [];
     private readonly Lock _gate = new();
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
 
-    public void Report(SolveEvent e)
+    public override void Report(SolveEvent e)
     {
         if (quiet) return;
         lock (_gate)
@@ -27,7 +26,7 @@ public sealed class PlainProgress(TextWriter output, bool quiet) : IProgress<Sol
         }
     }
 
-    public void Output(string vertexName, string line)
+    public override void Output(string vertexName, string line)
     {
         if (quiet) return;
         lock (_gate)
@@ -37,9 +36,14 @@ public sealed class PlainProgress(TextWriter output, bool quiet) : IProgress<Sol
         }
     }
 
-    public void Note(string message)
+    public override void Note(string message)
     {
         if (quiet) return;
         lock (_gate) output.WriteLine($"=> {message}");
+    }
+
+    public override void Warning(string message)
+    {
+        lock (_gate) output.WriteLine($"WARN: {message}");
     }
 }

@@ -61,6 +61,35 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task No_cache_filter_reruns_the_named_stage_and_what_uses_it()
+    {
+        using var context = new TempDirectory("sbuild-nocache-filter-");
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox AS deps
+            RUN echo deps > /deps
+            FROM busybox AS tools
+            RUN echo tools > /tools
+            FROM busybox
+            COPY --from=deps /deps /deps
+            COPY --from=tools /tools /tools
+            """);
+        await sbuild.RunAsync([context.Path], epoch: 0);
+
+        var final = await sbuild.RunAsync(["--progress", "plain", "--no-cache-filter", "tools", context.Path], epoch: 0);
+        Assert.True(Ran(final.StandardError, "[tools 2/2] RUN echo tools > /tools"));
+        Assert.True(Ran(final.StandardError, "[stage-2 3/3] COPY --from=tools /tools /tools")); // uses the re-run stage
+        Assert.False(Ran(final.StandardError, "[deps 2/2] RUN echo deps > /deps"));
+        Assert.False(Ran(final.StandardError, "[stage-2 2/3] COPY --from=deps /deps /deps"));
+    }
+
+    /// <summary>Whether plain progress shows <paramref name="step"/> executed (started and DONE, not CACHED or absent).</summary>
+    private static bool Ran(string progress, string step)
+    {
+        var started = Regex.Match(progress, $@"(?m)^#(\d+) {Regex.Escape(step)}$");
+        return started.Success && Regex.IsMatch(progress, $@"(?m)^#{started.Groups[1].Value} DONE ");
+    }
+
+    [Fact]
     public async Task Deterministic_build_gives_the_same_image_id_twice_and_a_cached_rebuild_runs_nothing()
     {
         using var context = new TempDirectory("sbuild-det-");
