@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Sbuild.Archive.Compression;
 using Sbuild.Core;
 using Sbuild.Exporter;
 using Sbuild.Parser;

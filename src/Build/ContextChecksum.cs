@@ -42,7 +42,7 @@ public static class ContextChecksum
                 foreach (var child in Directory.EnumerateFileSystemEntries(host).Order(StringComparer.Ordinal))
                 {
                     var childRelative = SourceMatcher.Join(relative, Path.GetFileName(child));
-                    if (ignore.IsExcluded(childRelative) && !(Directory.Exists(child) && ignore.MayReincludeBelow(childRelative))) continue;
+                    if (ignore.ExcludesEntry(childRelative, child)) continue;
                     AppendTree(hash, child, childRelative, ignore);
                 }
                 break;

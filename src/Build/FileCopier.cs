@@ -80,9 +80,8 @@ public static class FileCopier
         foreach (var child in Directory.EnumerateFileSystemEntries(sourceDir).Order(StringComparer.Ordinal))
         {
             var relative = SourceMatcher.Join(relativeDir, Path.GetFileName(child));
-            var childStat = Posix.LStat(child);
-            if (ignore.IsExcluded(relative) && !(childStat.Type == Posix.FileStat.Directory && ignore.MayReincludeBelow(relative))) continue;
-            CopyEntry(child, Path.Combine(targetDir, Path.GetFileName(child)), relative, childStat, ownership, hardlinks, ignore);
+            if (ignore.ExcludesEntry(relative, child)) continue;
+            CopyEntry(child, Path.Combine(targetDir, Path.GetFileName(child)), relative, Posix.LStat(child), ownership, hardlinks, ignore);
         }
         if (Posix.TryLStat(sourceDir, out var st)) Posix.SetTimes(targetDir, st.MTimeSec, st.MTimeNsec);
     }

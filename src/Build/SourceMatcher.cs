@@ -19,13 +19,13 @@ public static class SourceMatcher
         if (clean.IndexOfAny(['*', '?', '[']) < 0)
         {
             var host = RootPath.Resolve(root, clean, followFinal: true);
-            if (!Posix.TryLStat(host, out _) || (clean.Length > 0 && ignore.IsExcluded(clean) && !ignore.MayReincludeBelow(clean)))
+            if (!Posix.TryLStat(host, out _) || ignore.ExcludesEntry(clean, RootPath.Resolve(root, clean, followFinal: false)))
                 throw new SbuildException(ErrorCode.CopySourceNotFound, $"\"{source}\" not found: no such file or directory in the build source");
             return [(clean, host)];
         }
         var found = new List<(string, string)>();
         Glob(root, "", clean.Split('/'), 0, found);
-        found.RemoveAll(f => ignore.IsExcluded(f.Item1) && !ignore.MayReincludeBelow(f.Item1));
+        found.RemoveAll(f => ignore.ExcludesEntry(f.Item1, RootPath.Resolve(root, f.Item1, followFinal: false)));
         if (found.Count == 0)
             throw new SbuildException(ErrorCode.CopySourceNotFound, $"no source files were specified: \"{source}\" matches nothing in the build source");
         found.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));

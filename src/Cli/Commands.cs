@@ -68,7 +68,7 @@ public static class Commands
     private static Command ImageCommand()
     {
         var command = new Command("image", "Manage images");
-        var tarball = new Argument<FileInfo>("ROOTFS.tar") { Description = "A root filesystem tarball (plain, gzip or zstd)" };
+        var tarball = new Argument<FileInfo>("ROOTFS.tar") { Description = "A root filesystem tarball (plain, gzip, bzip2, xz or zstd)" };
         var name = new Argument<string>("NAME:TAG") { Description = "Name for the new image" };
         var import = new Command("import", "Create a one-layer image from a root filesystem tarball (like docker import)") { tarball, name };
         import.SetAction(async (parse, ct) =>

@@ -109,11 +109,13 @@ public sealed class DockerIgnore
     }
 
     /// <summary>
-    /// Whether a context walker may skip <paramref name="relativeDirectory"/> entirely: it is excluded and nothing below
-    /// it can be re-included.
+    /// Whether the build context leaves out the entry at <paramref name="relativePath"/> — the one rule the context's
+    /// users apply, as BuildKit's context walk does: an excluded file or symlink is gone; an excluded directory is gone
+    /// only when no <c>!pattern</c> can re-include anything below it (otherwise it is walked for what comes back).
+    /// <paramref name="isDirectory"/> is what lstat says, so a symlink to a directory is not one.
     /// </summary>
-    public bool CanSkipDirectory(string relativeDirectory) =>
-        IsExcluded(relativeDirectory) && !MayReincludeBelow(relativeDirectory);
+    public bool Excludes(string relativePath, bool isDirectory) =>
+        IsExcluded(relativePath) && !(isDirectory && MayReincludeBelow(relativePath));
 
     private static string Normalize(string path)
     {

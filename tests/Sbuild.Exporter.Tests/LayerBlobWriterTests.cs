@@ -175,6 +175,71 @@ public sealed class LayerBlobWriterTests : IDisposable
         Assert.Empty(_store.Walk());
     }
 
+    [Theory]
+    [InlineData("bzip2", "bzip2")]
+    [InlineData("xz", "xz-utils")]
+    public async Task Import_accepts_every_compression_docker_import_does(string tool, string package)
+    {
+        // Recognised by content with the same detector as ADD's archives; the import path used to know gzip and zstd only.
+        var plain = _dir.Combine("layer.tar");
+        await File.WriteAllBytesAsync(plain, _tar);
+        var input = await CompressAsync(Tools.Require(tool, $"apt-get install {package}"), "-c", plain);
+
+        await using var stream = File.OpenRead(input);
+        var layer = await LayerBlobWriter.ImportTarAsync(_store, stream);
+
+        Assert.Equal(Digest.Of(_tar), layer.DiffId);
+    }
+
+    [Fact]
+    public async Task Import_accepts_zstd_that_starts_with_a_skippable_frame()
+    {
+        var plain = _dir.Combine("layer.tar");
+        await File.WriteAllBytesAsync(plain, _tar);
+        var zstd = await File.ReadAllBytesAsync(await CompressAsync(Tools.Zstd, "-q", "-c", plain));
+        byte[] skippable = [0x50, 0x2A, 0x4D, 0x18, 4, 0, 0, 0, (byte)'s', (byte)'k', (byte)'i', (byte)'p'];
+
+        var layer = await LayerBlobWriter.ImportTarAsync(_store, new MemoryStream([.. skippable, .. zstd]));
+
+        Assert.Equal(Digest.Of(_tar), layer.DiffId);
+    }
+
+    [Fact]
+    public async Task Import_accepts_a_header_summed_as_signed_bytes()
+    {
+        // Go's archive/tar (docker import) accepts the signed sum some old writers recorded; the import check did not.
+        var tar = UstarTar("caf\u00e9.txt", "x");
+        TarChecksums.Rewrite(tar.AsSpan(0, 512), signed: true);
+
+        var layer = await LayerBlobWriter.ImportTarAsync(_store, new MemoryStream(tar));
+
+        Assert.Equal(Digest.Of(tar), layer.DiffId);
+    }
+
+    [Fact]
+    public async Task Import_refuses_entries_no_build_could_apply()
+    {
+        // The import used to store what System.Formats.Tar could list; the build's layer reader then refused it.
+        var tar = UstarTar("volume", "");
+        tar[156] = (byte)'V'; // typeflag: GNU tape volume header
+        TarChecksums.Rewrite(tar.AsSpan(0, 512));
+
+        var error = await Assert.ThrowsAsync<SbuildException>(() => LayerBlobWriter.ImportTarAsync(_store, new MemoryStream(tar)));
+
+        Assert.Equal(ErrorCode.InvalidArchive, error.Code);
+        Assert.Contains("volume", error.Message);
+        Assert.Empty(_store.Walk());
+    }
+
+    /// <summary>A one-file ustar archive written by System.Formats.Tar.</summary>
+    private static byte[] UstarTar(string name, string content)
+    {
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Ustar, leaveOpen: true))
+            writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)) });
+        return tar.ToArray();
+    }
+
     private async Task<string> CompressAsync(string tool, params string[] args)
     {
         var output = _dir.Combine("compressed-" + Path.GetFileName(tool));

@@ -74,9 +74,9 @@ public sealed class DockerIgnoreTests
         Assert.True(ignore.IsExcluded("docs"));
         Assert.False(ignore.IsExcluded("docs/keep.md"));
         Assert.True(ignore.IsExcluded("docs/other.md"));
-        Assert.False(ignore.CanSkipDirectory("docs"));
-        Assert.True(ignore.CanSkipDirectory("node_modules"));
-        Assert.False(ignore.CanSkipDirectory("src")); // not excluded at all
+        Assert.False(ignore.Excludes("docs", isDirectory: true));
+        Assert.True(ignore.Excludes("node_modules", isDirectory: true));
+        Assert.False(ignore.Excludes("src", isDirectory: true)); // not excluded at all
     }
 
     [Fact]
@@ -84,13 +84,24 @@ public sealed class DockerIgnoreTests
     {
         var ignore = DockerIgnore.Parse("*\n!src/**/*.go\n!cmd/*/main.go\n");
 
-        Assert.True(ignore.CanSkipDirectory("vendor"));
-        Assert.False(ignore.CanSkipDirectory("src"));
-        Assert.False(ignore.CanSkipDirectory("src/pkg/deep"));
-        Assert.False(ignore.CanSkipDirectory("cmd/tool"));
-        Assert.True(ignore.CanSkipDirectory("cmd/tool/testdata"));
+        Assert.True(ignore.Excludes("vendor", isDirectory: true));
+        Assert.False(ignore.Excludes("src", isDirectory: true));
+        Assert.False(ignore.Excludes("src/pkg/deep", isDirectory: true));
+        Assert.False(ignore.Excludes("cmd/tool", isDirectory: true));
+        Assert.True(ignore.Excludes("cmd/tool/testdata", isDirectory: true));
         Assert.False(ignore.IsExcluded("src/pkg/a.go"));
         Assert.True(ignore.IsExcluded("src/pkg/a.txt"));
+    }
+
+    [Fact]
+    public void OnlyARealDirectoryIsKeptForWhatMayBeReIncludedBelowIt()
+    {
+        // "!*/keep" may re-include something below any top-level name, but nothing can be below a file or a symlink.
+        var ignore = DockerIgnore.Parse("*\n!*/keep\n");
+
+        Assert.True(ignore.Excludes("notes.txt", isDirectory: false));
+        Assert.False(ignore.Excludes("notes.txt", isDirectory: true));
+        Assert.False(ignore.Excludes("dir/keep", isDirectory: false));
     }
 
     [Fact]
@@ -98,7 +109,7 @@ public sealed class DockerIgnoreTests
     {
         var ignore = DockerIgnore.Parse("*\n!keep\n");
         Assert.False(ignore.IsExcluded("keep/a/b"));
-        Assert.False(ignore.CanSkipDirectory("keep"));
+        Assert.False(ignore.Excludes("keep", isDirectory: true));
     }
 
     [Theory]

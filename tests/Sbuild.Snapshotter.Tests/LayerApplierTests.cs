@@ -29,6 +29,37 @@ public sealed class LayerApplierTests : IDisposable
     }
 
     [Fact]
+    public async Task Dotdot_parts_that_stay_inside_the_layer_are_cleaned_away()
+    {
+        // Docker and containerd clean "dir/../file" to "file"; the layer reader used to refuse any "..", while ADD accepted it.
+        var target = _fixture.NewDirectory("target");
+
+        await Apply(Layer(w => w.WriteEntry(FileEntry("dir/../file", "x"))), target);
+
+        Assert.Equal("x", Read(target, "file"));
+    }
+
+    [Fact]
+    public async Task Sub_second_times_are_applied_to_the_nanosecond()
+    {
+        // containerd applies a PAX mtime's fraction; the layer reader used to drop it (ADD, on another reader, kept it).
+        var target = _fixture.NewDirectory("target");
+        var time = OldTime.AddMilliseconds(250);
+        var file = FileEntry("f", "x");
+        file.ModificationTime = time;
+        var dir = new PaxTarEntry(TarEntryType.Directory, "d/") { ModificationTime = time, Mode = (UnixFileMode)0b111_101_101 };
+
+        await Apply(Layer(w => { w.WriteEntry(file); w.WriteEntry(dir); }), target);
+
+        var expected = (time.ToUnixTimeSeconds(), 250_000_000L);
+        foreach (var name in new[] { "f", "d" })
+        {
+            var st = Posix.LStat(Path.Combine(target, name));
+            Assert.Equal(expected, (st.MTimeSec, st.MTimeNsec));
+        }
+    }
+
+    [Fact]
     public async Task Hard_links_pointing_out_of_the_root_are_rejected()
     {
         var outside = _fixture.NewDirectory("outside");

@@ -1,12 +1,14 @@
-using System.Formats.Tar;
+using Sbuild.Archive.Compression;
+using Sbuild.Archive.Tar;
 using Sbuild.Core;
 
 namespace Sbuild.Build;
 
 /// <summary>
 /// Decides whether ADD unpacks a local file, by content and never by name: like BuildKit's isArchivePath, the file must
-/// be a regular file that, once decompressed (gzip, bzip2, xz, zstd or none), starts with a readable tar header. A
-/// compressed file whose content is not a tar, an empty file and an all-zero "end of archive" are copied as they are.
+/// be a regular file that, once decompressed (gzip, bzip2, xz, zstd or none), starts with a well-formed tar header as
+/// the one tar reader extraction uses reads it. A compressed file whose content is not a tar, an empty file and an
+/// all-zero "end of archive" are copied as they are.
 /// </summary>
 public static class ArchiveDetector
 {
@@ -23,28 +25,13 @@ public static class ArchiveDetector
         if (!Posix.TryLStat(hostPath, out var st) || st.Type != Posix.FileStat.Regular) return false;
         try
         {
-            return StartsWithTarHeader(hostPath, out compression) && TarReaderAcceptsFirstEntry(hostPath);
+            using var stream = Decompression.OpenFile(hostPath, out compression);
+            return TarArchiveReader.StartsWithEntry(stream);
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
             // Any decoding failure (bad gzip, truncated xz, unreadable file) means "not an archive": ADD copies it as is.
             return false;
         }
-    }
-
-    /// <summary>The first decompressed block is a tar header: not all zeros, with a valid checksum (any tar format, V7 included, as Go's archive/tar accepts).</summary>
-    private static bool StartsWithTarHeader(string hostPath, out ArchiveCompression compression)
-    {
-        using var stream = Decompression.OpenFile(hostPath, out compression);
-        var block = new byte[TarHeaderBlock.Size];
-        return stream.ReadAtLeast(block, block.Length, throwOnEndOfStream: false) == block.Length && TarHeaderBlock.IsValidHeader(block);
-    }
-
-    /// <summary>The tar reader used for extraction can parse the first entry (PAX and GNU long-name records included).</summary>
-    private static bool TarReaderAcceptsFirstEntry(string hostPath)
-    {
-        using var stream = Decompression.OpenFile(hostPath, out _);
-        using var reader = new TarReader(stream, leaveOpen: true);
-        return reader.GetNextEntry(copyData: false) is not null;
     }
 }

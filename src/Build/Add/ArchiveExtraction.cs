@@ -1,9 +1,13 @@
-using System.Formats.Tar;
+using Sbuild.Archive.Tar;
 using Sbuild.Core;
 
 namespace Sbuild.Build;
 
-/// <summary>One run of <see cref="ArchiveExtractor.ExtractAsync"/>: the state that lives while one archive is unpacked.</summary>
+/// <summary>
+/// One run of <see cref="ArchiveExtractor.ExtractAsync"/>: the state that lives while one archive is unpacked. It reads
+/// with the same <see cref="TarArchiveReader"/> as layer extraction, which refuses entry types ADD cannot create (sparse
+/// files, GNU volume headers …) before anything at their name is touched.
+/// </summary>
 internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership ownership, string archiveName)
 {
     private const uint ImpliedDirectoryMode = 0x1ED; // 0755 for parents the archive does not list, like Docker
@@ -12,14 +16,13 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
 
     public async Task RunAsync(Stream tar, CancellationToken ct)
     {
-        await using var reader = new TarReader(tar, leaveOpen: true);
-        while (await reader.GetNextEntryAsync(copyData: false, ct).ConfigureAwait(false) is { } entry)
+        var reader = new TarArchiveReader(tar, archiveName);
+        while (await reader.ReadNextAsync(ct).ConfigureAwait(false) is { } entry)
         {
             ct.ThrowIfCancellationRequested();
-            if (entry.EntryType == TarEntryType.GlobalExtendedAttributes) continue;
-            var parts = ArchiveEntryPath.Clean(entry.Name, archiveName);
+            var parts = CleanName(entry.Name);
             if (parts.Count == 0) continue; // "./" is the destination itself, which keeps its own metadata
-            await CreateAsync(entry, parts, ct).ConfigureAwait(false);
+            await CreateAsync(entry, reader.DataStream, parts, ct).ConfigureAwait(false);
         }
         for (var i = _directoryTimes.Count - 1; i >= 0; i--)
         {
@@ -28,60 +31,56 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
         }
     }
 
-    private async Task CreateAsync(TarEntry entry, List<string> parts, CancellationToken ct)
+    private async Task CreateAsync(TarHeader entry, Stream data, List<string> parts, CancellationToken ct)
     {
-        // Checked before anything at the entry's name is touched.
-        if (!IsExtractable(entry.EntryType))
-            throw Invalid($"entry \"{entry.Name}\" has type {entry.EntryType}, which ADD does not extract");
-        var isDirectory = entry.EntryType == TarEntryType.Directory;
+        var isDirectory = entry.Kind == TarEntryKind.Directory;
         var target = root.Resolve(parts, followLeaf: isDirectory, entry.Name);
         if (target.Count == 0) return; // a directory entry whose symlink leads back to the destination itself
         // A hard link's target is found before anything at the new name is removed: it may be that very file.
-        var linkTarget = entry.EntryType == TarEntryType.HardLink ? ExistingLinkTarget(entry) : null;
+        var linkTarget = entry.Kind == TarEntryKind.HardLink ? ExistingLinkTarget(entry) : null;
         if (linkTarget is not null && linkTarget.SequenceEqual(target)) return;
 
         CreateParents(target, entry.Name);
         var host = root.HostPath(target);
         RemoveUnlessMerging(host, isDirectory);
 
-        switch (entry.EntryType)
+        switch (entry.Kind)
         {
-            case TarEntryType.Directory:
+            case TarEntryKind.Directory:
                 if (!Directory.Exists(host)) Directory.CreateDirectory(host);
                 ApplyOwnerAndMode(host, entry);
                 var (sec, nsec) = ModificationTime(entry);
                 _directoryTimes.Add((host, sec, nsec));
                 return;
-            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                await WriteFileAsync(host, entry, ct).ConfigureAwait(false);
+            case TarEntryKind.File:
+                await WriteFileAsync(host, data, ct).ConfigureAwait(false);
                 break;
-            case TarEntryType.SymbolicLink:
+            case TarEntryKind.Symlink:
                 if (entry.LinkName.Length == 0) throw Invalid($"symbolic link \"{entry.Name}\" has no target");
                 File.CreateSymbolicLink(host, entry.LinkName);
                 Posix.LChown(host, Uid(entry), Gid(entry));
                 SetTimes(host, entry);
                 return;
-            case TarEntryType.HardLink:
+            case TarEntryKind.HardLink:
                 var existing = root.HostPath(linkTarget!);
                 Posix.Link(existing, host);
                 Posix.LChown(host, Uid(entry), Gid(entry));
                 if (Posix.LStat(host).Type == Posix.FileStat.Symlink) return; // a link to a symlink has no mode or time to set
                 break;
-            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
-                var (major, minor) = entry is PosixTarEntry posix ? ((uint)posix.DeviceMajor, (uint)posix.DeviceMinor) : (0u, 0u);
-                Posix.MkNod(host, FileTypeBits(entry.EntryType) | Permissions(entry), major, minor);
+            case TarEntryKind.CharDevice or TarEntryKind.BlockDevice or TarEntryKind.Fifo:
+                Posix.MkNod(host, entry.Kind.MknodFileType() | entry.Mode, entry.DeviceMajor, entry.DeviceMinor);
                 break;
         }
         ApplyOwnerAndMode(host, entry);
         SetTimes(host, entry);
     }
 
-    private static async Task WriteFileAsync(string host, TarEntry entry, CancellationToken ct)
+    private static async Task WriteFileAsync(string host, Stream data, CancellationToken ct)
     {
         // CreateNew: the name was just cleared, and O_EXCL never follows a symlink someone could have put there.
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
         await using var file = new FileStream(host, options);
-        if (entry.DataStream is { } data) await data.CopyToAsync(file, ct).ConfigureAwait(false);
+        await data.CopyToAsync(file, ct).ConfigureAwait(false);
     }
 
     /// <summary>mkdir of the missing parents of <paramref name="target"/> (already resolved, so none is a symlink): 0755, root-owned.</summary>
@@ -117,9 +116,9 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
     }
 
     /// <summary>The resolved path of an existing non-directory a hard link entry points to (an earlier entry, or a file already in the destination).</summary>
-    private List<string> ExistingLinkTarget(TarEntry entry)
+    private List<string> ExistingLinkTarget(TarHeader entry)
     {
-        var parts = ArchiveEntryPath.Clean(entry.LinkName, archiveName);
+        var parts = CleanName(entry.LinkName);
         if (parts.Count > 0)
         {
             var target = root.Resolve(parts, followLeaf: false, entry.Name);
@@ -129,46 +128,32 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
     }
 
     /// <summary>Owner first: chown clears setuid/setgid bits, so the mode is set after it.</summary>
-    private void ApplyOwnerAndMode(string host, TarEntry entry)
+    private void ApplyOwnerAndMode(string host, TarHeader entry)
     {
         Posix.LChown(host, Uid(entry), Gid(entry));
-        Posix.Chmod(host, Permissions(entry));
+        Posix.Chmod(host, entry.Mode); // rwx plus setuid, setgid, sticky
     }
 
-    private static void SetTimes(string host, TarEntry entry)
+    private static void SetTimes(string host, TarHeader entry)
     {
         var (sec, nsec) = ModificationTime(entry);
         Posix.SetTimes(host, sec, nsec);
     }
 
     /// <summary>Seconds and nanoseconds since the epoch; times before it become the epoch, as BuildKit bounds them.</summary>
-    private static (long Sec, long Nsec) ModificationTime(TarEntry entry)
-    {
-        var ticks = entry.ModificationTime.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
-        if (ticks < 0) return (0, 0);
-        return (ticks / TimeSpan.TicksPerSecond, ticks % TimeSpan.TicksPerSecond * 100);
-    }
+    private static (long Sec, long Nsec) ModificationTime(TarHeader entry) =>
+        entry.ModificationTime < 0 ? (0, 0) : (entry.ModificationTime, entry.ModificationTimeNanoseconds);
 
-    private static uint Permissions(TarEntry entry) => (uint)entry.Mode & 0xFFF; // rwx plus setuid, setgid, sticky
+    private uint Uid(TarHeader entry) => ownership.Uid ?? Id(entry, entry.Uid);
 
-    private uint Uid(TarEntry entry) => ownership.Uid ?? Id(entry, entry.Uid);
+    private uint Gid(TarHeader entry) => ownership.Gid ?? Id(entry, entry.Gid);
 
-    private uint Gid(TarEntry entry) => ownership.Gid ?? Id(entry, entry.Gid);
+    private uint Id(TarHeader entry, long id) =>
+        id is >= 0 and <= uint.MaxValue ? (uint)id : throw Invalid($"entry \"{entry.Name}\" has owner id {id}, which is out of range");
 
-    private uint Id(TarEntry entry, int id) =>
-        id >= 0 ? (uint)id : throw Invalid($"entry \"{entry.Name}\" has a negative owner id {id}");
-
-    /// <summary>Sparse, multi-volume and other rare GNU types are refused, as BuildKit refuses them.</summary>
-    private static bool IsExtractable(TarEntryType type) => type is TarEntryType.Directory or TarEntryType.RegularFile
-        or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile or TarEntryType.SymbolicLink or TarEntryType.HardLink
-        or TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo;
-
-    private static uint FileTypeBits(TarEntryType type) => type switch
-    {
-        TarEntryType.CharacterDevice => Posix.FileStat.CharDevice,
-        TarEntryType.BlockDevice => Posix.FileStat.BlockDevice,
-        _ => Posix.FileStat.Fifo,
-    };
+    /// <summary>The cleaned parts of an entry or link name; one that climbs above the destination is refused, as Docker refuses it.</summary>
+    private List<string> CleanName(string name) =>
+        TarEntryName.Clean(name) ?? throw Invalid($"entry \"{name}\" points outside the destination directory");
 
     private SbuildException Invalid(string message) => new(ErrorCode.InvalidArchive, $"archive {archiveName}: {message}");
 }

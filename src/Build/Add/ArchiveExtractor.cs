@@ -1,4 +1,4 @@
-using System.Formats.Tar;
+using Sbuild.Archive.Compression;
 using Sbuild.Core;
 
 namespace Sbuild.Build;
@@ -25,7 +25,7 @@ public static class ArchiveExtractor
             await using var stream = Decompression.OpenFile(archivePath, out _);
             await extraction.RunAsync(stream, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsArchiveFormatError(e))
+        catch (Exception e) when (Decompression.IsCorruptInput(e))
         {
             throw new SbuildException(ErrorCode.InvalidArchive, $"archive {archiveName} is damaged or not a tar archive: {e.Message}", e);
         }
@@ -34,9 +34,4 @@ public static class ArchiveExtractor
             throw new SbuildException(ErrorCode.FileSystem, $"cannot extract archive {archiveName} into {destinationDir}: {e.Message}", e);
         }
     }
-
-    /// <summary>Errors raised while decoding the compressed stream or the tar structure (as opposed to writing files).</summary>
-    private static bool IsArchiveFormatError(Exception e) =>
-        e is InvalidDataException or EndOfStreamException or FormatException or ZstdSharp.ZstdException
-        || e.GetType().Namespace?.StartsWith("SharpCompress", StringComparison.Ordinal) == true;
 }

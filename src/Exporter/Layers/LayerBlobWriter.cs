@@ -1,3 +1,4 @@
+using Sbuild.Archive.Compression;
 using Sbuild.Core;
 
 namespace Sbuild.Exporter;
@@ -67,8 +68,9 @@ public sealed class LayerBlobWriter : IDisposable
     }
 
     /// <summary>
-    /// Stores an existing layer tar (for <c>sbuild image import</c>). Gzip- or zstd-compressed input is recognised and
-    /// decompressed first, so the diff_id is always that of the plain tar; input that is not a tar is refused.
+    /// Stores an existing layer tar (for <c>sbuild image import</c>). Compressed input (gzip, bzip2, xz or zstd, found by
+    /// content as <c>docker import</c> finds it) is decompressed first, so the diff_id is always that of the plain tar;
+    /// input that is not a tar, or holds entries a build could not apply, is refused.
     /// </summary>
     public static async Task<LayerBlob> ImportTarAsync(IContentStore store, Stream input,
         LayerCompression compression = LayerCompression.Gzip, CancellationToken cancellationToken = default)
@@ -79,7 +81,7 @@ public sealed class LayerBlobWriter : IDisposable
         {
             await TarInput.CopyCheckedAsync(tar, writer.Stream, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (TarInput.IsCorruptInput(e))
+        catch (Exception e) when (Decompression.IsCorruptInput(e))
         {
             throw new SbuildException(ErrorCode.InvalidArchive, $"the layer archive is corrupt: {e.Message}", e);
         }

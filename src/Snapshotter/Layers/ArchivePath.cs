@@ -1,3 +1,4 @@
+using Sbuild.Archive.Tar;
 using Sbuild.Core;
 
 namespace Sbuild.Snapshotter;
@@ -6,21 +7,13 @@ namespace Sbuild.Snapshotter;
 internal static class ArchivePath
 {
     /// <summary>
-    /// <paramref name="path"/> as a relative path without "." parts or empty parts ("" for the root). A leading '/'
-    /// is dropped: archive paths are relative to the root whatever they look like. A ".." part is rejected.
+    /// <paramref name="path"/> as a relative path without "." or empty parts ("" for the root), cleaned by
+    /// <see cref="TarEntryName.Clean"/>: a leading '/' is dropped, and a path whose ".." parts climb out is rejected.
     /// </summary>
-    public static string Normalize(string path)
-    {
-        var parts = new List<string>();
-        foreach (var part in path.Split('/'))
-        {
-            if (part is "" or ".") continue;
-            if (part == "..")
-                throw new SbuildException(ErrorCode.InvalidArchive, $"layer entry \"{path}\" contains \"..\"; paths must stay inside the layer");
-            parts.Add(part);
-        }
-        return string.Join('/', parts);
-    }
+    public static string Normalize(string path) =>
+        TarEntryName.Clean(path) is { } parts
+            ? string.Join('/', parts)
+            : throw new SbuildException(ErrorCode.InvalidArchive, $"layer entry \"{path}\" climbs out with \"..\"; paths must stay inside the layer");
 
     public static (string Parent, string Name) Split(string relative)
     {

@@ -14,9 +14,9 @@ public static class LayerApplier
 {
     /// <summary>
     /// Extracts <paramref name="layer"/> into <paramref name="targetDir"/>, creating files, directories, links and devices
-    /// with their modes, owners, times and xattrs. Nothing is written outside <paramref name="targetDir"/>: ".." entries
-    /// fail with SbuildException (InvalidArchive), and symlinks are never followed (a symlink in the way of an entry's
-    /// parent is replaced by a directory, as overlayfs would show it).
+    /// with their modes, owners, times and xattrs. Nothing is written outside <paramref name="targetDir"/>: entries whose
+    /// ".." parts climb out fail with SbuildException (InvalidArchive), and symlinks are never followed (a symlink in the
+    /// way of an entry's parent is replaced by a directory, as overlayfs would show it).
     /// </summary>
     public static Task ApplyAsync(Stream layer, string targetDir, WhiteoutHandling whiteouts, CancellationToken cancellationToken) =>
         new LayerExtraction(Path.GetFullPath(targetDir), whiteouts).RunAsync(layer, cancellationToken);

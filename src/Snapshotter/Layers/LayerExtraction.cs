@@ -1,5 +1,5 @@
+using Sbuild.Archive.Tar;
 using Sbuild.Core;
-using Sbuild.Snapshotter.Tar;
 
 namespace Sbuild.Snapshotter;
 
@@ -14,7 +14,7 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
     /// <summary>Paths known to be real directories (not symlinks); cleared whenever something is deleted.</summary>
     private readonly HashSet<string> _realDirs = new(StringComparer.Ordinal) { "" };
     /// <summary>Directory times are set last: creating their children would change them again.</summary>
-    private readonly List<(string HostPath, long MTime)> _dirTimes = [];
+    private readonly List<(string HostPath, long Sec, int Nsec)> _dirTimes = [];
 
     public async Task RunAsync(Stream layer, CancellationToken cancellationToken)
     {
@@ -29,8 +29,8 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
             if (name.StartsWith(OciWhiteouts.Prefix, StringComparison.Ordinal)) ApplyWhiteout(parent, name);
             else await CreateAsync(relative, Path.Combine(EnsureDirectory(parent), name), header, reader, cancellationToken).ConfigureAwait(false);
         }
-        foreach (var (hostPath, mtime) in _dirTimes)
-            if (Posix.TryLStat(hostPath, out var st) && st.Type == Posix.FileStat.Directory) Posix.SetTimes(hostPath, mtime, 0);
+        foreach (var (hostPath, sec, nsec) in _dirTimes)
+            if (Posix.TryLStat(hostPath, out var st) && st.Type == Posix.FileStat.Directory) Posix.SetTimes(hostPath, sec, nsec);
     }
 
     private async Task CreateAsync(string relative, string host, TarHeader header, TarArchiveReader reader, CancellationToken cancellationToken)
@@ -66,14 +66,17 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
                 return; // a hard link shares its target's inode, metadata included
             case TarEntryKind.CharDevice or TarEntryKind.BlockDevice or TarEntryKind.Fifo:
                 RemoveExisting(host);
-                Posix.MkNod(host, FileTypeBits(header.Kind) | header.Mode, header.DeviceMajor, header.DeviceMinor);
+                Posix.MkNod(host, header.Kind.MknodFileType() | header.Mode, header.DeviceMajor, header.DeviceMinor);
                 break;
         }
         ApplyMetadata(host, header);
         _fromThisLayer.Add(relative);
     }
 
-    /// <summary>Owner first (chown clears setuid bits), then mode, then xattrs (chown also drops security.capability), then time.</summary>
+    /// <summary>
+    /// Owner first (chown clears setuid bits), then mode, then xattrs (chown also drops security.capability), then time,
+    /// to the nanosecond as containerd applies it.
+    /// </summary>
     private void ApplyMetadata(string host, TarHeader header)
     {
         Posix.LChown(host, Id(header.Uid, header), Id(header.Gid, header));
@@ -81,8 +84,8 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
         foreach (var (name, value) in header.Xattrs)
             if (!name.StartsWith(OciWhiteouts.OverlayXattrPrefix, StringComparison.Ordinal)) // a layer must not forge overlay metadata
                 Xattrs.Set(host, name, value);
-        if (header.Kind == TarEntryKind.Directory) _dirTimes.Add((host, header.ModificationTime));
-        else Posix.SetTimes(host, header.ModificationTime, 0);
+        if (header.Kind == TarEntryKind.Directory) _dirTimes.Add((host, header.ModificationTime, header.ModificationTimeNanoseconds));
+        else Posix.SetTimes(host, header.ModificationTime, header.ModificationTimeNanoseconds);
     }
 
     private void ApplyWhiteout(string parent, string name)
@@ -191,13 +194,6 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
     }
 
     private static bool IsRealDirectory(string host) => Posix.TryLStat(host, out var st) && st.Type == Posix.FileStat.Directory;
-
-    private static uint FileTypeBits(TarEntryKind kind) => kind switch
-    {
-        TarEntryKind.CharDevice => Posix.FileStat.CharDevice,
-        TarEntryKind.BlockDevice => Posix.FileStat.BlockDevice,
-        _ => Posix.FileStat.Fifo,
-    };
 
     private static uint Id(long id, TarHeader header) =>
         id is >= 0 and <= uint.MaxValue ? (uint)id : throw Invalid($"entry \"{header.Name}\" has owner id {id}, which is out of range");

@@ -1,5 +1,5 @@
+using Sbuild.Archive.Tar;
 using Sbuild.Core;
-using Sbuild.Snapshotter.Tar;
 
 namespace Sbuild.Snapshotter;
 

@@ -1,3 +1,4 @@
+using Sbuild.Archive.Compression;
 using Sbuild.Core;
 using Sbuild.TestSupport;
 

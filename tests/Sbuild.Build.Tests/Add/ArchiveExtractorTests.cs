@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using Sbuild.Archive.Compression;
 using Sbuild.Core;
 using Sbuild.TestSupport;
 
@@ -78,6 +79,51 @@ public sealed class ArchiveExtractorTests : IDisposable
         await _f.ExtractAsync(archive, "/");
 
         Assert.Equal((TarBuilder.DefaultTime.ToUnixTimeSeconds(), 250_000_000L), _f.MTime("/f"));
+    }
+
+    [Fact]
+    public async Task Nanosecond_modification_times_are_kept_exactly()
+    {
+        // GNU tar's posix format records "mtime=1577934245.123456789"; Go (BuildKit) keeps all nine digits, where the
+        // System.Formats.Tar reader ADD used before rounded to 100 ns.
+        var source = Directory.CreateDirectory(_f.WorkFile("src")).FullName;
+        File.WriteAllText(Path.Combine(source, "f"), "x");
+        Posix.SetTimes(Path.Combine(source, "f"), 1_577_934_245, 123_456_789);
+        var archive = _f.WorkFile("posix.tar");
+        await ProcessRunner.RunAsync(Tools.Tar, ["--format=posix", "-C", source, "-cf", archive, "f"], CancellationToken.None);
+
+        await _f.ExtractAsync(archive, "/");
+
+        Assert.Equal((1_577_934_245L, 123_456_789L), _f.MTime("/f"));
+    }
+
+    [Fact]
+    public async Task Times_before_the_epoch_become_the_epoch()
+    {
+        // GNU tar stores a 1960 mtime as a negative base-256 number, which the layer reader used to refuse.
+        var source = Directory.CreateDirectory(_f.WorkFile("src")).FullName;
+        File.WriteAllText(Path.Combine(source, "old"), "x");
+        Posix.SetTimes(Path.Combine(source, "old"), -315_619_200, 0); // 1960-01-01
+        var archive = _f.WorkFile("gnu.tar");
+        await ProcessRunner.RunAsync(Tools.Tar, ["--format=gnu", "-C", source, "-cf", archive, "old"], CancellationToken.None);
+
+        await _f.ExtractAsync(archive, "/");
+
+        Assert.Equal("x", _f.Read("/old"));
+        Assert.Equal((0L, 0L), _f.MTime("/old"));
+    }
+
+    [Fact]
+    public async Task A_v7_regular_file_entry_named_with_a_slash_is_a_directory()
+    {
+        // Pre-POSIX tars mark directories with a trailing '/' on a NUL-typed entry; Go's archive/tar (so BuildKit) makes
+        // them directories, where ADD used to create a file "d" and then fail on "d/x".
+        var archive = new TarBuilder(TarEntryFormat.V7).File("d/", "", "0750").File("d/x", "x").WriteTo(_f.WorkFile("v7.tar"));
+
+        await _f.ExtractAsync(archive, "/dst");
+
+        Assert.Equal((FileKind.Directory, Octal("0750")), (_f.Stat("/dst/d").Kind, _f.Stat("/dst/d").Permissions));
+        Assert.Equal("x", _f.Read("/dst/d/x"));
     }
 
     [Fact]
@@ -227,7 +273,7 @@ public sealed class ArchiveExtractorTests : IDisposable
         var tar = new TarBuilder(TarEntryFormat.Ustar).File("victim.txt", "new").WriteTo(_f.WorkFile("odd.tar"));
         var bytes = await File.ReadAllBytesAsync(tar);
         bytes[156] = (byte)'V'; // typeflag: GNU tape volume header
-        RewriteChecksum(bytes.AsSpan(0, 512));
+        TarChecksums.Rewrite(bytes.AsSpan(0, 512));
         await File.WriteAllBytesAsync(tar, bytes);
 
         var e = await Assert.ThrowsAsync<SbuildException>(() => _f.ExtractAsync(tar, "/dst"));
@@ -235,14 +281,5 @@ public sealed class ArchiveExtractorTests : IDisposable
         Assert.Equal(ErrorCode.InvalidArchive, e.Code);
         Assert.Contains("victim.txt", e.Message);
         Assert.Equal("kept", _f.Read("/dst/victim.txt"));
-    }
-
-    /// <summary>Recomputes a ustar header checksum: the byte sum with the 8-byte field counted as spaces, written as 6 octal digits, NUL, space.</summary>
-    private static void RewriteChecksum(Span<byte> header)
-    {
-        header.Slice(148, 8).Fill((byte)' ');
-        var sum = 0;
-        foreach (var b in header) sum += b;
-        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(header[148..]);
     }
 }

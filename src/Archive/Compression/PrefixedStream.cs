@@ -1,12 +1,14 @@
-namespace Sbuild.Exporter;
+namespace Sbuild.Archive.Compression;
 
 /// <summary>
 /// A read-only stream that replays bytes already read from <paramref name="inner"/> before the rest of it:
 /// lets us look at the start of a non-seekable stream (magic numbers, a tar header) and still pass all of it on.
+/// It cannot seek, but tells its <see cref="Position"/> (bytes read so far), which SharpCompress' xz reader needs.
 /// </summary>
-internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen) : Stream
+public sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen) : Stream
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
+    private long _position;
 
     /// <summary>Reads up to <paramref name="count"/> bytes (fewer only at end of stream) and a stream that still yields them.</summary>
     public static async Task<(ReadOnlyMemory<byte> Head, PrefixedStream Stream)> PeekAsync(
@@ -22,23 +24,22 @@ internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, 
     public override bool CanSeek => false;
     public override bool CanWrite => false;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer)
-    {
-        if (_prefix.IsEmpty) return inner.Read(buffer);
-        return TakePrefix(buffer);
-    }
+    public override int Read(Span<byte> buffer) => Count(_prefix.IsEmpty ? inner.Read(buffer) : TakePrefix(buffer));
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Count(_prefix.IsEmpty ? await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) : TakePrefix(buffer.Span));
+
+    private int Count(int read)
     {
-        if (_prefix.IsEmpty) return inner.ReadAsync(buffer, cancellationToken);
-        return ValueTask.FromResult(TakePrefix(buffer.Span));
+        _position += read;
+        return read;
     }
 
     private int TakePrefix(Span<byte> buffer)

@@ -1,16 +1,19 @@
 using System.Globalization;
 using System.Text;
 using Sbuild.Core;
-using static Sbuild.Snapshotter.Tar.TarFormat;
+using static Sbuild.Archive.Tar.TarFormat;
 
-namespace Sbuild.Snapshotter.Tar;
+namespace Sbuild.Archive.Tar;
 
 /// <summary>
-/// Reads a tar stream entry by entry without seeking: ustar, GNU and PAX headers (long names, large numbers,
-/// <c>SCHILY.xattr</c> records with their raw bytes). Sparse files and multi-volume archives are rejected. Damaged
-/// input fails with <see cref="SbuildException"/> (InvalidArchive).
+/// Reads a tar stream entry by entry without seeking: V7, ustar, GNU and PAX headers (long names, large and negative
+/// numbers, sub-second PAX times, <c>SCHILY.xattr</c> records with their raw bytes). It is sbuild's only tar reader,
+/// so layers, ADD archives and imported tars are all read the same way. Damaged input, sparse files, multi-volume
+/// parts and other rare entry types fail with <see cref="SbuildException"/> (InvalidArchive).
 /// </summary>
-public sealed class TarArchiveReader(Stream input)
+/// <param name="input">The tar stream, read forward only.</param>
+/// <param name="archiveName">Named at the start of error messages when given (an ADD source); layers go without.</param>
+public sealed class TarArchiveReader(Stream input, string? archiveName = null)
 {
     private readonly Stream _input = input;
     /// <summary>Bounds in-memory metadata (PAX records, GNU long names) so a hostile archive cannot exhaust memory.</summary>
@@ -27,7 +30,32 @@ public sealed class TarArchiveReader(Stream input)
     /// The next entry's header, or null at the end of the archive. Unread data of the previous entry is skipped; at the
     /// end the input is read to its end too (padding after the end marker), so a digest computed over it is complete.
     /// </summary>
-    public async Task<TarHeader?> ReadNextAsync(CancellationToken cancellationToken)
+    public Task<TarHeader?> ReadNextAsync(CancellationToken cancellationToken) => ReadNextAsync(refuseUnsupported: true, cancellationToken);
+
+    /// <summary>
+    /// Whether <paramref name="input"/> starts with a tar entry, the test BuildKit's isArchivePath makes with Go's
+    /// archive/tar: the first header (with any PAX or GNU long-name records before it) is well-formed. An entry of a
+    /// type sbuild does not extract still counts; an empty stream or an end-of-archive marker does not. Errors of the
+    /// underlying stream (a damaged gzip) are not caught.
+    /// </summary>
+    public static bool StartsWithEntry(Stream input)
+    {
+        try
+        {
+            // Sync over async is safe here: the reader never needs the caller's context, and reads a few blocks at most.
+            return new TarArchiveReader(input).ReadNextAsync(refuseUnsupported: false, CancellationToken.None).GetAwaiter().GetResult() is not null;
+        }
+        catch (SbuildException e) when (e.Code == ErrorCode.InvalidArchive)
+        {
+            return false;
+        }
+    }
+
+    /// <param name="refuseUnsupported">
+    /// False only for <see cref="StartsWithEntry"/>: an entry of a type sbuild cannot read then comes back with its raw
+    /// typeflag as <see cref="TarHeader.Kind"/>, and the reader cannot go on after it.
+    /// </param>
+    private async Task<TarHeader?> ReadNextAsync(bool refuseUnsupported, CancellationToken cancellationToken)
     {
         if (_data is not null)
         {
@@ -47,29 +75,31 @@ public sealed class TarArchiveReader(Stream input)
             }
             var type = _block[TypeOffset];
             var size = ReadNumber(SizeOffset, LongNumberLength, headerOffset);
+            if (size < 0) throw Invalid(headerOffset, $"negative size {size}");
             switch (type)
             {
                 case (byte)'x':
                     pax ??= new Dictionary<string, byte[]>(StringComparer.Ordinal);
-                    ParsePaxRecords(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false), pax, headerOffset);
+                    if (!PaxRecords.TryParse(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false), pax))
+                        throw Invalid(headerOffset, "malformed PAX extended header");
                     continue;
-                case (byte)'g': // global PAX defaults: nothing in a layer depends on them
+                case (byte)'g': // global PAX defaults: nothing sbuild reads depends on them
                     await SkipAsync(size + Padding(size), cancellationToken).ConfigureAwait(false);
                     continue;
                 case (byte)'L':
-                    longName = Text(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false));
+                    longName = TarFields.Text(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false));
                     continue;
                 case (byte)'K':
-                    longLink = Text(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false));
+                    longLink = TarFields.Text(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false));
                     continue;
             }
-            var header = BuildHeader(type, size, pax, longName, longLink, headerOffset);
+            var header = BuildHeader(type, size, pax, longName, longLink, headerOffset, refuseUnsupported);
             _data = new EntryDataStream(this, header.Kind == TarEntryKind.File ? header.Size : 0);
             return header;
         }
     }
 
-    private TarHeader BuildHeader(byte type, long size, Dictionary<string, byte[]>? pax, string? longName, string? longLink, long offset)
+    private TarHeader BuildHeader(byte type, long size, Dictionary<string, byte[]>? pax, string? longName, string? longLink, long offset, bool refuseUnsupported)
     {
         string? PaxText(string key) => pax?.TryGetValue(key, out var v) == true ? Encoding.UTF8.GetString(v) : null;
         long PaxNumber(string key, long fallback) =>
@@ -77,24 +107,26 @@ public sealed class TarArchiveReader(Stream input)
                 ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw Invalid(offset, $"bad PAX {key} \"{text}\"")
                 : fallback;
 
-        if (pax?.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)) == true || type == (byte)'S')
-            throw Invalid(offset, "sparse files are not supported");
-
         var block = _block.AsSpan();
         var isPosix = block.Slice(MagicOffset, 6).SequenceEqual("ustar\0"u8);
-        var name = PaxText(PaxPath) ?? longName ?? JoinPrefix(isPosix ? Text(block.Slice(PrefixOffset, PrefixLength)) : "", Text(block.Slice(NameOffset, NameLength)));
-        var kind = type switch
+        var name = PaxText(PaxPath) ?? longName ?? JoinPrefix(isPosix ? TarFields.Text(block.Slice(PrefixOffset, PrefixLength)) : "", TarFields.Text(block.Slice(NameOffset, NameLength)));
+        var isSparse = pax?.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)) == true || type == (byte)'S';
+        if (isSparse && refuseUnsupported) throw Invalid(offset, $"\"{name}\" is a sparse file; sparse files are not supported");
+        var kind = isSparse ? (TarEntryKind)type : type switch
         {
-            (byte)'0' or 0 or (byte)'7' => name.EndsWith('/') ? TarEntryKind.Directory : TarEntryKind.File, // pre-POSIX tars mark directories by the '/'
+            (byte)'0' or (byte)'7' => TarEntryKind.File,
+            0 => name.EndsWith('/') ? TarEntryKind.Directory : TarEntryKind.File, // pre-POSIX tars mark directories by the '/' (Go reads them so)
             (byte)'1' => TarEntryKind.HardLink,
             (byte)'2' => TarEntryKind.Symlink,
             (byte)'3' => TarEntryKind.CharDevice,
             (byte)'4' => TarEntryKind.BlockDevice,
             (byte)'5' => TarEntryKind.Directory,
             (byte)'6' => TarEntryKind.Fifo,
+            _ when !refuseUnsupported => (TarEntryKind)type,
             _ => throw Invalid(offset, $"entry \"{name}\" has unsupported type '{(char)type}'"),
         };
         var isDevice = kind is TarEntryKind.CharDevice or TarEntryKind.BlockDevice;
+        var (mtime, mtimeNs) = ModificationTime(PaxText(PaxMTime), offset);
         return new TarHeader
         {
             Name = name,
@@ -103,14 +135,30 @@ public sealed class TarArchiveReader(Stream input)
             Uid = PaxNumber(PaxUid, ReadNumber(UidOffset, IdLength, offset)),
             Gid = PaxNumber(PaxGid, ReadNumber(GidOffset, IdLength, offset)),
             Size = kind == TarEntryKind.File ? PaxNumber(PaxSize, size) : 0, // other types carry no data, whatever the field says
-            ModificationTime = PaxText(PaxMTime) is { } mtime ? ParsePaxTime(mtime, offset) : ReadNumber(MTimeOffset, LongNumberLength, offset),
-            LinkName = PaxText(PaxLinkPath) ?? longLink ?? Text(block.Slice(LinkNameOffset, NameLength)),
-            DeviceMajor = isDevice ? (uint)ReadNumber(DevMajorOffset, IdLength, offset) : 0,
-            DeviceMinor = isDevice ? (uint)ReadNumber(DevMinorOffset, IdLength, offset) : 0,
+            ModificationTime = mtime,
+            ModificationTimeNanoseconds = mtimeNs,
+            LinkName = PaxText(PaxLinkPath) ?? longLink ?? TarFields.Text(block.Slice(LinkNameOffset, NameLength)),
+            DeviceMajor = isDevice ? DeviceNumber(DevMajorOffset, offset) : 0,
+            DeviceMinor = isDevice ? DeviceNumber(DevMinorOffset, offset) : 0,
             Xattrs = pax is null ? TarHeader.EmptyXattrs : pax
                 .Where(r => r.Key.StartsWith(PaxXattrPrefix, StringComparison.Ordinal))
                 .ToDictionary(r => r.Key[PaxXattrPrefix.Length..], r => r.Value, StringComparer.Ordinal),
         };
+    }
+
+    /// <summary>The PAX mtime record when there is one (it may carry a fraction), else the header field's whole seconds.</summary>
+    private (long Seconds, int Nanoseconds) ModificationTime(string? paxMTime, long offset)
+    {
+        if (paxMTime is null) return (ReadNumber(MTimeOffset, LongNumberLength, offset), 0);
+        return PaxRecords.TryParseTime(paxMTime, out var seconds, out var nanoseconds)
+            ? (seconds, nanoseconds)
+            : throw Invalid(offset, $"bad PAX mtime \"{paxMTime}\"");
+    }
+
+    private uint DeviceNumber(int fieldOffset, long offset)
+    {
+        var value = ReadNumber(fieldOffset, IdLength, offset);
+        return value is >= 0 and <= uint.MaxValue ? (uint)value : throw Invalid(offset, $"device number {value} is out of range");
     }
 
     /// <summary>Reads the next block; false at the end of the archive (a zero block, or a clean end of stream).</summary>
@@ -121,19 +169,8 @@ public sealed class TarArchiveReader(Stream input)
         if (read == 0) return false;
         if (read < BlockSize) throw Invalid(offset, "the archive ends inside a header");
         if (_block.AsSpan().IndexOfAnyExcept((byte)0) < 0) return false;
-        var stored = ReadNumber(ChecksumOffset, ChecksumLength, offset);
-        if (stored != Checksum(_block) && stored != SignedChecksum(_block))
-            throw Invalid(offset, "header checksum mismatch (not a tar archive, or corrupt)");
+        if (!TarHeaderChecksum.IsValid(_block)) throw Invalid(offset, "header checksum mismatch (not a tar archive, or corrupt)");
         return true;
-    }
-
-    /// <summary>Some historic tars summed the header as signed bytes.</summary>
-    private static int SignedChecksum(ReadOnlySpan<byte> block)
-    {
-        var sum = 0;
-        for (var i = 0; i < BlockSize; i++)
-            sum += i is >= ChecksumOffset and < ChecksumOffset + ChecksumLength ? ' ' : (sbyte)block[i];
-        return sum;
     }
 
     private async Task<byte[]> ReadMetadataAsync(long size, CancellationToken cancellationToken)
@@ -146,59 +183,9 @@ public sealed class TarArchiveReader(Stream input)
         return data;
     }
 
-    /// <summary>Parses "LEN KEY=VALUE\n" records; later records (and later headers) override earlier ones.</summary>
-    private static void ParsePaxRecords(ReadOnlySpan<byte> data, Dictionary<string, byte[]> records, long offset)
-    {
-        while (!data.IsEmpty)
-        {
-            var space = data.IndexOf((byte)' ');
-            if (space <= 0 || !int.TryParse(data[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var length)
-                || length <= space + 1 || length > data.Length || data[length - 1] != (byte)'\n')
-                throw Invalid(offset, "malformed PAX extended header");
-            var record = data[(space + 1)..(length - 1)];
-            var equals = record.IndexOf((byte)'=');
-            if (equals <= 0) throw Invalid(offset, "malformed PAX record");
-            records[Encoding.UTF8.GetString(record[..equals])] = record[(equals + 1)..].ToArray();
-            data = data[length..];
-        }
-    }
-
-    /// <summary>PAX times are decimal seconds with an optional fraction; layers keep whole seconds.</summary>
-    private static long ParsePaxTime(string text, long offset) =>
-        decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
-            ? (long)decimal.Floor(seconds)
-            : throw Invalid(offset, $"bad PAX mtime \"{text}\"");
-
-    /// <summary>A numeric field: octal text, or GNU base-256 when the high bit of the first byte is set.</summary>
-    private long ReadNumber(int fieldOffset, int length, long offset)
-    {
-        var field = _block.AsSpan(fieldOffset, length);
-        if ((field[0] & 0x80) != 0)
-        {
-            if (field[0] == 0xFF) throw Invalid(offset, "negative numbers are not supported");
-            long value = field[0] & 0x7F;
-            foreach (var b in field[1..])
-            {
-                if (value > (long.MaxValue >> 8)) throw Invalid(offset, "a numeric field overflows");
-                value = (value << 8) | b;
-            }
-            return value;
-        }
-        var text = field.Trim(" \0"u8);
-        long result = 0;
-        foreach (var c in text)
-        {
-            if (c is < (byte)'0' or > (byte)'7') throw Invalid(offset, "a numeric header field is not octal (not a tar archive, or corrupt)");
-            result = (result << 3) | (long)(c - '0');
-        }
-        return result;
-    }
-
-    private static string Text(ReadOnlySpan<byte> field)
-    {
-        var end = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
-    }
+    private long ReadNumber(int fieldOffset, int length, long offset) =>
+        TarFields.Number(_block.AsSpan(fieldOffset, length))
+        ?? throw Invalid(offset, "a numeric header field is not a number (not a tar archive, or corrupt)");
 
     private static string JoinPrefix(string prefix, string name) => prefix.Length == 0 ? name : prefix + "/" + name;
 
@@ -231,8 +218,8 @@ public sealed class TarArchiveReader(Stream input)
     /// <summary>Where skipped bytes go; allocated on first use, most archives never skip data.</summary>
     private byte[] Scratch => _scratch ??= new byte[64 * 1024];
 
-    private static SbuildException Invalid(long offset, string message) =>
-        new(ErrorCode.InvalidArchive, $"invalid tar archive at byte {offset}: {message}");
+    private SbuildException Invalid(long offset, string message) =>
+        new(ErrorCode.InvalidArchive, $"{(archiveName is null ? "" : $"archive {archiveName}: ")}invalid tar archive at byte {offset}: {message}");
 
     /// <summary>Exactly the current entry's data bytes of the underlying stream, read-only and forward-only.</summary>
     private sealed class EntryDataStream(TarArchiveReader reader, long length) : Stream
@@ -268,7 +255,7 @@ public sealed class TarArchiveReader(Stream input)
 
         private int Account(int read)
         {
-            if (read == 0) throw Invalid(reader._offset, "the archive ends inside a file's data");
+            if (read == 0) throw reader.Invalid(reader._offset, "the archive ends inside a file's data");
             Remaining -= read;
             reader._offset += read;
             return read;

@@ -1,6 +1,8 @@
-namespace Sbuild.Snapshotter.Tar;
+using Sbuild.Core;
 
-/// <summary>The entry types a layer can hold (tar typeflags).</summary>
+namespace Sbuild.Archive.Tar;
+
+/// <summary>The entry types sbuild reads and writes (tar typeflags); the reader refuses any other.</summary>
 public enum TarEntryKind : byte
 {
     File = (byte)'0',
@@ -12,9 +14,21 @@ public enum TarEntryKind : byte
     Fifo = (byte)'6',
 }
 
+public static class TarEntryKindExtensions
+{
+    /// <summary>The st_mode file type bits mknod needs for a device or FIFO entry.</summary>
+    public static uint MknodFileType(this TarEntryKind kind) => kind switch
+    {
+        TarEntryKind.CharDevice => Posix.FileStat.CharDevice,
+        TarEntryKind.BlockDevice => Posix.FileStat.BlockDevice,
+        TarEntryKind.Fifo => Posix.FileStat.Fifo,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "only devices and FIFOs are made with mknod"),
+    };
+}
+
 /// <summary>
 /// One tar entry's metadata. <see cref="Name"/> is the path as archived (sbuild writes relative paths without a
-/// leading "./", directories with a trailing '/'). Owners are numeric only. <see cref="ModificationTime"/> is whole Unix seconds.
+/// leading "./", directories with a trailing '/'). Owners are numeric only. <see cref="ModificationTime"/> is Unix seconds.
 /// </summary>
 public sealed record TarHeader
 {
@@ -26,7 +40,13 @@ public sealed record TarHeader
     public long Gid { get; init; }
     /// <summary>Data bytes that follow the header; only regular files have any.</summary>
     public long Size { get; init; }
+    /// <summary>Whole seconds since the epoch (negative before it); the fraction is in <see cref="ModificationTimeNanoseconds"/>.</summary>
     public long ModificationTime { get; init; }
+    /// <summary>
+    /// The sub-second part of the time, 0–999,999,999; only a PAX <c>mtime</c> record carries one. The writer keeps whole
+    /// seconds (layer bytes must not depend on sub-second noise), so it writes no fraction.
+    /// </summary>
+    public int ModificationTimeNanoseconds { get; init; }
     /// <summary>Symlink target, or for a hard link the archive path of the entry it links to.</summary>
     public string LinkName { get; init; } = "";
     public uint DeviceMajor { get; init; }

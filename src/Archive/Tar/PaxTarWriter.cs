@@ -2,9 +2,9 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Sbuild.Core;
-using static Sbuild.Snapshotter.Tar.TarFormat;
+using static Sbuild.Archive.Tar.TarFormat;
 
-namespace Sbuild.Snapshotter.Tar;
+namespace Sbuild.Archive.Tar;
 
 /// <summary>
 /// Writes a POSIX (PAX) tar stream whose bytes depend only on the headers and data given: fields that fit go into the
@@ -118,8 +118,8 @@ public sealed class PaxTarWriter(Stream output)
             WriteOctal(block.Slice(DevMinorOffset, IdLength), devMinor);
         }
         // Checksum: six octal digits, NUL, space.
-        WriteOctal(block.Slice(ChecksumOffset, ChecksumLength - 1), Checksum(block));
-        block[ChecksumOffset + ChecksumLength - 1] = (byte)' ';
+        WriteOctal(block.Slice(TarHeaderChecksum.Offset, TarHeaderChecksum.Length - 1), TarHeaderChecksum.Compute(block));
+        block[TarHeaderChecksum.Offset + TarHeaderChecksum.Length - 1] = (byte)' ';
     }
 
     /// <summary>Text that fits a ustar field as is: ASCII (PAX readers expect UTF-8 names in PAX records) and short enough.</summary>

@@ -1,4 +1,4 @@
-namespace Sbuild.Snapshotter.Tar;
+namespace Sbuild.Archive.Tar;
 
 /// <summary>Offsets and sizes of the POSIX ustar header block, shared by the reader and the writer.</summary>
 internal static class TarFormat
@@ -8,7 +8,6 @@ internal static class TarFormat
     public const int NameOffset = 0, NameLength = 100;
     public const int ModeOffset = 100, UidOffset = 108, GidOffset = 116, IdLength = 8;
     public const int SizeOffset = 124, MTimeOffset = 136, LongNumberLength = 12;
-    public const int ChecksumOffset = 148, ChecksumLength = 8;
     public const int TypeOffset = 156;
     public const int LinkNameOffset = 157;
     public const int MagicOffset = 257, VersionOffset = 263;
@@ -23,13 +22,4 @@ internal static class TarFormat
     public static long MaxOctal(int length) => (1L << (3 * (length - 1))) - 1;
 
     public static long Padding(long size) => (BlockSize - size % BlockSize) % BlockSize;
-
-    /// <summary>Sum of the header bytes with the checksum field counted as spaces.</summary>
-    public static int Checksum(ReadOnlySpan<byte> block)
-    {
-        var sum = 0;
-        for (var i = 0; i < BlockSize; i++)
-            sum += i is >= ChecksumOffset and < ChecksumOffset + ChecksumLength ? ' ' : block[i];
-        return sum;
-    }
 }

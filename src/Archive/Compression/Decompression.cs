@@ -5,22 +5,15 @@ using SharpCompress.Compressors.Xz;
 using ZstdSharp;
 using SharpCompressionMode = SharpCompress.Compressors.CompressionMode;
 
-namespace Sbuild.Build;
+namespace Sbuild.Archive.Compression;
 
-/// <summary>How a file ADD may unpack is compressed, as docker's archive package recognises it.</summary>
-public enum ArchiveCompression
-{
-    None,
-    Gzip,
-    Bzip2,
-    Xz,
-    Zstd,
-}
-
-/// <summary>Recognises a compression format by its magic bytes and opens a decompressing stream for it.</summary>
+/// <summary>
+/// The one place that recognises a compression format by its magic bytes (never by a file name or media type) and
+/// opens a decompressing stream for it: ADD's archives and imported layer tars both come through here.
+/// </summary>
 public static class Decompression
 {
-    /// <summary>Enough leading bytes for every magic number below (zstd skippable frames need 4, xz 6).</summary>
+    /// <summary>Enough leading bytes for every magic number below (zstd skippable frames need 8, xz 6).</summary>
     public const int MagicLength = 10;
 
     private static ReadOnlySpan<byte> GzipMagic => [0x1F, 0x8B, 0x08];
@@ -29,7 +22,7 @@ public static class Decompression
     private static ReadOnlySpan<byte> ZstdMagic => [0x28, 0xB5, 0x2F, 0xFD];
     private const uint ZstdSkippableFrame = 0x184D2A50, ZstdSkippableMask = 0xFFFFFFF0;
 
-    /// <summary>The format whose magic number starts <paramref name="head"/>; None when no known magic matches.</summary>
+    /// <summary>The format whose magic number starts <paramref name="head"/>, as docker's DetectCompression decides; None when no known magic matches.</summary>
     public static ArchiveCompression Detect(ReadOnlySpan<byte> head)
     {
         if (head.StartsWith(Bzip2Magic)) return ArchiveCompression.Bzip2;
@@ -78,6 +71,21 @@ public static class Decompression
             throw;
         }
     }
+
+    /// <summary>
+    /// Decompresses a stream that cannot seek (a pipe, an upload) according to its magic bytes, which are read and
+    /// replayed. <paramref name="input"/> stays open: it is the caller's.
+    /// </summary>
+    public static async Task<Stream> OpenAsync(Stream input, CancellationToken cancellationToken)
+    {
+        var (head, replay) = await PrefixedStream.PeekAsync(input, MagicLength, leaveOpen: true, cancellationToken).ConfigureAwait(false);
+        return Open(replay, Detect(head.Span));
+    }
+
+    /// <summary>Whether <paramref name="e"/> is a decompressor's complaint about damaged input (any of the formats above), as opposed to an I/O failure.</summary>
+    public static bool IsCorruptInput(Exception e) =>
+        e is InvalidDataException or EndOfStreamException or FormatException or ZstdException
+        || e.GetType().Namespace?.StartsWith("SharpCompress", StringComparison.Ordinal) == true;
 
     /// <summary>Read-only wrapper that disposes an extra stream with the wrapped one (XZStream does not promise to close its input).</summary>
     private sealed class OwningStream(Stream inner, Stream owned) : Stream
