@@ -50,9 +50,7 @@ public sealed class RegistryAuthTests(SbuildCli sbuild) : IClassFixture<SbuildCl
         await Run(["pull", name], store: store);
         await Run(["image", "import", sbuild.BusyboxTar, $"{registry.Address}/private/pushed:1"], store: store);
         var push = await Run(["push", $"{registry.Address}/private/pushed:1"], store: store);
-        var pushed = await RegistrySeed.SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", "--creds", $"{User}:{Password}",
-            $"docker://{registry.Address}/private/pushed:1"]);
-        Assert.Equal(push.StandardOutput.Trim(), pushed.StandardOutput.Trim());
+        Assert.Equal(push.StandardOutput.Trim(), await RegistrySeed.SkopeoDigestAsync($"{registry.Address}/private/pushed:1", $"{User}:{Password}"));
 
         var logout = await Run(["logout", registry.Address]);
         Assert.Contains($"Removing login credentials for {registry.Address}", logout.StandardOutput);
@@ -81,9 +79,7 @@ public sealed class RegistryAuthTests(SbuildCli sbuild) : IClassFixture<SbuildCl
         var push = await Run(["push", $"{registry.Address}/team/app:1"], store: store);
         // One push = one token for its scope, reused for every HEAD, POST, PUT and the manifest (not one per request).
         Assert.Equal(1, registry.Tokens.TokensIssued - before);
-        var digest = await RegistrySeed.SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", "--creds", $"{User}:{Password}",
-            $"docker://{registry.Address}/team/app:1"]);
-        Assert.Equal(push.StandardOutput.Trim(), digest.StandardOutput.Trim());
+        Assert.Equal(push.StandardOutput.Trim(), await RegistrySeed.SkopeoDigestAsync($"{registry.Address}/team/app:1", $"{User}:{Password}"));
 
         AssertNoSecretOutside(store, Password);
     }

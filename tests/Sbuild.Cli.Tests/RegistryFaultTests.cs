@@ -175,7 +175,6 @@ public sealed class RegistryFaultTests(SbuildCli sbuild) : IClassFixture<SbuildC
         // The new layer (~1.5 MB of random bytes) went in 3 PATCHes of at most 512 KiB.
         Assert.True(_proxy.Requests.Count(r => r.Method == "PATCH" && r.PathAndQuery.Contains("/chunked/img/blobs/uploads/")) >= 3);
         var local = new ImageStore(store).Find(ImageReference.Parse($"{_proxy.Address}/chunked/img:1"))!;
-        var digest = await RegistrySeed.SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", $"docker://{_registry.Address}/chunked/img:1"]);
-        Assert.Equal(local.Manifest.Digest.ToString(), digest.StandardOutput.Trim());
+        Assert.Equal(local.Manifest.Digest.ToString(), await RegistrySeed.SkopeoDigestAsync($"{_registry.Address}/chunked/img:1"));
     }
 }

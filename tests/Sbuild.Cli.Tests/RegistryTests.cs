@@ -40,7 +40,7 @@ public sealed class RegistryPullPushTests(SbuildCli sbuild) : IClassFixture<Sbui
         Assert.Contains($"pushed {app}: {local.Manifest.Digest}", build.StandardError);
         var inspected = JsonNode.Parse((await RegistrySeed.SkopeoAsync(["inspect", "--raw", "--tls-verify=false", $"docker://{app}"])).StandardOutput)!;
         Assert.Equal(3, inspected["layers"]!.AsArray().Count);
-        var digest = (await RegistrySeed.SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", $"docker://{app}"])).StandardOutput.Trim();
+        var digest = await RegistrySeed.SkopeoDigestAsync(app);
         Assert.Equal(local.Manifest.Digest.ToString(), digest);
 
         // A second store pulls the same bytes back: the same manifest digest, the image usable as a base at once.
@@ -68,7 +68,7 @@ public sealed class RegistryPullPushTests(SbuildCli sbuild) : IClassFixture<Sbui
         await sbuild.RunAsync(["-t", name, "--push", "--metadata-file", metadataPath, "--iidfile", iidPath, context], epoch: 0);
 
         var metadata = JsonNode.Parse(File.ReadAllText(metadataPath))!;
-        var pushed = (await RegistrySeed.SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", $"docker://{name}"])).StandardOutput.Trim();
+        var pushed = await RegistrySeed.SkopeoDigestAsync(name);
         Assert.Equal(pushed, (string?)metadata["containerimage.digest"]);
         Assert.Equal(pushed, (string?)metadata["containerimage.descriptor"]!["digest"]);
         Assert.Equal(MediaTypes.OciManifest, (string?)metadata["containerimage.descriptor"]!["mediaType"]);
@@ -176,8 +176,8 @@ public sealed class RegistryPullPushTests(SbuildCli sbuild) : IClassFixture<Sbui
         var result = await sbuild.RunAsync(["-o", $"type=registry,\"name={a},{b}\"", context], epoch: 0);
         Assert.Contains($"pushed {a}", result.StandardError);
         Assert.Contains($"pushed {b}", result.StandardError);
-        var digestA = (await RegistrySeed.SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", $"docker://{a}"])).StandardOutput.Trim();
-        var digestB = (await RegistrySeed.SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", $"docker://{b}"])).StandardOutput.Trim();
+        var digestA = await RegistrySeed.SkopeoDigestAsync(a);
+        var digestB = await RegistrySeed.SkopeoDigestAsync(b);
         Assert.Equal(digestA, digestB);
 
         var noName = await sbuild.RunAsync(["--push", context], allowFailure: true);
@@ -191,6 +191,11 @@ public static class RegistrySeed
 {
     public static Task<ProcessResult> SkopeoAsync(IEnumerable<string> args) =>
         ProcessRunner.RunAsync(Tools.Skopeo, args, CancellationToken.None);
+
+    /// <summary>The manifest digest skopeo reads for <c>docker://<paramref name="name"/></c> (plain http or unverified TLS; optional credentials).</summary>
+    public static async Task<string> SkopeoDigestAsync(string name, string? credentials = null) =>
+        (await SkopeoAsync(["inspect", "--format", "{{.Digest}}", "--tls-verify=false", .. credentials is null ? Array.Empty<string>() : ["--creds", credentials],
+            $"docker://{name}"])).StandardOutput.Trim();
 
     /// <summary>Copies <paramref name="image"/> to <c>docker://<paramref name="destination"/></c>; returns its manifest digest.</summary>
     public static async Task<Digest> SkopeoCopyAsync(OciTestImage image, string destination)
