@@ -11,9 +11,9 @@ public static class BuildCommand
 {
     public static Command Create(Option<string?> rootOption, Option<string[]> mirrorOption, string name)
     {
-        var context = new Argument<string>("PATH") { Description = "Build context directory", DefaultValueFactory = _ => "." };
+        var context = new Argument<string>("PATH") { Description = "Build context directory, or - to read a tar archive (or a Dockerfile) from standard input", DefaultValueFactory = _ => "." };
         var tags = new Option<string[]>("--tag", "-t") { Description = "Name and optionally a tag (NAME:TAG); repeatable" };
-        var file = new Option<string?>("--file", "-f") { Description = "Dockerfile path (default: PATH/Dockerfile)" };
+        var file = new Option<string?>("--file", "-f") { Description = "Dockerfile path (default: PATH/Dockerfile); - reads it from standard input" };
         var target = new Option<string?>("--target") { Description = "Build this stage instead of the last one" };
         var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=oci,dest=FILE.tar, type=docker,dest=FILE.tar or type=registry[,name=NAME]; repeatable" };
         var noCache = new Option<bool>("--no-cache") { Description = "Run every step instead of using the build cache (results are still cached for later builds)" };
@@ -39,12 +39,15 @@ public static class BuildCommand
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
-            if (contextArg.StartsWith('-'))
+            if (contextArg.StartsWith('-') && contextArg != "-")
                 throw new SbuildException(ErrorCode.InvalidOption, $"unknown flag {contextArg} (see sbuild --help)");
-            var contextDir = Path.GetFullPath(contextArg);
+            var storeRoot = StoreLocation.Resolve(parse.GetValue(rootOption));
+            using var stdin = await StandardInputSources.ReadAsync(contextArg == "-", parse.GetValue(file) == "-", storeRoot, ct);
+            var contextDir = stdin?.ContextDir ?? Path.GetFullPath(contextArg);
             if (!Directory.Exists(contextDir))
                 throw new SbuildException(ErrorCode.ContextNotFound, $"build context \"{parse.GetValue(context)}\" is not a directory");
-            var dockerfile = parse.GetValue(file) is { } f ? Path.GetFullPath(f) : Path.Combine(contextDir, "Dockerfile");
+            var dockerfile = stdin?.DockerfilePath
+                ?? (parse.GetValue(file) is { } f ? Path.GetFullPath(f) : Path.Combine(contextDir, "Dockerfile"));
             var request = new BuildRequest
             {
                 ContextDir = contextDir,
@@ -63,7 +66,7 @@ public static class BuildCommand
             foreach (var export in exports.Where(e => e.Type == ExportType.Registry && e.Names.Count == 0 && request.Tags.Count == 0))
                 throw new SbuildException(ErrorCode.InvalidOption, "--push and -o type=registry need a name: give --tag NAME (or name= in -o)");
 
-            var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
+            var store = new ImageStore(storeRoot);
             using var display = ProgressDisplay.Create(parse.GetValue(progress)!, ct);
             using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));

@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.Text.RegularExpressions;
 using Sbuild.Core;
 using Sbuild.TestSupport;
@@ -88,6 +89,36 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         var started = Regex.Match(progress, $@"(?m)^#(\d+) {Regex.Escape(step)}$");
         return started.Success && Regex.IsMatch(progress, $@"(?m)^#{started.Groups[1].Value} DONE ");
     }
+
+    [Fact]
+    public async Task Dockerfile_and_context_can_come_from_standard_input()
+    {
+        using var context = new TempDirectory("sbuild-stdin-");
+        File.WriteAllText(context.Combine("a.txt"), "from the context\n");
+        var fromStdin = await sbuild.RunAsync(["-f", "-", "-t", "stdin:1", context.Path], epoch: 0, input: "FROM busybox\nCOPY a.txt /a.txt\n");
+        Assert.Contains("COPY a.txt /a.txt # buildkit", HistoryOf(fromStdin));
+
+        // A tar archive on stdin is the context, Dockerfile included (plain tar: the test hands stdin over as text).
+        using var tarred = new MemoryStream();
+        using (var writer = new TarWriter(tarred, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            foreach (var (name, text) in new[] { ("Dockerfile", "FROM busybox\nCOPY b.txt /b.txt\n"), ("b.txt", "in the tar\n") })
+                writer.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.ASCII.GetBytes(text)) });
+        }
+        var tarContext = await sbuild.RunAsync(["-t", "stdin:2", "-"], epoch: 0, input: System.Text.Encoding.Latin1.GetString(tarred.ToArray()));
+        Assert.Contains("COPY b.txt /b.txt # buildkit", HistoryOf(tarContext));
+
+        // Not an archive: stdin is the Dockerfile and the context is empty.
+        var bare = await sbuild.RunAsync(["-t", "stdin:3", "-"], epoch: 0, input: "FROM busybox\nENV FROM_STDIN=1\n");
+        Assert.Contains("FROM_STDIN=1", sbuild.Store.ReadConfig(Digest.Parse(bare.StandardOutput.Trim())).Config.Env!);
+
+        var both = await sbuild.RunAsync(["-f", "-", "-"], allowFailure: true, input: "FROM busybox\n");
+        Assert.Contains("error[SB9001]", both.StandardError);
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(sbuild.StoreRoot, "tmp"), "stdin-*"));
+    }
+
+    private string HistoryOf(ProcessResult build) =>
+        string.Join('\n', sbuild.Store.ReadConfig(Digest.Parse(build.StandardOutput.Trim())).History.Select(h => h.CreatedBy));
 
     [Fact]
     public async Task Deterministic_build_gives_the_same_image_id_twice_and_a_cached_rebuild_runs_nothing()
