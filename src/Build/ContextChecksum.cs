@@ -6,13 +6,13 @@ using Sbuild.Parser;
 namespace Sbuild.Build;
 
 /// <summary>
-/// Content checksum of the context files a COPY reads, so its cache key changes exactly when they do: paths,
-/// types, modes, link targets and file contents count; ownership and times in the context do not (COPY resets
-/// ownership, and BuildKit's checksums ignore mtimes too).
+/// Content checksum of the files a COPY reads, so its cache key changes exactly when they do: paths, types, modes,
+/// link targets and file contents count; times do not (BuildKit's checksums ignore mtimes too), nor does ownership
+/// unless <c>includeOwnership</c> (COPY resets the owners of context files but keeps those of another stage's).
 /// </summary>
 public static class ContextChecksum
 {
-    public static Digest Compute(string contextDir, IReadOnlyList<string> sources, DockerIgnore? ignore = null)
+    public static Digest Compute(string contextDir, IReadOnlyList<string> sources, DockerIgnore? ignore = null, bool includeOwnership = false)
     {
         ignore ??= DockerIgnore.Empty;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -20,15 +20,16 @@ public static class ContextChecksum
         {
             Append(hash, $"source {source}\n");
             foreach (var (relative, host) in SourceMatcher.Expand(contextDir, source, ignore))
-                AppendTree(hash, host, relative, ignore);
+                AppendTree(hash, host, relative, ignore, includeOwnership);
         }
         return Digest.FromSha256Bytes(hash.GetHashAndReset());
     }
 
-    private static void AppendTree(IncrementalHash hash, string host, string relative, DockerIgnore ignore)
+    private static void AppendTree(IncrementalHash hash, string host, string relative, DockerIgnore ignore, bool includeOwnership)
     {
         if (!Posix.TryLStat(host, out var st)) return;
         Append(hash, $"{relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
+        if (includeOwnership) Append(hash, $"{st.Uid}:{st.Gid}\0");
         switch (st.Type)
         {
             case Posix.FileStat.Regular:
@@ -43,7 +44,7 @@ public static class ContextChecksum
                 {
                     var childRelative = SourceMatcher.Join(relative, Path.GetFileName(child));
                     if (ignore.ExcludesEntry(childRelative, child)) continue;
-                    AppendTree(hash, child, childRelative, ignore);
+                    AppendTree(hash, child, childRelative, ignore, includeOwnership);
                 }
                 break;
         }

@@ -4,7 +4,16 @@ using Sbuild.Parser;
 namespace Sbuild.Build;
 
 /// <summary>How copied files are owned and moded. Null fields keep what the source has (or 0:0 for ownership, see <see cref="PreserveOwnership"/>).</summary>
-public sealed record CopyOwnership(uint? Uid, uint? Gid, uint? Mode, bool PreserveOwnership);
+public sealed record CopyOwnership(uint? Uid, uint? Gid, uint? Mode, bool PreserveOwnership)
+{
+    /// <summary>A COPY's ownership: <paramref name="chown"/> (user[:group]) resolved in <paramref name="rootfs"/>'s /etc/passwd and /etc/group.</summary>
+    public static CopyOwnership Resolve(string rootfs, string? chown, uint? chmod, bool preserveOwnership)
+    {
+        if (chown is null) return new CopyOwnership(null, null, chmod, preserveOwnership);
+        var (uid, gid) = UserResolver.ResolveChown(rootfs, chown);
+        return new CopyOwnership(uid, gid, chmod, preserveOwnership);
+    }
+}
 
 /// <summary>
 /// COPY semantics as BuildKit's Dockerfile frontend applies them: wildcards, a directory source copies its

@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Frontend;
 using Sbuild.Registry;
 
 namespace Sbuild.Build;
@@ -22,5 +23,19 @@ public sealed class PullingImageSource(ImageStore store, ImagePuller puller, boo
         if ((!alwaysPull || reference.Digest is not null) && store.Find(reference) is { } local) return local;
         var pulled = await puller.PullAsync(reference, platform, ct).ConfigureAwait(false);
         return new StoredImage(pulled.Name.ToString(), pulled.Manifest);
+    }
+}
+
+/// <summary>
+/// The frontend's view of images: found or pulled through <paramref name="source"/>, then read from the store. Planning
+/// is synchronous (the frontend converts instruction by instruction), so a pull waits here.
+/// </summary>
+public sealed class StoreImageResolver(ImageStore store, IImageSource source, CancellationToken ct) : IImageResolver
+{
+    public ResolvedImage Resolve(ImageReference reference, Platform platform)
+    {
+        var image = source.GetAsync(reference, platform, ct).GetAwaiter().GetResult();
+        var manifest = store.ReadManifest(image.Manifest.Digest);
+        return new ResolvedImage(image.Manifest.Digest, store.ReadConfig(manifest.Config.Digest));
     }
 }

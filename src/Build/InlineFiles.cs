@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Frontend;
 
 namespace Sbuild.Build;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Sbuild.Core;
 
 namespace Sbuild.Solver;
@@ -10,7 +9,7 @@ public enum VertexStatus { Started, Cached, Completed, Failed }
 public sealed record SolveEvent(string Name, VertexStatus Status, TimeSpan Elapsed, Exception? Error = null);
 
 /// <summary>
-/// Solves a DAG: computes every vertex's cache key first, reuses cached results (without solving the inputs of a
+/// Solves a DAG: computes a vertex's cache key before running it, reuses cached results (without solving the inputs of a
 /// cached vertex), and runs the rest with each vertex starting as soon as its inputs are done (independent branches
 /// run in parallel). A vertex shared by several consumers runs once.
 /// </summary>
@@ -27,7 +26,7 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         return await ResultOf(target, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The cache key: sha256 over the op's definition digest and the input keys, in order.</summary>
+    /// <summary>The cache key, from the op and its inputs' keys (or, for inputs it keys by content, what it reads of their results).</summary>
     public Task<Digest> KeyOf(Vertex<TResult> vertex, CancellationToken ct)
     {
         lock (_gate)
@@ -43,11 +42,11 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
 
     private async Task<Digest> ComputeKeyAsync(Vertex<TResult> vertex, CancellationToken ct)
     {
-        var parts = new StringBuilder();
-        parts.Append(await vertex.Op.DefinitionDigestAsync(ct).ConfigureAwait(false)).Append('\n');
-        foreach (var input in vertex.Inputs)
-            parts.Append(await KeyOf(input, ct).ConfigureAwait(false)).Append('\n');
-        return Digest.Of(Encoding.UTF8.GetBytes(parts.ToString()));
+        var op = vertex.Op;
+        var inputs = await Task.WhenAll(vertex.Inputs.Select(async (input, i) => op.KeysInputByContent(i)
+            ? await op.InputContentDigestAsync(i, await ResultOf(input, ct).ConfigureAwait(false), ct).ConfigureAwait(false)
+            : await KeyOf(input, ct).ConfigureAwait(false))).ConfigureAwait(false);
+        return await op.CacheKeyAsync(inputs, ct).ConfigureAwait(false);
     }
 
     /// <summary>The result of <paramref name="vertex"/>, solving it (and its inputs) if this solver has not yet.</summary>

@@ -3,8 +3,9 @@ using Sbuild.Core;
 namespace Sbuild.Solver;
 
 /// <summary>
-/// One operation of the build graph. The cache key of a vertex is derived from <see cref="DefinitionDigestAsync"/>
-/// and the keys of its inputs, so it is known before anything runs (BuildKit's content-addressed vertices).
+/// One operation of the build graph. Its cache key comes from <see cref="CacheKeyAsync"/> over the keys of its inputs,
+/// so for most ops it is known before anything runs (BuildKit's content-addressed vertices); an input the op reads
+/// only part of (<see cref="KeysInputByContent"/>) is solved first and stands in the key by the digest of what is read.
 /// </summary>
 public interface IOp<TResult>
 {
@@ -14,8 +15,18 @@ public interface IOp<TResult>
     /// <summary>False for ops whose work is cheaper than a cache lookup or whose result lives elsewhere (e.g. base images).</summary>
     bool Cacheable => true;
 
-    /// <summary>Digest of everything that determines the result apart from the inputs: the op's definition and any content it reads.</summary>
-    ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct);
+    /// <summary>
+    /// The cache key: everything that determines the result, given <paramref name="inputs"/> (per input, its cache key or,
+    /// for inputs keyed by content, <see cref="InputContentDigestAsync"/>), in order.
+    /// </summary>
+    ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct);
+
+    /// <summary>Whether input <paramref name="index"/> enters the key by the content the op reads from it, not by its key.</summary>
+    bool KeysInputByContent(int index) => false;
+
+    /// <summary>Digest of what the op reads from input <paramref name="index"/>'s result (only asked where <see cref="KeysInputByContent"/>).</summary>
+    ValueTask<Digest> InputContentDigestAsync(int index, TResult input, CancellationToken ct) =>
+        throw new NotSupportedException($"{Name} keys no input by content");
 
     Task<TResult> ExecuteAsync(IReadOnlyList<TResult> inputs, CancellationToken ct);
 }

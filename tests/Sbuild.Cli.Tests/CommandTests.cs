@@ -83,6 +83,40 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.False(Ran(final.StandardError, "[stage-2 2/3] COPY --from=deps /deps /deps"));
     }
 
+    [Fact]
+    public async Task Copy_from_a_stage_is_keyed_by_the_files_it_selects_not_by_the_whole_stage()
+    {
+        using var context = new TempDirectory("sbuild-copy-from-key-");
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox AS src
+            ARG OTHER=1
+            ARG OWNER=0
+            RUN echo keep > /keep && echo $OTHER > /other && chown $OWNER /keep
+            FROM busybox
+            COPY --from=src /keep /keep
+            RUN cat /keep > /copied
+            """);
+        var first = await sbuild.RunAsync(["--progress", "plain", context.Path], epoch: 0);
+        Assert.True(Ran(first.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
+
+        // The stage runs again (another /other), but /keep is the same: the COPY and what follows come from the cache.
+        var otherChanged = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "OTHER=2", context.Path], epoch: 0);
+        Assert.True(Ran(otherChanged.StandardError, "[src 4/4] RUN echo keep > /keep && echo $OTHER > /other && chown $OWNER /keep"));
+        Assert.False(Ran(otherChanged.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
+        Assert.False(Ran(otherChanged.StandardError, "[stage-1 3/3] RUN cat /keep > /copied"));
+        Assert.Equal(first.StandardOutput, otherChanged.StandardOutput);
+
+        // COPY --from keeps owners, so an owner change of a selected file is a change.
+        var ownerChanged = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "OWNER=7", context.Path], epoch: 0);
+        Assert.True(Ran(ownerChanged.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
+        Assert.NotEqual(first.StandardOutput, ownerChanged.StandardOutput);
+
+        var missing = await sbuild.RunAsync(["-f", "-", context.Path], allowFailure: true, epoch: 0,
+            input: "FROM busybox AS src\nFROM busybox\nCOPY --from=src /nothere /x\n");
+        Assert.Matches(@"Dockerfile:3:1|:3:", missing.StandardError);
+        Assert.Contains("/nothere", missing.StandardError);
+    }
+
     /// <summary>Whether plain progress shows <paramref name="step"/> executed (started and DONE, not CACHED or absent).</summary>
     private static bool Ran(string progress, string step)
     {

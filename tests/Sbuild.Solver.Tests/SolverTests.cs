@@ -12,13 +12,33 @@ public sealed class SolverTests
     {
         public int Executions;
         public string Name => text;
-        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) => ValueTask.FromResult(Digest.Of(Encoding.UTF8.GetBytes(text)));
+        public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) => ValueTask.FromResult(KeyOf(text, inputs));
 
         public async Task<string> ExecuteAsync(IReadOnlyList<string> inputs, CancellationToken ct)
         {
             Interlocked.Increment(ref Executions);
             if (during is not null) await during();
             return string.Concat(inputs) + text;
+        }
+    }
+
+    private static Digest KeyOf(string text, IReadOnlyList<Digest> inputs) =>
+        Digest.Of(Encoding.UTF8.GetBytes(string.Join('\n', inputs.Select(i => i.ToString()).Prepend(text))));
+
+    /// <summary>Like COPY --from: reads only the first character of its input, so that is what its key holds of it.</summary>
+    private sealed class FirstCharOp(string text) : IOp<string>
+    {
+        public int Executions;
+        public string Name => text;
+        public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) => ValueTask.FromResult(KeyOf(text, inputs));
+        public bool KeysInputByContent(int index) => true;
+        public ValueTask<Digest> InputContentDigestAsync(int index, string input, CancellationToken ct) =>
+            ValueTask.FromResult(Digest.Of(Encoding.UTF8.GetBytes(input[..1])));
+
+        public Task<string> ExecuteAsync(IReadOnlyList<string> inputs, CancellationToken ct)
+        {
+            Interlocked.Increment(ref Executions);
+            return Task.FromResult(inputs[0][..1] + text);
         }
     }
 
@@ -84,7 +104,7 @@ public sealed class SolverTests
         public int Executions;
         public string Name => text;
         public bool Cacheable => false;
-        public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct) => ValueTask.FromResult(Digest.Of(Encoding.UTF8.GetBytes(text)));
+        public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) => ValueTask.FromResult(KeyOf(text, inputs));
 
         public Task<string> ExecuteAsync(IReadOnlyList<string> inputs, CancellationToken ct)
         {
@@ -116,6 +136,24 @@ public sealed class SolverTests
         var result = await new Solver<string>(cache).SolveAsync(new Vertex<string>(root, new Vertex<string>(new ConcatOp("two"))), CancellationToken.None);
         Assert.Equal("twor", result);
         Assert.Equal(1, root.Executions);
+    }
+
+    [Fact]
+    public async Task An_input_keyed_by_content_is_solved_first_and_only_what_is_read_counts()
+    {
+        var cache = new MemoryCache();
+        await new Solver<string>(cache).SolveAsync(new Vertex<string>(new FirstCharOp("c"), new Vertex<string>(new ConcatOp("x1"))), CancellationToken.None);
+
+        // Another input definition whose result starts the same: the consumer is a hit, though its input had to run.
+        var sameStart = new ConcatOp("x2");
+        var consumer = new FirstCharOp("c");
+        var result = await new Solver<string>(cache).SolveAsync(new Vertex<string>(consumer, new Vertex<string>(sameStart)), CancellationToken.None);
+        Assert.Equal(("xc", 1, 0), (result, sameStart.Executions, consumer.Executions));
+
+        // What it reads changed: it runs.
+        consumer = new FirstCharOp("c");
+        result = await new Solver<string>(cache).SolveAsync(new Vertex<string>(consumer, new Vertex<string>(new ConcatOp("y1"))), CancellationToken.None);
+        Assert.Equal(("yc", 1), (result, consumer.Executions));
     }
 
     [Fact]

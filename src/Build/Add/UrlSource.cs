@@ -17,10 +17,6 @@ public sealed class UrlSource(HttpClient http, TimeSpan stallTimeout)
 
     private const int BufferSize = 81920;
 
-    /// <summary>True for sources ADD downloads (BuildKit's isHTTPSource test: the scheme prefix only).</summary>
-    public static bool IsUrl(string source) =>
-        source.StartsWith("http://", StringComparison.Ordinal) || source.StartsWith("https://", StringComparison.Ordinal);
-
     /// <summary>Go's path.Base of the URL's unescaped path: "http://h/a/b.tgz?x" → "b.tgz", "http://h/dir/" → "dir", "http://h/" → "__unnamed__".</summary>
     public static string FileNameFor(string url)
     {

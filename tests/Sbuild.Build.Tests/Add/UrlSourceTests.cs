@@ -242,5 +242,5 @@ public sealed class UrlSourceTests : IDisposable
     [InlineData("ftp://example.com/x", false)]
     [InlineData("local/file.tar", false)]
     public void Only_http_and_https_sources_are_urls(string source, bool expected) =>
-        Assert.Equal(expected, UrlSource.IsUrl(source));
+        Assert.Equal(expected, Sbuild.Frontend.SourceUrl.IsUrl(source));
 }

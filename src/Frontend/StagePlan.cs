@@ -1,20 +1,19 @@
 using Sbuild.Core;
-using Sbuild.Solver;
 
-namespace Sbuild.Build;
+namespace Sbuild.Frontend;
 
 /// <summary>A history entry to be written once the build ran: layer steps learn only then whether their diff was empty.</summary>
-public sealed record PlannedHistory(string CreatedBy, Vertex<FsState>? Layer, Vertex<FsState>? Parent);
+public sealed record PlannedHistory(string CreatedBy, OpNode? Layer, OpNode? Parent);
 
 /// <summary>
-/// A stage converted to graph form: the vertex whose result is the stage's filesystem, and the image
+/// A stage converted to graph form: the node whose result is the stage's filesystem, and the image
 /// configuration and history that its instructions produce.
 /// </summary>
 public sealed class StagePlan
 {
     public required int Index { get; init; }
     public required string DisplayName { get; init; }
-    public required Vertex<FsState> Fs { get; set; }
+    public required OpNode Fs { get; set; }
     public required ContainerConfig Config { get; set; }
     public required string Os { get; init; }
     public required string Architecture { get; init; }

@@ -1,16 +1,14 @@
 using System.Text.Json;
 using Sbuild.Core;
 using Sbuild.Parser;
-using Sbuild.Runner;
-using Sbuild.Solver;
 
-namespace Sbuild.Build;
+namespace Sbuild.Frontend;
 
 /// <summary>
-/// Converts stages into graph form, one small handler per instruction. Stages are converted on demand, so a
-/// stage the target does not need is never looked at (as in BuildKit), and each at most once.
+/// Converts stages into a graph of op definitions, one small handler per instruction. Stages are converted on demand,
+/// so a stage the target does not need is never looked at (as in BuildKit), and each at most once.
 /// </summary>
-public sealed class StageConverter(BuildDefinition definition, BuildArgs buildArgs, IReadOnlySet<string> userArgNames, IBuildOps ops,
+public sealed class StageConverter(BuildDefinition definition, BuildArgs buildArgs, IReadOnlySet<string> userArgNames, IImageResolver images,
     IReadOnlySet<string> noCacheStages)
 {
     public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
@@ -19,6 +17,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     public const string HistoryComment = "buildkit.dockerfile.v0";
 
     private readonly Dictionary<int, StagePlan> _plans = [];
+    private readonly Dictionary<string, (OpNode Fs, ImageConfig Config)> _images = [];
     private readonly ShellLex _lex = new(definition.EscapeToken);
 
     public StagePlan Plan(int index)
@@ -67,7 +66,9 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             return derived;
         }
 
-        var (fs, config) = stage.BaseName == "scratch" ? (ops.Scratch(), null) : ops.BaseImage(stage.BaseName, label, stage.Location);
+        var (fs, config) = stage.BaseName == "scratch"
+            ? (new OpNode(new ScratchOp(), [], new StepDescription(label)), null)
+            : Image(stage.BaseName, label, stage.Location);
         var containerConfig = config?.Config ?? new ContainerConfig();
         if (containerConfig.Env is not { } env || !env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
             containerConfig = containerConfig with { Env = [.. containerConfig.Env ?? [], "PATH=" + DefaultPath] };
@@ -136,19 +137,19 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         if (run.Security != "sandbox")
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --security=insecure is not supported by sbuild", run.Original);
         var (args, scripts) = RunCommand(plan, run);
-        var step = new ExecStep(args, RunEnvironment(plan), plan.Config.WorkingDir ?? "/", plan.Config.User ?? "", run.Location)
+        var exec = new ExecOp(args, RunEnvironment(plan), plan.Config.WorkingDir ?? "/", plan.Config.User ?? "",
+            // There is no build network here: "default" gets an isolated namespace (loopback only), like "none".
+            run.Network == "host" ? NetworkMode.Host : NetworkMode.None)
         {
             Scripts = scripts,
             ProxyEnv = buildArgs.Proxies.Concat(plan.Args.Where(a => BuildArgs.ProxyArgs.Contains(a.Key)))
                 .DistinctBy(a => a.Key).Where(a => !(plan.Config.Env ?? []).Any(e => e.StartsWith(a.Key + "=", StringComparison.Ordinal)))
                 .Select(a => $"{a.Key}={a.Value}").ToList(),
-            // There is no build network here: "default" gets an isolated namespace (loopback only), like "none".
-            Network = run.Network == "host" ? NetworkMode.Host : NetworkMode.None,
         };
         // BuildKit's history shows the build args a RUN sees: "RUN |2 A=1 B=2 /bin/sh -c …".
         var visible = plan.Args.Where(a => !BuildArgs.ProxyArgs.Contains(a.Key)).Select(a => $"{a.Key}={a.Value}").ToList();
         var createdBy = "RUN " + (visible.Count > 0 ? $"|{visible.Count} {string.Join(' ', visible)} " : "") + string.Join(' ', args) + " # buildkit";
-        AddLayer(plan, ops.Exec(plan.Fs, step, $"{label} RUN {Display(run)}"), createdBy);
+        AddLayer(plan, Step(plan, exec, [plan.Fs], $"{label} RUN {Display(run)}", run), createdBy);
     }
 
     /// <summary>
@@ -165,7 +166,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         if (run.Heredocs.Count == 1 && IsOnlyHeredoc(command, run.Heredocs[0].Name))
         {
             var script = run.Heredocs[0];
-            return ([.. shell, $"{ExecStep.ScriptDirectory}/{script.Name}"], [new InlineFile(script.Name, script.Content)]);
+            return ([.. shell, $"{ExecOp.ScriptDirectory}/{script.Name}"], [new InlineFile(script.Name, script.Content)]);
         }
         var full = command + string.Concat(run.Heredocs.Select(h => "\n" + h.Content + h.Name));
         return ([.. shell, full], []);
@@ -192,41 +193,40 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
                 "when using COPY with more than one source file, the destination must be a directory and end with a /", copy.Original);
         var absolute = destination.StartsWith('/') ? destination : JoinPath(plan.Config.WorkingDir ?? "/", destination) + (destination.EndsWith('/') ? "/" : "");
-        var ownership = new CopyOwnership(null, null, ParseChmod(copy), PreserveOwnership: copy.From is not null);
-
+        var chmod = ParseChmod(copy);
         var chown = copy.Chown is { } rawChown ? Expand(rawChown, env, copy.Location) : null;
-        var step = new CopyStep(sources, absolute, ownership, copy.Location, copy.Original) { Chown = chown };
-        Vertex<FsState> vertex;
+        var name = $"{label} {(copy.IsAdd ? "ADD" : "COPY")} {Display(copy)}";
+        OpNode node;
         if (copy.Heredocs.Count > 0)
         {
             if (sources.Count > 0 || copy.From is not null)
                 throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "mixing here-documents with other COPY sources is not supported yet by sbuild", copy.Original);
             var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Content)).ToList();
-            vertex = ops.CopyInline(plan.Fs, files, step with { Ownership = ownership with { Mode = ownership.Mode ?? 0x1A4 } }, $"{label} COPY {Display(copy)}");
+            node = Step(plan, new InlineCopyOp(files, absolute, chown, chmod), [plan.Fs], name, copy);
         }
         else if (copy.IsAdd)
         {
-            vertex = ops.Add(plan.Fs, new AddStep(step, copy.Unpack, AddChecksum(copy, sources, env)), $"{label} ADD {Display(copy)}");
+            node = Step(plan, new AddOp(sources, absolute, chown, chmod, copy.Unpack, AddChecksum(copy, sources, env)), [plan.Fs], name, copy);
         }
         else if (copy.From is { } fromRaw)
         {
-            var source = CopySource(plan, copy, Expand(fromRaw, env, copy.Location), label);
-            vertex = ops.CopyFromState(plan.Fs, source, step, $"{label} COPY {Display(copy)}");
+            var source = CopyFromNode(plan, copy, Expand(fromRaw, env, copy.Location), label);
+            node = Step(plan, new CopyOp(CopySource.Input, sources, absolute, chown, chmod), [plan.Fs, source], name, copy);
         }
         else
         {
-            vertex = ops.CopyFromContext(plan.Fs, step, $"{label} COPY {Display(copy)}");
+            node = Step(plan, new CopyOp(CopySource.Context, sources, absolute, chown, chmod), [plan.Fs], name, copy);
         }
-        AddLayer(plan, vertex, $"{(copy.IsAdd ? "ADD" : "COPY")} {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
+        AddLayer(plan, node, $"{(copy.IsAdd ? "ADD" : "COPY")} {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
     }
 
-    /// <summary>The filesystem <c>COPY --from</c> reads: an earlier stage (by name or index) or an image in the store.</summary>
-    private Vertex<FsState> CopySource(StagePlan plan, CopyInstruction copy, string from, string label)
+    /// <summary>The filesystem <c>COPY --from</c> reads: an earlier stage (by name or index) or an image.</summary>
+    private OpNode CopyFromNode(StagePlan plan, CopyInstruction copy, string from, string label)
     {
         if (FindStage(from, plan.Index) is { } index) return Plan(index).Fs;
         try
         {
-            return ops.BaseImage(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
+            return Image(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
         }
         catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.InvalidReference
                                                or ErrorCode.ImageNotFound or ErrorCode.RegistryUnreachable or ErrorCode.AuthRefused)
@@ -237,6 +237,26 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         }
     }
 
+    /// <summary>An image as a base or a COPY source: resolved (pulled if needed) once per build, errors at the instruction.</summary>
+    private (OpNode Fs, ImageConfig Config) Image(string reference, string label, SourceLocation at)
+    {
+        if (_images.TryGetValue(reference, out var known)) return known;
+        if (!ImageReference.TryParse(reference, out var parsed))
+            throw new DockerfileException(ErrorCode.InvalidReference, at, $"invalid image name \"{reference}\"");
+        ResolvedImage image;
+        try
+        {
+            image = images.Resolve(parsed, Platform.Host);
+        }
+        catch (SbuildException e) when (e is not DockerfileException)
+        {
+            throw new DockerfileException(e.Code, at, e.Message);
+        }
+        var result = (new OpNode(new ImageOp(parsed.FullName, image.Manifest), [], new StepDescription(label, at)), image.Config);
+        _images[reference] = result;
+        return result;
+    }
+
     /// <summary>ADD's <c>--checksum</c>: a sha256 digest, for URL sources only; git sources are not supported yet.</summary>
     private Digest? AddChecksum(CopyInstruction add, IReadOnlyList<string> sources, IReadOnlyDictionary<string, string> env)
     {
@@ -245,7 +265,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         if (add.Checksum is not { } raw) return null;
         if (!Digest.TryParse(Expand(raw, env, add.Location), out var checksum))
             throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, $"invalid --checksum {raw}: expected sha256:<64 hex digits>", add.Original);
-        if (sources.Any(s => !UrlSource.IsUrl(s)))
+        if (sources.Any(s => !SourceUrl.IsUrl(s)))
             throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, "ADD --checksum can only be used with URL sources", add.Original);
         return checksum;
     }
@@ -255,7 +275,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var path = Expand(workdir.Path, ExpansionEnvironment(plan), workdir.Location);
         var absolute = JoinPath(plan.Config.WorkingDir ?? "/", path);
         plan.Config = plan.Config with { WorkingDir = absolute };
-        AddLayer(plan, ops.Mkdir(plan.Fs, absolute, plan.Config.User ?? "", $"{label} WORKDIR {path}"), $"WORKDIR {absolute}");
+        AddLayer(plan, Step(plan, new MkdirOp(absolute, plan.Config.User ?? ""), [plan.Fs], $"{label} WORKDIR {path}", workdir), $"WORKDIR {absolute}");
     }
 
     private void Env(StagePlan plan, EnvInstruction instruction)
@@ -407,12 +427,17 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private static List<string> CommandArgs(StagePlan plan, CommandLine command) =>
         command.PrependShell ? [.. plan.Config.Shell ?? DefaultShell, command.Args[0]] : command.Args.ToList();
 
-    private void AddLayer(StagePlan plan, Vertex<FsState> vertex, string createdBy)
+    /// <summary>A node for an instruction's op; steps of a <c>--no-cache-filter</c> stage ignore the cache.</summary>
+    private OpNode Step(StagePlan plan, Op op, IReadOnlyList<OpNode> inputs, string name, Instruction instruction) =>
+        new(op, inputs, new StepDescription(name, instruction.Location, instruction.Original))
+        {
+            IgnoreCache = definition.Stages[plan.Index].Name is { } stage && noCacheStages.Contains(stage),
+        };
+
+    private void AddLayer(StagePlan plan, OpNode node, string createdBy)
     {
-        if (definition.Stages[plan.Index].Name is { } name && noCacheStages.Contains(name))
-            vertex = new Vertex<FsState>(vertex.Op, vertex.Inputs) { IgnoreCache = true };
-        plan.History.Add(new PlannedHistory(createdBy, vertex, plan.Fs));
-        plan.Fs = vertex;
+        plan.History.Add(new PlannedHistory(createdBy, node, plan.Fs));
+        plan.Fs = node;
     }
 
     private static void AddMetadata(StagePlan plan, string createdBy) => plan.History.Add(new PlannedHistory(createdBy, null, null));
@@ -475,5 +500,5 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     }
 
     private static string JsonArray(IReadOnlyList<string> items) =>
-        JsonSerializer.Serialize(items, BuildJsonContext.Default.IReadOnlyListString);
+        JsonSerializer.Serialize(items, FrontendJsonContext.Default.IReadOnlyListString);
 }

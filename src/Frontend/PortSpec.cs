@@ -1,7 +1,7 @@
 using Sbuild.Core;
 using Sbuild.Parser;
 
-namespace Sbuild.Build;
+namespace Sbuild.Frontend;
 
 /// <summary>EXPOSE values as Docker reads them: <c>80</c>, <c>80/udp</c>, ranges <c>8000-8002/tcp</c>; each becomes <c>PORT/PROTO</c>.</summary>
 public static class PortSpec

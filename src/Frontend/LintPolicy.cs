@@ -1,7 +1,7 @@
 using Sbuild.Core;
 using Sbuild.Parser;
 
-namespace Sbuild.Build;
+namespace Sbuild.Frontend;
 
 /// <summary>
 /// The <c># check=</c> directive: <c>skip=Rule1,Rule2</c> (or <c>skip=all</c>) drops warnings, <c>error=true</c> turns the

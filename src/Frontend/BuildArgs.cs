@@ -1,7 +1,7 @@
 using Sbuild.Core;
 using Sbuild.Parser;
 
-namespace Sbuild.Build;
+namespace Sbuild.Frontend;
 
 /// <summary>
 /// The build-time variables of one build: the user's --build-arg values, the automatic platform ARGs

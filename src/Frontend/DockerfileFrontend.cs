@@ -1,0 +1,66 @@
+using Sbuild.Core;
+using Sbuild.Parser;
+
+namespace Sbuild.Frontend;
+
+/// <summary>What the frontend needs from a build request: the Dockerfile, the target, build args and cache filters.</summary>
+public sealed record FrontendRequest
+{
+    public required string DockerfilePath { get; init; }
+    public string? Target { get; init; }
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+    /// <summary><c>--no-cache-filter</c>: stage names (lower case) whose steps ignore the cache.</summary>
+    public IReadOnlySet<string> NoCacheStages { get; init; } = new HashSet<string>();
+}
+
+/// <summary>The target stage as an op graph (its <see cref="StagePlan.Fs"/>), its config and history, and lint warnings.</summary>
+public sealed record FrontendResult(StagePlan Target, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// The Dockerfile frontend (BuildKit's dockerfile2llb): parse → bind → convert the target stage, and the stages it uses,
+/// into op definitions. Nothing here runs a step; images named by the Dockerfile are only resolved for their config.
+/// </summary>
+public static class DockerfileFrontend
+{
+    public static FrontendResult Convert(FrontendRequest request, IImageResolver images)
+    {
+        var (ast, definition) = Load(request);
+        var targetIndex = TargetStage(definition, request.Target);
+        var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
+        var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
+        var plan = new StageConverter(definition, args, userArgs, images, request.NoCacheStages).Plan(targetIndex);
+        var warnings = definition.Warnings.ToList();
+        if (args.Unconsumed(definition) is { Count: > 0 } unused)
+            warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");
+        LintPolicy.Check(ast, warnings);
+        return new FrontendResult(plan, warnings);
+    }
+
+    private static (DockerfileAst, BuildDefinition) Load(FrontendRequest request)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(request.DockerfilePath);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            throw new SbuildException(ErrorCode.DockerfileNotFound, $"failed to read Dockerfile {request.DockerfilePath}: {e.Message}");
+        }
+        var ast = DockerfileParser.Parse(text, request.DockerfilePath);
+        var targetName = request.Target?.ToLowerInvariant();
+        var automatic = new BuildArgs(request.BuildArgs, targetName ?? "default").All;
+        return (ast, InstructionBinder.Bind(ast, automatic));
+    }
+
+    private static int TargetStage(BuildDefinition definition, string? target)
+    {
+        if (target is null) return definition.Stages.Count - 1;
+        var lower = target.ToLowerInvariant();
+        for (var i = 0; i < definition.Stages.Count; i++)
+            if (definition.Stages[i].Name == lower) return i;
+        var names = definition.Stages.Where(s => s.Name is not null).Select(s => s.Name).ToList();
+        throw new SbuildException(ErrorCode.UnknownStage,
+            $"--target {target}: no stage with that name in the Dockerfile" + (names.Count > 0 ? $" (stages: {string.Join(", ", names)})" : " (it has no named stages)"));
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json.Serialization;
+using Sbuild.Core;
+
+namespace Sbuild.Frontend;
+
+/// <summary>
+/// One operation of the build graph as plain data (BuildKit's LLB idea): what to do, never how. Executors in the
+/// engine give each kind its meaning; the cache key is computed over this record (see the engine's cache-key builder),
+/// so a field belongs here exactly when it changes the result. Where a step came from and what progress calls it live
+/// in the node's <see cref="StepDescription"/> instead.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "op")]
+[JsonDerivedType(typeof(ScratchOp), "scratch")]
+[JsonDerivedType(typeof(ImageOp), "image")]
+[JsonDerivedType(typeof(ExecOp), "exec")]
+[JsonDerivedType(typeof(CopyOp), "copy")]
+[JsonDerivedType(typeof(InlineCopyOp), "copy-inline")]
+[JsonDerivedType(typeof(AddOp), "add")]
+[JsonDerivedType(typeof(MkdirOp), "mkdir")]
+public abstract record Op;
+
+/// <summary>The empty filesystem (<c>FROM scratch</c>).</summary>
+public sealed record ScratchOp : Op;
+
+/// <summary>An image's root filesystem, pinned to the manifest the frontend resolved while planning.</summary>
+public sealed record ImageOp(string Reference, Digest Manifest) : Op;
+
+/// <summary>The network a RUN sees: none (loopback only) or the host's.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<NetworkMode>))]
+public enum NetworkMode { None, Host }
+
+/// <summary>A file whose content the Dockerfile itself holds (a here-document).</summary>
+public sealed record InlineFile(string Name, string Content);
+
+/// <summary>
+/// A RUN over input 0: argv, environment, working directory and the USER value still to be resolved in the rootfs.
+/// <see cref="Scripts"/> are mounted read-only and executable at <c>/dev/pipes/NAME</c> (BuildKit's place for RUN heredocs).
+/// </summary>
+public sealed record ExecOp(IReadOnlyList<string> Args, IReadOnlyList<string> Env, string Cwd, string User, NetworkMode Network) : Op
+{
+    public const string ScriptDirectory = "/dev/pipes";
+    public IReadOnlyList<InlineFile> Scripts { get; init; } = [];
+    /// <summary>Proxy variables (HTTP_PROXY, …): in the process environment but, as in BuildKit, not in the cache key.</summary>
+    public IReadOnlyList<string> ProxyEnv { get; init; } = [];
+}
+
+/// <summary>Where COPY reads: the build context, or the filesystem of input 1 (a stage or an image).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CopySource>))]
+public enum CopySource { Context, Input }
+
+/// <summary>
+/// COPY into input 0. Sources are expanded paths or wildcards, relative to the source root; the destination is absolute
+/// (a trailing '/' marks a directory). <see cref="Chown"/> (user[:group]) is resolved in the destination's /etc/passwd
+/// when the step runs; without it, context files become 0:0 and files of another stage keep their owners.
+/// </summary>
+public sealed record CopyOp(CopySource From, IReadOnlyList<string> Sources, string Destination, string? Chown, uint? Chmod) : Op;
+
+/// <summary>COPY of here-documents into input 0: files with the given contents (mode 0644 unless <c>--chmod</c>).</summary>
+public sealed record InlineCopyOp(IReadOnlyList<InlineFile> Files, string Destination, string? Chown, uint? Chmod) : Op;
+
+/// <summary>
+/// ADD into input 0: URLs are downloaded (and checked against <see cref="Checksum"/>), local archives unpacked unless
+/// <see cref="Unpack"/> is false, other context files copied like COPY.
+/// </summary>
+public sealed record AddOp(IReadOnlyList<string> Sources, string Destination, string? Chown, uint? Chmod, bool? Unpack, Digest? Checksum) : Op;
+
+/// <summary>WORKDIR: creates <see cref="Path"/> (and missing parents) in input 0, owned by <see cref="User"/>.</summary>
+public sealed record MkdirOp(string Path, string User) : Op;
+
+/// <summary>
+/// The only true URL test for sources (BuildKit's isHTTPSource: the scheme prefix), shared by the frontend's checks and
+/// the engine's downloads.
+/// </summary>
+public static class SourceUrl
+{
+    public static bool IsUrl(string source) =>
+        source.StartsWith("http://", StringComparison.Ordinal) || source.StartsWith("https://", StringComparison.Ordinal);
+}

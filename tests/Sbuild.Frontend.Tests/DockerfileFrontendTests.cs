@@ -1,0 +1,214 @@
+using System.Text.Json;
+using Sbuild.Core;
+using Sbuild.Parser;
+
+namespace Sbuild.Frontend.Tests;
+
+/// <summary>Dockerfile in, op graph out, with no store, runtime or network (BuildKit's dockerfile2llb tests).</summary>
+public sealed class DockerfileFrontendTests : IDisposable
+{
+    private static readonly Digest BusyboxManifest = Digest.Of("busybox manifest"u8);
+    private static readonly Digest AlpineManifest = Digest.Of("alpine manifest"u8);
+    private readonly string _dir = Directory.CreateTempSubdirectory("sbuild-frontend-test").FullName;
+    private readonly FakeImages _images = new();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed class FakeImages : IImageResolver
+    {
+        public readonly List<string> Resolved = [];
+        public readonly Dictionary<string, ResolvedImage> Known = new()
+        {
+            ["docker.io/library/busybox:latest"] = new(BusyboxManifest, Config(new ContainerConfig { Env = ["PATH=/bin", "HOME=/root"], WorkingDir = "/home" })),
+            ["docker.io/library/alpine:3"] = new(AlpineManifest, Config(new ContainerConfig { OnBuild = ["RUN echo triggered", "ENV FROM_TRIGGER=1"] })),
+        };
+
+        public ResolvedImage Resolve(ImageReference reference, Platform platform)
+        {
+            Resolved.Add(reference.FullName);
+            return Known.TryGetValue(reference.FullName, out var image) ? image
+                : throw new SbuildException(ErrorCode.ImageNotFound, $"{reference}: not found");
+        }
+
+        private static ImageConfig Config(ContainerConfig config) => new()
+        {
+            Architecture = Platform.Host.Architecture, Os = Platform.Host.Os, Config = config, RootFs = new RootFs { DiffIds = [] },
+        };
+    }
+
+    private FrontendResult Convert(string dockerfile, string? target = null, Dictionary<string, string>? args = null, params string[] noCache)
+    {
+        var path = Path.Combine(_dir, "Dockerfile");
+        File.WriteAllText(path, dockerfile);
+        return DockerfileFrontend.Convert(new FrontendRequest
+        {
+            DockerfilePath = path, Target = target, BuildArgs = args ?? [], NoCacheStages = noCache.ToHashSet(),
+        }, _images);
+    }
+
+    private string Graph(string dockerfile, string? target = null, Dictionary<string, string>? args = null, params string[] noCache) =>
+        OpGraphText.Of(Convert(dockerfile, target, args, noCache).Target.Fs);
+
+    [Fact]
+    public void Copy_and_run_become_a_chain_over_the_pinned_base_image()
+    {
+        Assert.Equal(
+            $$"""
+            #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
+            #1 {"op":"copy","from":"Context","sources":["src","go.*"],"destination":"/app/","chmod":493} <- #0
+            #2 {"op":"exec","args":["/bin/sh","-c","make \u003E out"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #1
+
+            """.ReplaceLineEndings("\n"),
+            Graph("FROM busybox\nCOPY --chmod=755 src go.* /app/\nRUN make > out\n"));
+    }
+
+    [Fact]
+    public void Relative_destinations_workdir_user_and_network_are_resolved_when_planning()
+    {
+        Assert.Equal(
+            """
+            #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"BUSYBOX"}
+            #1 {"op":"mkdir","path":"/home/w","user":""} <- #0
+            #2 {"op":"copy","from":"Context","sources":["a"],"destination":"/home/w/b/","chown":"app:app"} <- #1
+            #3 {"op":"exec","args":["id"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home/w","user":"app","network":"Host","scripts":[],"proxyEnv":[]} <- #2
+
+            """.ReplaceLineEndings("\n").Replace("BUSYBOX", BusyboxManifest.ToString()),
+            Graph("FROM busybox\nWORKDIR w\nCOPY --chown=app:app a b/\nUSER app\nRUN --network=host [\"id\"]\n"));
+    }
+
+    [Fact]
+    public void Run_sees_env_then_stage_args_and_proxy_args_stay_out_of_env()
+    {
+        var result = Convert("FROM busybox\nARG V=1\nARG HTTP_PROXY\nENV A=$V\nRUN env\n", args: new() { ["HTTP_PROXY"] = "http://proxy:3128", ["V"] = "2" });
+        var exec = Assert.IsType<ExecOp>(result.Target.Fs.Op);
+        Assert.Equal(["PATH=/bin", "HOME=/root", "A=2", "V=2"], exec.Env);
+        Assert.Equal(["HTTP_PROXY=http://proxy:3128"], exec.ProxyEnv);
+        Assert.Equal("RUN |1 V=2 /bin/sh -c env # buildkit", result.Target.History[^1].CreatedBy);
+    }
+
+    [Fact]
+    public void Copy_from_a_stage_takes_that_stage_as_its_second_input_and_unused_stages_are_not_converted()
+    {
+        var result = Convert("""
+            FROM alpine:3 AS unused
+            FROM busybox AS build
+            RUN make
+            FROM scratch
+            COPY --from=build /out /bin/
+            """);
+        Assert.Equal(
+            $$"""
+            #0 {"op":"scratch"}
+            #1 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
+            #2 {"op":"exec","args":["/bin/sh","-c","make"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #1
+            #3 {"op":"copy","from":"Input","sources":["/out"],"destination":"/bin/"} <- #0,#2
+
+            """.ReplaceLineEndings("\n"),
+            OpGraphText.Of(result.Target.Fs));
+        Assert.Equal(["docker.io/library/busybox:latest"], _images.Resolved);
+    }
+
+    [Fact]
+    public void A_stage_used_twice_is_one_node()
+    {
+        var result = Convert("FROM busybox AS base\nRUN make\nFROM base AS a\nRUN a\nFROM busybox\nCOPY --from=base /x /x\nCOPY --from=a /y /y\n");
+        var copyY = result.Target.Fs;
+        var stageA = copyY.Inputs[1];
+        var copyX = copyY.Inputs[0];
+        Assert.Same(copyX.Inputs[1], stageA.Inputs[0]); // "a" is built on the very node COPY --from=base reads
+        Assert.Same(copyX.Inputs[0], copyX.Inputs[1].Inputs[0]); // one busybox node for every stage that uses it
+    }
+
+    [Fact]
+    public void Copy_from_an_image_resolves_it_like_a_base()
+    {
+        var result = Convert("FROM scratch\nCOPY --from=alpine:3 /etc/os-release /\n");
+        var source = Assert.IsType<ImageOp>(result.Target.Fs.Inputs[1].Op);
+        Assert.Equal(AlpineManifest, source.Manifest);
+    }
+
+    [Fact]
+    public void Onbuild_triggers_of_the_base_run_after_from()
+    {
+        Assert.Equal(
+            $$"""
+            #0 {"op":"image","reference":"docker.io/library/alpine:3","manifest":"{{AlpineManifest}}"}
+            #1 {"op":"exec","args":["/bin/sh","-c","echo triggered"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"cwd":"/","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #0
+            #2 {"op":"exec","args":["/bin/sh","-c","env"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","FROM_TRIGGER=1"],"cwd":"/","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #1
+
+            """.ReplaceLineEndings("\n"),
+            Graph("FROM alpine:3\nRUN env\n"));
+    }
+
+    [Fact]
+    public void Heredocs_become_scripts_and_inline_files()
+    {
+        var result = Convert("FROM busybox\nRUN <<EOF\necho hi\nEOF\nCOPY <<conf /etc/app.conf\nk=v\nconf\n");
+        var copy = Assert.IsType<InlineCopyOp>(result.Target.Fs.Op);
+        Assert.Equal([new InlineFile("conf", "k=v\n")], copy.Files);
+        var exec = Assert.IsType<ExecOp>(result.Target.Fs.Inputs[0].Op);
+        Assert.Equal(["/bin/sh", "-c", "/dev/pipes/EOF"], exec.Args);
+        Assert.Equal([new InlineFile("EOF", "echo hi\n")], exec.Scripts);
+    }
+
+    [Fact]
+    public void Add_keeps_urls_checksum_and_unpack_choice()
+    {
+        var sum = Digest.Of("x"u8);
+        var add = Assert.IsType<AddOp>(Convert($"FROM busybox\nADD --checksum={sum} --unpack=false http://127.0.0.1/a.tgz /x/\n").Target.Fs.Op);
+        Assert.Equal(["http://127.0.0.1/a.tgz"], add.Sources);
+        Assert.Equal(("/x/", sum, (bool?)false), (add.Destination, add.Checksum, add.Unpack));
+    }
+
+    [Fact]
+    public void No_cache_filter_marks_the_steps_of_that_stage_only()
+    {
+        Assert.Equal(
+            $$"""
+            #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
+            #1 {"op":"exec","args":["/bin/sh","-c","a"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #0 (no-cache)
+            #2 {"op":"exec","args":["/bin/sh","-c","b"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #1
+
+            """.ReplaceLineEndings("\n"),
+            Graph("FROM busybox AS deps\nRUN a\nFROM deps\nRUN b\n", noCache: "deps"));
+    }
+
+    [Fact]
+    public void Metadata_instructions_add_history_but_no_nodes()
+    {
+        var result = Convert("FROM busybox\nENV A=1\nLABEL l=v\nCMD [\"sh\"]\nEXPOSE 80\n");
+        Assert.IsType<ImageOp>(result.Target.Fs.Op);
+        Assert.Equal(["ENV A=1", "LABEL l=v", "CMD [\"sh\"]", "EXPOSE map[80/tcp:{}]"], result.Target.History.Select(h => h.CreatedBy));
+        Assert.All(result.Target.History, h => Assert.Null(h.Layer));
+    }
+
+    [Fact]
+    public void Steps_carry_their_location_and_progress_name()
+    {
+        var node = Convert("FROM busybox\n\nRUN   make all\n").Target.Fs;
+        Assert.Equal("[stage-0 2/2] RUN make all", node.Description.Name);
+        Assert.Equal(3, node.Description.Location!.Value.Line);
+        Assert.Equal("RUN   make all", node.Description.Instruction);
+    }
+
+    [Fact]
+    public void Image_errors_point_at_the_instruction()
+    {
+        var error = Assert.Throws<DockerfileException>(() => Convert("FROM busybox\nFROM nothere:1\n"));
+        Assert.Equal((ErrorCode.ImageNotFound, 2), (error.Code, error.Location.Line));
+        var copy = Assert.Throws<DockerfileException>(() => Convert("FROM busybox\nCOPY --from=biuld /a /a\n"));
+        Assert.Equal(ErrorCode.UnknownStage, copy.Code);
+        Assert.Contains("no stage named \"biuld\"", copy.Message);
+    }
+
+    [Fact]
+    public void Op_definitions_round_trip_through_json()
+    {
+        var node = Convert("FROM busybox\nRUN <<EOF\nx\nEOF\nADD --chown=1:2 a /b\nCOPY --from=busybox /bin/sh /sh\n").Target.Fs;
+        for (var n = node; n.Inputs.Count > 0; n = n.Inputs[0])
+        {
+            var json = JsonSerializer.Serialize(n.Op, FrontendJsonContext.Default.Op);
+            Assert.Equal(json, JsonSerializer.Serialize(JsonSerializer.Deserialize(json, FrontendJsonContext.Default.Op), FrontendJsonContext.Default.Op));
+        }
+    }
+}
