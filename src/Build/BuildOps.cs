@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Sbuild.Archive.Compression;
 using Sbuild.Core;
+using Sbuild.Core.Metadata;
 using Sbuild.Exporter;
 using Sbuild.Parser;
 using Sbuild.Runner;
@@ -26,6 +27,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
     private readonly DockerIgnore _ignore;
     private readonly Dictionary<string, (Vertex<FsState>, ImageConfig)> _baseImages = [];
     private readonly CancellationToken _planning;
+    private readonly StoreDatabase _db;
 
     public BuildOps(ImageStore store, BuildEnvironment environment, BuildRequest request, IBuildLog log, CancellationToken planning)
     {
@@ -34,6 +36,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
         _environment = environment;
         _request = request;
         _log = log;
+        _db = StoreDatabase.Open(store.Root);
         _workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
         // Per-build scratch space (here-document files, downloads), removed when the build ends.
         _scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp", "build-" + Guid.NewGuid().ToString("N"))).FullName;
@@ -77,7 +80,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
         new(new ExecOp(label, step, this), parent);
 
     public Vertex<FsState> CopyFromContext(Vertex<FsState> parent, CopyStep step, string label) =>
-        new(new CopyOp(label, step, _request.ContextDir, _ignore, _workspace), parent);
+        new(new CopyOp(label, step, _request.ContextDir, _ignore, _workspace, _db), parent);
 
     public Vertex<FsState> CopyInline(Vertex<FsState> parent, IReadOnlyList<InlineFile> files, CopyStep step, string label) =>
         new(new CopyInlineOp(label, files, step, this), parent);
@@ -86,7 +89,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
         new(new AddOp(label, step, this), parent);
 
     public Vertex<FsState> CopyFromState(Vertex<FsState> parent, Vertex<FsState> source, CopyStep step, string label) =>
-        new(new CopyOp(label, step, null, DockerIgnore.Empty, _workspace), parent, source);
+        new(new CopyOp(label, step, null, DockerIgnore.Empty, _workspace, null), parent, source);
 
     public Vertex<FsState> Mkdir(Vertex<FsState> parent, string path, string user, string label) =>
         new(new MkdirOp(label, path, user, _workspace), parent);
@@ -95,6 +98,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
     {
         if (_http.IsValueCreated) _http.Value.Dispose();
         Directory.Delete(_scratch, recursive: true);
+        _db.Dispose();
     }
 
     /// <summary><c>Dockerfile.dockerignore</c> beside the Dockerfile wins over <c>.dockerignore</c> in the context root.</summary>
@@ -205,14 +209,14 @@ public sealed class BuildOps : IBuildOps, IDisposable
         }
     }
 
-    private sealed class CopyOp(string label, CopyStep step, string? contextDir, DockerIgnore ignore, SnapshotWorkspace workspace) : IOp<FsState>
+    private sealed class CopyOp(string label, CopyStep step, string? contextDir, DockerIgnore ignore, SnapshotWorkspace workspace, StoreDatabase? db) : IOp<FsState>
     {
         public string Name => label;
 
         public ValueTask<Digest> DefinitionDigestAsync(CancellationToken ct)
         {
             var o = step.Ownership;
-            var content = contextDir is null ? "stage" : step.At(() => ContextChecksum.Compute(contextDir, step.Sources, ignore).ToString());
+            var content = contextDir is null ? "stage" : step.At(() => ContextChecksum.Compute(contextDir, step.Sources, ignore, FileDigestCache.ForContext(db, contextDir)).ToString());
             return ValueTask.FromResult(DefinitionDigest("copy", [JsonSerializer.Serialize(step.Sources, BuildJsonContext.Default.IReadOnlyListString),
                 step.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{o.PreserveOwnership}:{step.Chown}", content]));
         }
@@ -270,7 +274,7 @@ public sealed class BuildOps : IBuildOps, IDisposable
             var parts = new List<string> { copy.Destination, $"{o.Uid}:{o.Gid}:{o.Mode}:{copy.Chown}:{step.Unpack}" };
             var local = copy.Sources.Where(s => !UrlSource.IsUrl(s)).ToList();
             if (local.Count > 0)
-                parts.Add(AtStep(() => ContextChecksum.Compute(owner._request.ContextDir, local, owner._ignore)).ToString());
+                parts.Add(AtStep(() => ContextChecksum.Compute(owner._request.ContextDir, local, owner._ignore, FileDigestCache.ForContext(owner._db, owner._request.ContextDir))).ToString());
             foreach (var url in copy.Sources.Where(UrlSource.IsUrl))
             {
                 var file = await AtStepAsync(() => owner.Downloads.DownloadAsync(url, owner._scratch, step.Checksum, ct)).ConfigureAwait(false);
