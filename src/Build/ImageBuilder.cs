@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Core.Metadata;
 using Sbuild.Exporter;
 using Sbuild.Frontend;
 using Sbuild.Solver;
@@ -20,7 +21,8 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var plan = frontend.Target;
 
         var workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
-        using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath), log);
+        using var database = StoreDatabase.Open(store.Root);
+        using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log);
         ICacheStore<FsState> cache = new DiskCacheStore<FsState>(Path.Combine(store.Root, "cache"), BuildJsonContext.Default.FsState,
             state => state.Snapshot is null || workspace.Snapshotter.Exists(state.Snapshot));
         var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress);

@@ -6,7 +6,8 @@ namespace Sbuild.Core;
 public static partial class Posix
 {
     /// <summary>The parts of <c>struct stat</c> sbuild needs.</summary>
-    public readonly record struct FileStat(uint Mode, uint Uid, uint Gid, ulong Inode, ulong Device, ulong Links, ulong RDev, long Size, long MTimeSec, long MTimeNsec)
+    public readonly record struct FileStat(uint Mode, uint Uid, uint Gid, ulong Inode, ulong Device, ulong Links, ulong RDev, long Size, long MTimeSec, long MTimeNsec,
+        long CTimeSec = 0, long CTimeNsec = 0)
     {
         public const uint TypeMask = 0xF000;
         public const uint Regular = 0x8000, Directory = 0x4000, Symlink = 0xA000, CharDevice = 0x2000, BlockDevice = 0x6000, Fifo = 0x1000, Socket = 0xC000;
@@ -15,23 +16,29 @@ public static partial class Posix
         public uint Permissions => Mode & 0xFFF;
         public uint Major => (uint)(((RDev >> 32) & 0xfffff000) | ((RDev >> 8) & 0xfff));
         public uint Minor => (uint)(((RDev >> 12) & 0xffffff00) | (RDev & 0xff));
+        /// <summary>Modification time in nanoseconds since the epoch.</summary>
+        public long MTimeNs => MTimeSec * 1_000_000_000 + MTimeNsec;
+        /// <summary>Status change time (which no user call can set) in nanoseconds since the epoch.</summary>
+        public long CTimeNs => CTimeSec * 1_000_000_000 + CTimeNsec;
     }
 
     public static FileStat LStat(string path)
     {
         if (StatX(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var sx) != 0) throw Error("lstat", path);
-        return new FileStat(sx.Mode, sx.Uid, sx.Gid, sx.Ino, Dev(sx.DevMajor, sx.DevMinor), sx.Nlink, Dev(sx.RDevMajor, sx.RDevMinor),
-            (long)sx.Size, sx.MTime.Sec, sx.MTime.Nsec);
+        return ToFileStat(sx);
     }
 
     public static bool TryLStat(string path, out FileStat stat)
     {
         stat = default;
         if (StatX(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var sx) != 0) return false;
-        stat = new FileStat(sx.Mode, sx.Uid, sx.Gid, sx.Ino, Dev(sx.DevMajor, sx.DevMinor), sx.Nlink, Dev(sx.RDevMajor, sx.RDevMinor),
-            (long)sx.Size, sx.MTime.Sec, sx.MTime.Nsec);
+        stat = ToFileStat(sx);
         return true;
     }
+
+    private static FileStat ToFileStat(in Statx sx) =>
+        new(sx.Mode, sx.Uid, sx.Gid, sx.Ino, Dev(sx.DevMajor, sx.DevMinor), sx.Nlink, Dev(sx.RDevMajor, sx.RDevMinor),
+            (long)sx.Size, sx.MTime.Sec, sx.MTime.Nsec, sx.CTime.Sec, sx.CTime.Nsec);
 
     public static void LChown(string path, uint uid, uint gid)
     {

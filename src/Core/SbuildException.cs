@@ -27,6 +27,7 @@ public enum ErrorCode
     InvalidArchive = 4005,
     StoreCorrupt = 4006,
     FileSystem = 4007,
+    StoreTooNew = 4008,
 
     RegistryUnreachable = 5001,
     ImageNotFound = 5002,
