@@ -18,11 +18,11 @@ public static partial class GitContextFetcher
         await RequireAsync(url, checkoutDir, ["init", "-q"], "git init", ct).ConfigureAwait(false);
         await RequireAsync(url, checkoutDir, ["remote", "add", "origin", url.Remote], "git remote add", ct).ConfigureAwait(false);
 
-        var reference = url.Ref ?? "HEAD";
+        var reference = url.Ref ?? "HEAD"; // the remote's default branch, as BuildKit takes it
         var revision = await FetchRevisionAsync(url, reference, checkoutDir, ct).ConfigureAwait(false);
         var checkout = await GitProgram.RunAsync(checkoutDir, ["-c", "advice.detachedHead=false", "checkout", "-q", "--detach", revision], ct).ConfigureAwait(false);
         if (!checkout.Succeeded)
-            throw Failed(url, $"cannot check out {reference}: {checkout.Diagnostics}");
+            throw Failed(url, $"cannot check out {Describe(reference)}: {checkout.Diagnostics}");
 
         if (File.Exists(Path.Combine(checkoutDir, ".gitmodules")))
         {
@@ -35,7 +35,7 @@ public static partial class GitContextFetcher
         if (url.Subdir is null) return checkoutDir;
         var contextDir = RootPath.Resolve(checkoutDir, url.Subdir, followFinal: true);
         if (!Directory.Exists(contextDir))
-            throw Failed(url, $"subdirectory \"{url.Subdir}\" is not a directory in {reference}");
+            throw Failed(url, $"subdirectory \"{url.Subdir}\" is not a directory in {Describe(reference)}");
         return contextDir;
     }
 
@@ -47,7 +47,7 @@ public static partial class GitContextFetcher
         var full = await GitProgram.RunAsync(dir, ["fetch", "-q", "--recurse-submodules=no", "origin", "--", reference], ct).ConfigureAwait(false);
         if (full.Succeeded) return "FETCH_HEAD";
         if (!CommitHash().IsMatch(reference))
-            throw Failed(url, $"cannot fetch {reference}: {full.Diagnostics}");
+            throw Failed(url, $"cannot fetch {Describe(reference)}: {full.Diagnostics}");
 
         // Servers hand out only advertised refs by name unless configured otherwise: fetch them all, find the commit.
         var everything = await GitProgram.RunAsync(dir,
@@ -80,6 +80,8 @@ public static partial class GitContextFetcher
             else if (entry is DirectoryInfo sub) RemoveGitMetadata(sub.FullName);
         }
     }
+
+    private static string Describe(string reference) => reference == "HEAD" ? "the default branch" : reference;
 
     private static SbuildException Failed(GitContextUrl url, string message) =>
         new(ErrorCode.ContextNotFound, $"git context {url.Shown}: {message}");
