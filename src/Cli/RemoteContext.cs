@@ -62,7 +62,7 @@ public sealed class RemoteContext : IDisposable
         }
         catch (SbuildException e) when (e.Code == ErrorCode.CopySourceNotFound)
         {
-            throw new SbuildException(ErrorCode.ContextNotFound, $"build context {shown}: {e.Message}", e);
+            throw new SbuildException(ErrorCode.ContextNotFound, $"build context: {e.Message}", e);
         }
         using (body)
         {

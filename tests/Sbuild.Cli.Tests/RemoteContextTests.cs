@@ -127,7 +127,7 @@ public sealed class RemoteContextTests(SbuildCli sbuild, GitRepositoryServers gi
         var url = git.UnservedUrl("/missing.tar.gz");
         var failed = await sbuild.RunAsync([url], allowFailure: true);
         Assert.NotEqual(0, failed.ExitCode);
-        Assert.Contains($"error[SB2004]: build context {url}: ", failed.StandardError);
+        Assert.Contains($"error[SB2004]: build context: cannot download {url}: ", failed.StandardError);
         Assert.Contains("404", failed.StandardError);
         Assert.DoesNotContain("   at ", failed.StandardError);
         AssertNoScratchLeft();
