@@ -11,9 +11,9 @@ public static class BuildCommand
 {
     public static Command Create(Option<string?> rootOption, Option<string[]> mirrorOption, string name)
     {
-        var context = new Argument<string>("PATH") { Description = "Build context directory, or - to read a tar archive (or a Dockerfile) from standard input", DefaultValueFactory = _ => "." };
+        var context = new Argument<string>("PATH") { Description = "Build context: a directory, a git URL (REPO.git, git://, git@, ssh://; #REF:SUBDIR), an http(s) URL of a tar archive or Dockerfile, or - to read a tar archive (or a Dockerfile) from standard input", DefaultValueFactory = _ => "." };
         var tags = new Option<string[]>("--tag", "-t") { Description = "Name and optionally a tag (NAME:TAG); repeatable" };
-        var file = new Option<string?>("--file", "-f") { Description = "Dockerfile path (default: PATH/Dockerfile); - reads it from standard input" };
+        var file = new Option<string?>("--file", "-f") { Description = "Dockerfile path (default: PATH/Dockerfile; inside a remote context: relative to its root); - reads it from standard input" };
         var target = new Option<string?>("--target") { Description = "Build this stage instead of the last one" };
         var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=oci,dest=FILE.tar, type=docker,dest=FILE.tar or type=registry[,name=NAME]; repeatable" };
         var noCache = new Option<bool>("--no-cache") { Description = "Run every step instead of using the build cache (results are still cached for later builds)" };
@@ -43,10 +43,11 @@ public static class BuildCommand
                 throw new SbuildException(ErrorCode.InvalidOption, $"unknown flag {contextArg} (see sbuild --help)");
             var storeRoot = StoreLocation.Resolve(parse.GetValue(rootOption));
             using var stdin = await StandardInputSources.ReadAsync(contextArg == "-", parse.GetValue(file) == "-", storeRoot, ct);
-            var contextDir = stdin?.ContextDir ?? Path.GetFullPath(contextArg);
+            using var remote = await RemoteContext.ResolveAsync(contextArg, parse.GetValue(file), storeRoot, ct);
+            var contextDir = stdin?.ContextDir ?? remote?.ContextDir ?? Path.GetFullPath(contextArg);
             if (!Directory.Exists(contextDir))
                 throw new SbuildException(ErrorCode.ContextNotFound, $"build context \"{parse.GetValue(context)}\" is not a directory");
-            var dockerfile = stdin?.DockerfilePath
+            var dockerfile = stdin?.DockerfilePath ?? remote?.DockerfilePath
                 ?? (parse.GetValue(file) is { } f ? Path.GetFullPath(f) : Path.Combine(contextDir, "Dockerfile"));
             var request = new BuildRequest
             {
