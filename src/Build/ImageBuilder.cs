@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Build.Cache;
 using Sbuild.Core.Metadata;
 using Sbuild.Exporter;
 using Sbuild.Frontend;
@@ -23,8 +24,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);
         using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log);
-        ICacheStore<FsState> cache = new DiskCacheStore<FsState>(Path.Combine(store.Root, "cache"), BuildJsonContext.Default.FsState,
-            state => state.Snapshot is null || workspace.Snapshotter.Exists(state.Snapshot));
+        ICacheStore<FsState> cache = new DatabaseCacheStore(database, workspace);
         var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress);
         var fs = await solver.SolveAsync(graph.VertexOf(plan.Fs), ct).ConfigureAwait(false);
         // Without SOURCE_DATE_EPOCH the image is as old as its newest layer (BuildKit's rule), so a cached rebuild

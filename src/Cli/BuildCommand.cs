@@ -68,6 +68,7 @@ public static class BuildCommand
                 throw new SbuildException(ErrorCode.InvalidOption, "--push and -o type=registry need a name: give --tag NAME (or name= in -o)");
 
             var store = new ImageStore(storeRoot);
+            using var hold = StoreHold.Shared(storeRoot);
             using var display = ProgressDisplay.Create(parse.GetValue(progress)!, ct);
             using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
@@ -95,6 +96,9 @@ public static class BuildCommand
                 AtomicFile.WriteAllBytes(Path.GetFullPath(metadata), BuildMetadata.Serialize(result, names, layers));
             }
             foreach (var tag in request.Tags) display.Note($"naming to {tag}");
+            // The build's own hold goes first: collecting needs the store to itself, and skips if another command runs.
+            hold.Dispose();
+            CacheCommands.CollectAfterBuild(store, display.Note);
             foreach (var warning in result.Warnings) display.Warning(warning);
             display.Complete();
             // The image ID goes to stdout unless an export already streams an archive there.

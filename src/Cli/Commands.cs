@@ -40,6 +40,8 @@ public static class Commands
         root.Subcommands.Add(RegistryCommands.Logout());
         root.Subcommands.Add(ImageCommand());
         root.Subcommands.Add(DebugCommand());
+        root.Subcommands.Add(CacheCommands.DiskUsage(RootOption));
+        root.Subcommands.Add(CacheCommands.Prune(RootOption));
         return root;
     }
 
@@ -77,6 +79,7 @@ public static class Commands
             var reference = ImageReference.Parse(parse.GetValue(name)!);
             if (!file.Exists) throw new SbuildException(ErrorCode.ContextNotFound, $"{file.FullName}: no such file");
             var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(RootOption)));
+            using var hold = StoreHold.Shared(store.Root);
             var image = await ImageImporter.ImportAsync(store, file.FullName, reference, SourceDateEpoch.FromEnvironment(), ct);
             Console.Out.WriteLine(image.ImageId);
             return 0;

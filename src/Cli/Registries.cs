@@ -15,7 +15,7 @@ public static class Registries
     {
         var configHome = ConfigHome();
         var options = RegistryOptions.Load(
-            [Path.Combine(configHome, "sbuild", "config.json"), "/etc/sbuild/config.json"],
+            ConfigFiles.Candidates(),
             [Path.Combine(configHome, "sbuild", "certs.d"), "/etc/sbuild/certs.d", "/etc/docker/certs.d"]);
         // Flags come first: a mirror named on the command line is tried before the configured ones.
         var flagMirrors = mirrorFlags.Select(m => RegistryOptions.ParseMirror(m, "--registry-mirror"));
@@ -36,8 +36,16 @@ public static class Registries
     public static string RegistryArgument(string? text) =>
         string.IsNullOrEmpty(text) ? ImageReference.DockerHub : CredentialStore.NormalizeHost(text);
 
-    private static string ConfigHome() =>
+    internal static string ConfigHome() =>
         Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } home
             ? home
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+}
+
+/// <summary>sbuild's config file: <c>$XDG_CONFIG_HOME/sbuild/config.json</c>, else <c>/etc/sbuild/config.json</c> (the first that exists).</summary>
+public static class ConfigFiles
+{
+    public static IReadOnlyList<string> Candidates() => [Path.Combine(Registries.ConfigHome(), "sbuild", "config.json"), "/etc/sbuild/config.json"];
+
+    public static string? Find() => Candidates().FirstOrDefault(File.Exists);
 }

@@ -19,6 +19,7 @@ public static class RegistryCommands
             var reference = ImageReference.Parse(parse.GetValue(name)!);
             var wanted = parse.GetValue(platform) is { } p ? PlatformMatcher.Parse(p, "--platform") : Platform.Host;
             var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
+            using var hold = StoreHold.Shared(store.Root);
             using var session = Registries.Session(parse.GetValue(mirrorOption) ?? []);
             var log = Notes(parse.GetValue(quiet));
             var pulled = await new ImagePuller(session, store, log).PullAsync(reference, wanted, ct);
@@ -37,6 +38,7 @@ public static class RegistryCommands
         {
             var reference = ImageReference.Parse(parse.GetValue(name)!);
             var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
+            using var hold = StoreHold.Shared(store.Root);
             var image = store.Find(reference)
                 ?? throw new SbuildException(ErrorCode.BaseImageNotFound, $"push {reference}: no image of that name in the local store {store.Root} (see `sbuild images`)");
             using var session = Registries.Session([]);

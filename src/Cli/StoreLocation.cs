@@ -15,3 +15,10 @@ public static class StoreLocation
         return Path.Combine(dataHome, "sbuild");
     }
 }
+
+/// <summary>How commands share the store with a prune in another process (see <see cref="Sbuild.Core.StoreLock"/>).</summary>
+public static class StoreHold
+{
+    /// <summary>Held by every command that adds to the store or reads what it must keep (build, pull, push, import).</summary>
+    public static Sbuild.Core.StoreLock Shared(string storeRoot) => Sbuild.Core.StoreLock.Shared(storeRoot, TimeSpan.FromMinutes(30));
+}

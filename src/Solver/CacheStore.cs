@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Sbuild.Core;
 
 namespace Sbuild.Solver;
@@ -8,41 +6,9 @@ namespace Sbuild.Solver;
 public interface ICacheStore<TResult>
 {
     bool TryGet(Digest key, out TResult result);
-    void Put(Digest key, TResult result);
-}
 
-/// <summary>
-/// A persistent cache: one small JSON file per key under a directory, written atomically. A record whose
-/// result is no longer usable (e.g. its snapshot was removed) is ignored via <paramref name="isUsable"/>.
-/// </summary>
-public sealed class DiskCacheStore<TResult>(string directory, JsonTypeInfo<TResult> typeInfo, Func<TResult, bool> isUsable) : ICacheStore<TResult>
-{
-    public bool TryGet(Digest key, out TResult result)
-    {
-        result = default!;
-        var path = PathOf(key);
-        if (!File.Exists(path)) return false;
-        try
-        {
-            var bytes = File.ReadAllBytes(path);
-            var value = JsonSerializer.Deserialize(bytes, typeInfo);
-            if (value is null || !isUsable(value)) return false;
-            result = value;
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false; // a damaged record is a cache miss, not a failed build
-        }
-    }
-
-    public void Put(Digest key, TResult result)
-    {
-        Directory.CreateDirectory(directory);
-        AtomicFile.WriteAllBytes(PathOf(key), JsonSerializer.SerializeToUtf8Bytes(result, typeInfo));
-    }
-
-    private string PathOf(Digest key) => Path.Combine(directory, key.Encoded);
+    /// <param name="description">What made the result (the step's progress name), for listings of the cache.</param>
+    void Put(Digest key, TResult result, string description);
 }
 
 /// <summary>
@@ -57,5 +23,5 @@ public sealed class RecordOnlyCacheStore<TResult>(ICacheStore<TResult> inner) : 
         return false;
     }
 
-    public void Put(Digest key, TResult result) => inner.Put(key, result);
+    public void Put(Digest key, TResult result, string description) => inner.Put(key, result, description);
 }

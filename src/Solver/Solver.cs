@@ -96,7 +96,7 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         try
         {
             var result = await op.ExecuteAsync(inputs, ct).ConfigureAwait(false);
-            if (op.Cacheable) cache.Put(key, result);
+            if (op.Cacheable) cache.Put(key, result, op.Name);
             progress?.Report(new SolveEvent(op.Name, VertexStatus.Completed, clock.Elapsed));
             return result;
         }

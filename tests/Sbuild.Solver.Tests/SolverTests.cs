@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Serialization;
 using Sbuild.Core;
 using Sbuild.Solver;
 
@@ -46,7 +45,7 @@ public sealed class SolverTests
     {
         public readonly Dictionary<Digest, string> Entries = [];
         public bool TryGet(Digest key, out string result) => Entries.TryGetValue(key, out result!);
-        public void Put(Digest key, string result) => Entries[key] = result;
+        public void Put(Digest key, string result, string description) => Entries[key] = result;
     }
 
     [Fact]
@@ -184,36 +183,5 @@ public sealed class SolverTests
     private sealed class SyncProgress(List<SolveEvent> events) : IProgress<SolveEvent>
     {
         public void Report(SolveEvent value) { lock (events) events.Add(value); }
-    }
-}
-
-public sealed record CachedThing(string Value);
-
-[JsonSerializable(typeof(CachedThing))]
-public sealed partial class TestJsonContext : JsonSerializerContext;
-
-public sealed class DiskCacheStoreTests : IDisposable
-{
-    private readonly string _dir = Directory.CreateTempSubdirectory("sbuild-cache-test").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    [Fact]
-    public void Round_trips_and_survives_a_new_instance()
-    {
-        var key = Digest.Of("k"u8);
-        new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, _ => true).Put(key, new CachedThing("v"));
-        Assert.True(new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, _ => true).TryGet(key, out var got));
-        Assert.Equal("v", got.Value);
-    }
-
-    [Fact]
-    public void Unusable_or_damaged_records_are_misses()
-    {
-        var key = Digest.Of("k"u8);
-        new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, _ => true).Put(key, new CachedThing("gone"));
-        Assert.False(new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, t => t.Value != "gone").TryGet(key, out _));
-        File.WriteAllText(Path.Combine(_dir, key.Encoded), "{not json");
-        Assert.False(new DiskCacheStore<CachedThing>(_dir, TestJsonContext.Default.CachedThing, _ => true).TryGet(key, out _));
     }
 }

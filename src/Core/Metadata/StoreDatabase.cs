@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace Sbuild.Core.Metadata;
 
 /// <summary>One build-cache entry: <paramref name="Result"/> is JSON; times are Unix milliseconds.</summary>
-public sealed record CacheRecord(string Key, string Result, long Created, long LastUsed, long Size);
+public sealed record CacheRecord(string Key, string Result, long Created, long LastUsed, long Size, string Description = "");
 
 /// <summary>
 /// What identifies one version of a file without reading it: where it lives (device, inode), its size, mode and
@@ -135,23 +135,23 @@ public sealed class StoreDatabase : IDisposable
         lock (_lock)
         {
             var now = Now();
-            using var cmd = Command("UPDATE cache_records SET last_used = $now WHERE key = $key RETURNING result, created, size", ("$key", key), ("$now", now));
+            using var cmd = Command("UPDATE cache_records SET last_used = $now WHERE key = $key RETURNING result, created, size, description", ("$key", key), ("$now", now));
             using var reader = cmd.ExecuteReader();
             if (!reader.Read()) return null;
-            return new CacheRecord(key, reader.GetString(0), reader.GetInt64(1), now, reader.GetInt64(2));
+            return new CacheRecord(key, reader.GetString(0), reader.GetInt64(1), now, reader.GetInt64(2), reader.GetString(3));
         }
     }
 
     /// <summary>Stores (or replaces) the record of <paramref name="key"/>; a replaced record keeps its creation time.</summary>
-    public void PutCacheRecord(string key, string resultJson, long size)
+    public void PutCacheRecord(string key, string resultJson, long size, string description = "")
     {
         lock (_lock)
         {
             var now = Now();
             using var cmd = Command("""
-                INSERT INTO cache_records(key, result, created, last_used, size) VALUES ($key, $result, $now, $now, $size)
-                ON CONFLICT(key) DO UPDATE SET result = excluded.result, last_used = excluded.last_used, size = excluded.size
-                """, ("$key", key), ("$result", resultJson), ("$now", now), ("$size", size));
+                INSERT INTO cache_records(key, result, created, last_used, size, description) VALUES ($key, $result, $now, $now, $size, $description)
+                ON CONFLICT(key) DO UPDATE SET result = excluded.result, last_used = excluded.last_used, size = excluded.size, description = excluded.description
+                """, ("$key", key), ("$result", resultJson), ("$now", now), ("$size", size), ("$description", description));
             cmd.ExecuteNonQuery();
         }
     }
@@ -160,11 +160,11 @@ public sealed class StoreDatabase : IDisposable
     {
         lock (_lock)
         {
-            using var cmd = Command("SELECT key, result, created, last_used, size FROM cache_records ORDER BY key");
+            using var cmd = Command("SELECT key, result, created, last_used, size, description FROM cache_records ORDER BY key");
             using var reader = cmd.ExecuteReader();
             var records = new List<CacheRecord>();
             while (reader.Read())
-                records.Add(new CacheRecord(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+                records.Add(new CacheRecord(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetString(5)));
             return records;
         }
     }

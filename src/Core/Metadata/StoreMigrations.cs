@@ -16,7 +16,8 @@ public static class StoreMigrations
             result    TEXT NOT NULL,
             created   INTEGER NOT NULL,
             last_used INTEGER NOT NULL,
-            size      INTEGER NOT NULL DEFAULT 0
+            size      INTEGER NOT NULL DEFAULT 0,
+            description TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX cache_records_last_used ON cache_records(last_used);
         CREATE TABLE file_digests (

@@ -1,0 +1,185 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Sbuild.Build.Cache;
+using Sbuild.Core;
+using Sbuild.Core.Metadata;
+using Sbuild.Snapshotter;
+
+namespace Sbuild.Cli;
+
+/// <summary><c>sbuild du</c>, <c>sbuild prune</c> (docker buildx's flags and output) and the GC that follows a build.</summary>
+public static partial class CacheCommands
+{
+    public static Command DiskUsage(Option<string?> rootOption)
+    {
+        var verbose = new Option<bool>("--verbose") { Description = "Print every record's details" };
+        var command = new Command("du", "Show the build cache's disk usage") { verbose };
+        command.SetAction(parse =>
+        {
+            var (store, database, cache) = Open(parse.GetValue(rootOption));
+            using (database)
+            {
+                var usage = cache.Usage();
+                var now = DateTimeOffset.UtcNow;
+                if (parse.GetValue(verbose))
+                {
+                    foreach (var record in usage)
+                    {
+                        Console.Out.WriteLine($"ID:\t\t{record.Id}");
+                        Console.Out.WriteLine($"Created at:\t{record.Created.ToString("yyyy-MM-dd HH:mm:ss.fff zzz", CultureInfo.InvariantCulture)}");
+                        Console.Out.WriteLine("Mutable:\tfalse");
+                        Console.Out.WriteLine("Reclaimable:\ttrue");
+                        Console.Out.WriteLine($"Size:\t\t{HumanSize.Format(record.Size)}");
+                        Console.Out.WriteLine($"Description:\t{record.Description}");
+                        Console.Out.WriteLine($"Last used:\t{HumanTime.Ago(record.LastUsed, now)}");
+                        Console.Out.WriteLine("Type:\t\tregular");
+                        Console.Out.WriteLine();
+                    }
+                }
+                else
+                    WriteRecords(usage, now);
+                var total = usage.Sum(r => r.Size);
+                Console.Out.WriteLine($"Reclaimable:\t{HumanSize.Format(total)}");
+                Console.Out.WriteLine($"Total:\t\t{HumanSize.Format(total)}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Prune(Option<string?> rootOption)
+    {
+        var all = new Option<bool>("--all", "-a") { Description = "Also remove base images' unpacked layers (they are unpacked again when needed)" };
+        var keepStorage = new Option<string?>("--keep-storage") { Description = "Keep at most this much cache, least recently used goes first (e.g. 5GB)" };
+        var filters = new Option<string[]>("--filter") { Description = "Only records matching, e.g. until=24h (not used for 24 hours)" };
+        var force = new Option<bool>("--force", "-f") { Description = "Do not ask for confirmation" };
+        var command = new Command("prune", "Remove build cache") { all, keepStorage, filters, force };
+        command.SetAction(parse =>
+        {
+            var filter = new PruneFilter(parse.GetValue(all),
+                parse.GetValue(keepStorage) is { } keep ? ByteSize.TryParse(keep, out var bytes) ? bytes
+                    : throw new SbuildException(ErrorCode.InvalidOption, $"--keep-storage \"{keep}\": expected a size such as 5GB or 512MB") : null,
+                ParseFilters(parse.GetValue(filters) ?? []));
+            if (!parse.GetValue(force) && !Console.IsInputRedirected)
+            {
+                Console.Error.Write("WARNING! This will remove build cache. Are you sure you want to continue? [y/N] ");
+                if (Console.ReadLine()?.Trim().ToLowerInvariant() is not ("y" or "yes")) return 0;
+            }
+            var (store, database, cache) = Open(parse.GetValue(rootOption));
+            using (database)
+            using (StoreLock.Exclusive(store.Root, TimeSpan.FromMinutes(30)))
+            {
+                var report = cache.Prune(filter, DateTimeOffset.UtcNow);
+                WriteRecords(report.Removed, DateTimeOffset.UtcNow);
+                Console.Out.WriteLine($"Total:\t{HumanSize.Format(report.Reclaimed)}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>After a build: collect the cache when it is over the configured budget and no other command uses the store.</summary>
+    public static void CollectAfterBuild(ImageStore store, Action<string> note)
+    {
+        var policy = GcSettings.Load();
+        if (!policy.Enabled) return;
+        using var exclusive = StoreLock.TryExclusive(store.Root);
+        if (exclusive is null) return; // another command is using the store; a later build collects
+        using var database = StoreDatabase.Open(store.Root);
+        var report = new BuildCache(store, database, new OverlaySnapshotter(Path.Combine(store.Root, "snapshots"))).Collect(policy);
+        if (report is not null)
+            note($"cache GC: removed {report.Removed.Count} records, {report.Snapshots} snapshots and {report.Blobs} blobs; freed {HumanSize.Format(report.Reclaimed)}");
+    }
+
+    private static (ImageStore, StoreDatabase, BuildCache) Open(string? rootOption)
+    {
+        var store = new ImageStore(StoreLocation.Resolve(rootOption));
+        var database = StoreDatabase.Open(store.Root);
+        return (store, database, new BuildCache(store, database, new OverlaySnapshotter(Path.Combine(store.Root, "snapshots"))));
+    }
+
+    private static void WriteRecords(IReadOnlyList<CacheUsage> records, DateTimeOffset now)
+    {
+        var rows = new List<string[]> { new[] { "ID", "RECLAIMABLE", "SIZE", "LAST ACCESSED" } };
+        rows.AddRange(records.Select(r => new[] { Digest.Parse(r.Id).Encoded[..25], "true", HumanSize.Format(r.Size), HumanTime.Ago(r.LastUsed, now) }));
+        TableWriter.Write(Console.Out, rows);
+    }
+
+    private static TimeSpan? ParseFilters(IReadOnlyList<string> filters)
+    {
+        TimeSpan? until = null;
+        foreach (var filter in filters)
+        {
+            var parts = filter.Split('=', 2);
+            if (parts is not ["until", var value] || GoDuration.Parse(value) is not { } duration)
+                throw new SbuildException(ErrorCode.InvalidOption, $"--filter \"{filter}\": supported is until=DURATION (e.g. until=24h, until=90m)");
+            until = duration;
+        }
+        return until;
+    }
+
+    /// <summary>Go's duration syntax, as docker's until= filters take it: 24h, 1h30m, 45s, 500ms.</summary>
+    internal static partial class GoDuration
+    {
+        public static TimeSpan? Parse(string text)
+        {
+            var match = Pattern().Match(text.Trim());
+            if (!match.Success || text.Trim().Length == 0) return null;
+            var total = TimeSpan.Zero;
+            foreach (Capture part in match.Groups["part"].Captures)
+            {
+                var unit = UnitPattern().Match(part.Value);
+                var number = double.Parse(unit.Groups[1].Value, CultureInfo.InvariantCulture);
+                total += unit.Groups[2].Value switch
+                {
+                    "h" => TimeSpan.FromHours(number),
+                    "m" => TimeSpan.FromMinutes(number),
+                    "s" => TimeSpan.FromSeconds(number),
+                    "ms" => TimeSpan.FromMilliseconds(number),
+                    _ => TimeSpan.Zero,
+                };
+            }
+            return total;
+        }
+
+        [GeneratedRegex(@"^(?<part>\d+(\.\d+)?(h|ms|m|s))+$")]
+        private static partial Regex Pattern();
+
+        [GeneratedRegex(@"^(\d+(?:\.\d+)?)(h|ms|m|s)$")]
+        private static partial Regex UnitPattern();
+    }
+
+    /// <summary>
+    /// The GC budget from the config file's <c>builder.gc</c> (docker daemon.json's keys: <c>enabled</c>,
+    /// <c>defaultReservedSpace</c>, <c>defaultMaxUsedSpace</c>, <c>defaultMinFreeSpace</c>; sizes or percentages).
+    /// </summary>
+    private static class GcSettings
+    {
+        public static GcPolicy Load()
+        {
+            var path = ConfigFiles.Find();
+            if (path is null) return GcPolicy.Default;
+            try
+            {
+                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+                if (!document.RootElement.TryGetProperty("builder", out var builder) || !builder.TryGetProperty("gc", out var gc))
+                    return GcPolicy.Default;
+                var policy = GcPolicy.Default;
+                if (gc.TryGetProperty("enabled", out var enabled)) policy = policy with { Enabled = enabled.GetBoolean() };
+                if (Limit(gc, "defaultReservedSpace", path) is { } reserved) policy = policy with { ReservedSpace = reserved };
+                if (Limit(gc, "defaultMaxUsedSpace", path) is { } maxUsed) policy = policy with { MaxUsedSpace = maxUsed };
+                if (Limit(gc, "defaultMinFreeSpace", path) is { } minFree) policy = policy with { MinFreeSpace = minFree };
+                return policy;
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                throw new SbuildException(ErrorCode.InvalidOption, $"{path}: builder.gc: {e.Message}");
+            }
+        }
+
+        private static SpaceLimit? Limit(JsonElement gc, string name, string path) =>
+            gc.TryGetProperty(name, out var value) ? SpaceLimit.Parse(value.ToString(), $"{path}: builder.gc.{name}") : null;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Sbuild.Core;
+
+/// <summary>
+/// The store's reader/writer lock between processes (flock on <c>STORE/store.lock</c>): every command that adds to the
+/// store or relies on what it has (build, pull, push, import) holds it shared for its whole run; pruning holds it
+/// exclusively, so nothing a running command may still use or is about to reference is removed. The kernel drops a
+/// flock when its holder dies, so a crash never leaves the store locked.
+/// </summary>
+public sealed partial class StoreLock : IDisposable
+{
+    private const int LockShared = 1, LockExclusive = 2, LockNonBlocking = 4;
+    private readonly SafeFileHandle _handle;
+
+    private StoreLock(SafeFileHandle handle) => _handle = handle;
+
+    /// <summary>Waits (polling, up to <paramref name="timeout"/>) for a shared hold; many processes may hold it at once.</summary>
+    public static StoreLock Shared(string storeRoot, TimeSpan timeout) =>
+        Acquire(storeRoot, LockShared, timeout) ?? throw TimedOut(storeRoot, "a prune");
+
+    /// <summary>Waits (polling, up to <paramref name="timeout"/>) until no other process holds the lock at all.</summary>
+    public static StoreLock Exclusive(string storeRoot, TimeSpan timeout) =>
+        Acquire(storeRoot, LockExclusive, timeout) ?? throw TimedOut(storeRoot, "running builds");
+
+    /// <summary>The exclusive hold if no other process holds the lock now, else null (no waiting).</summary>
+    public static StoreLock? TryExclusive(string storeRoot) => Acquire(storeRoot, LockExclusive, TimeSpan.Zero);
+
+    public void Dispose() => _handle.Dispose();
+
+    private static StoreLock? Acquire(string storeRoot, int mode, TimeSpan timeout)
+    {
+        Directory.CreateDirectory(storeRoot);
+        var handle = File.OpenHandle(Path.Combine(storeRoot, "store.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (Flock(handle, mode | LockNonBlocking) == 0) return new StoreLock(handle);
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != 11 /* EWOULDBLOCK */ && errno != 4 /* EINTR */)
+            {
+                handle.Dispose();
+                throw new SbuildException(ErrorCode.FileSystem, $"flock {storeRoot}/store.lock: {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                handle.Dispose();
+                return null;
+            }
+            Thread.Sleep(50);
+        }
+    }
+
+    private static SbuildException TimedOut(string storeRoot, string holder) =>
+        new(ErrorCode.StoreBusy, $"the store {storeRoot} stayed locked by {holder} in another sbuild process; try again when it ends");
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    private static partial int Flock(SafeFileHandle fd, int operation);
+}
