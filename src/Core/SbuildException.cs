@@ -28,6 +28,7 @@ public enum ErrorCode
     StoreCorrupt = 4006,
     FileSystem = 4007,
     StoreTooNew = 4008,
+    MetadataUnavailable = 4009,
 
     RegistryUnreachable = 5001,
     ImageNotFound = 5002,
