@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -104,8 +105,7 @@ public static class ContextChecksum
             Parallel.ForEach(toRead, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
             {
                 var host = files[i].Host;
-                using (var file = new FileStream(host, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-                    digests[i] = SHA256.HashData(file);
+                digests[i] = HashFile(host);
                 if (session is null) return;
                 FileIdentity? after = Posix.TryLStat(host, out var now) ? FileIdentity.Of(now) : null;
                 session.Hashed(keys![i], identities![i], after, Digest.FromSha256Bytes(digests[i]).ToString());
@@ -117,5 +117,28 @@ public static class ContextChecksum
             ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
         return digests;
+    }
+
+    /// <summary>sha256 of a file's content through a pooled buffer (thousands of small files: no buffer per file).</summary>
+    private static byte[] HashFile(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long offset = 0;
+            int read;
+            while ((read = RandomAccess.Read(handle, buffer, offset)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                offset += read;
+            }
+            return hash.GetHashAndReset();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -28,7 +28,8 @@ public enum ErrorCode
     StoreCorrupt = 4006,
     FileSystem = 4007,
     StoreTooNew = 4008,
-    StoreBusy = 4009,
+    MetadataUnavailable = 4009,
+    StoreBusy = 4010,
 
     RegistryUnreachable = 5001,
     ImageNotFound = 5002,

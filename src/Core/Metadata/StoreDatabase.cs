@@ -46,7 +46,7 @@ public sealed class StoreDatabase : IDisposable
             Pooling = false,
             DefaultTimeout = (int)BusyTimeout.TotalSeconds,
         };
-        _connection = new SqliteConnection(builder.ToString());
+        _connection = Connect(builder.ToString());
         try
         {
             _connection.Open();
@@ -66,6 +66,21 @@ public sealed class StoreDatabase : IDisposable
         {
             _connection.Dispose();
             throw;
+        }
+    }
+
+    private static SqliteConnection Connect(string connectionString)
+    {
+        try
+        {
+            return new SqliteConnection(connectionString);
+        }
+        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException)
+        {
+            // The native SQLite library ships beside the sbuild binary (dotnet publish puts it there).
+            throw new SbuildException(ErrorCode.MetadataUnavailable,
+                $"cannot load SQLite (libe_sqlite3.so) for the store's {FileName}: keep it in the directory of the sbuild executable " +
+                $"({AppContext.BaseDirectory}); {(e.InnerException ?? e).Message}", e);
         }
     }
 
