@@ -17,6 +17,10 @@ public sealed record BuildRequest
     public bool NoCache { get; init; }
     /// <summary><c>--no-cache-filter</c>: stage names (lower case) whose steps, and whatever uses them, run even if cached.</summary>
     public IReadOnlySet<string> NoCacheStages { get; init; } = new HashSet<string>();
+    /// <summary><c>--cache-from</c>: exported caches whose records answer steps the store's cache does not.</summary>
+    public IReadOnlyList<Cache.CacheLocation> CacheFrom { get; init; } = [];
+    /// <summary><c>--cache-to</c>: where to export this build's cache records after it succeeded.</summary>
+    public IReadOnlyList<Cache.CacheLocation> CacheTo { get; init; } = [];
 }
 
 /// <summary>What a build produced: the image in the local store, and lint warnings to show after it.</summary>

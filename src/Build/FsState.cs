@@ -15,5 +15,6 @@ public sealed record FsState(string? Snapshot, IReadOnlyList<LayerBlob> Layers, 
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FsState))]
+[JsonSerializable(typeof(Sbuild.Build.Cache.CacheConfigFile))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 internal sealed partial class BuildJsonContext : JsonSerializerContext;

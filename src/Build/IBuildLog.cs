@@ -5,4 +5,7 @@ public interface IBuildLog
 {
     void Output(string vertexName, string line);
     void Note(string message);
+
+    /// <summary>Something the user should know that does not stop the build (shown as docker's WARN lines).</summary>
+    void Warning(string message);
 }

@@ -24,7 +24,10 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);
         using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log);
-        ICacheStore<FsState> cache = new DatabaseCacheStore(database, workspace);
+        var imported = request.CacheFrom.Count > 0
+            ? await CacheImport.LoadAsync(request.CacheFrom, store, workspace, environment.Registries, log, ct).ConfigureAwait(false)
+            : null;
+        var cache = new BuildCacheStore(new DatabaseCacheStore(database, workspace), imported);
         var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress);
         var fs = await solver.SolveAsync(graph.VertexOf(plan.Fs), ct).ConfigureAwait(false);
         // Without SOURCE_DATE_EPOCH the image is as old as its newest layer (BuildKit's rule), so a cached rebuild
@@ -52,6 +55,16 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         };
         var image = new ImageWriter(store.Content).Write(config, fs.Layers.Select(l => l.Blob).ToList());
         foreach (var tag in request.Tags) store.Tag(tag, image.Manifest);
+        foreach (var destination in request.CacheTo)
+        {
+            // min: the steps of the image's own layers; max: every step this build ran or hit, in every stage.
+            var keys = destination.Mode == CacheMode.Max
+                ? cache.Used.Select(k => k.ToString()).ToHashSet(StringComparer.Ordinal)
+                : (await Task.WhenAll(plan.History.Where(h => h.Layer is not null).Select(h => solver.KeyOf(graph.VertexOf(h.Layer!), ct))).ConfigureAwait(false))
+                    .Select(k => k.ToString()).ToHashSet(StringComparer.Ordinal);
+            var records = database.ListCacheRecords().Where(r => keys.Contains(r.Key)).ToList();
+            await CacheExport.ExportAsync(destination, records, store, environment.Registries, log, ct).ConfigureAwait(false);
+        }
         return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings);
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sbuild.Build;
+using Sbuild.Build.Cache;
 using Sbuild.Core;
 using Sbuild.Exporter;
 using Sbuild.Registry;
@@ -22,6 +23,8 @@ public static class BuildCommand
         var push = new Option<bool>("--push") { Description = "Push the image to the registry of each --tag (same as -o type=registry)" };
         var iidfile = new Option<string?>("--iidfile") { Description = "Write the image ID to this file" };
         var metadataFile = new Option<string?>("--metadata-file") { Description = "Write the build result (image and config digests, layers, names) as JSON to this file" };
+        var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max; repeatable" };
+        var cacheFrom = new Option<string[]>("--cache-from") { Description = "Use an exported build cache: type=local,src=DIR, type=registry,ref=NAME[:TAG] or NAME[:TAG]; repeatable" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
         var progress = new Option<string>("--progress")
         {
@@ -35,7 +38,7 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -61,6 +64,8 @@ public static class BuildCommand
                 NoCacheStages = (parse.GetValue(noCacheFilter) ?? [])
                     .SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                     .Select(v => v.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
+                CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),
+                CacheFrom = (parse.GetValue(cacheFrom) ?? []).Select(v => CacheOptionsParser.ParseImport(v, "--cache-from")).ToList(),
             };
             var exports = (parse.GetValue(outputs) ?? []).Select(o => ExportOptions.Parse(o, "--output")).ToList();
             if (parse.GetValue(push)) exports.Add(new ExportOptions { Type = ExportType.Registry, Destination = "" });
@@ -72,7 +77,7 @@ public static class BuildCommand
             using var display = ProgressDisplay.Create(parse.GetValue(progress)!, ct);
             using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
-            var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images));
+            var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images, registries));
             var result = await builder.BuildAsync(request, ct);
 
             foreach (var export in exports)

@@ -43,6 +43,8 @@ public sealed record ImageManifest
 {
     [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; init; } = 2;
     [JsonPropertyName("mediaType")] public string MediaType { get; init; } = MediaTypes.OciManifest;
+    /// <summary>OCI 1.1: what a manifest that is not an image holds (e.g. sbuild's exported build cache).</summary>
+    [JsonPropertyName("artifactType")] public string? ArtifactType { get; init; }
     [JsonPropertyName("config")] public required Descriptor Config { get; init; }
     [JsonPropertyName("layers")] public required IReadOnlyList<Descriptor> Layers { get; init; }
     [JsonPropertyName("annotations")] public SortedDictionary<string, string>? Annotations { get; init; }

@@ -13,7 +13,7 @@ public sealed record SolveEvent(string Name, VertexStatus Status, TimeSpan Elaps
 /// cached vertex), and runs the rest with each vertex starting as soon as its inputs are done (independent branches
 /// run in parallel). A vertex shared by several consumers runs once.
 /// </summary>
-public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveEvent>? progress = null)
+public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveEvent>? progress = null) where TResult : class
 {
     private readonly Dictionary<Vertex<TResult>, Task<Digest>> _keys = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Vertex<TResult>, Task<TResult>> _results = new(ReferenceEqualityComparer.Instance);
@@ -85,7 +85,7 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         var clock = Stopwatch.StartNew();
         // A hit needs nothing from the inputs: they are not solved (no base image unpacked, no earlier step re-checked)
         // unless another consumer asks for them.
-        if (op.Cacheable && !MustRun(vertex) && cache.TryGet(key, out var cached))
+        if (op.Cacheable && !MustRun(vertex) && await cache.GetAsync(key, ct).ConfigureAwait(false) is { } cached)
         {
             progress?.Report(new SolveEvent(op.Name, VertexStatus.Cached, clock.Elapsed));
             return cached;

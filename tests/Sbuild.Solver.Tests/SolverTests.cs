@@ -44,7 +44,7 @@ public sealed class SolverTests
     private sealed class MemoryCache : ICacheStore<string>
     {
         public readonly Dictionary<Digest, string> Entries = [];
-        public bool TryGet(Digest key, out string result) => Entries.TryGetValue(key, out result!);
+        public ValueTask<string?> GetAsync(Digest key, CancellationToken ct) => ValueTask.FromResult(Entries.GetValueOrDefault(key));
         public void Put(Digest key, string result, string description) => Entries[key] = result;
     }
 

@@ -11,20 +11,19 @@ namespace Sbuild.Build.Cache;
 /// </summary>
 public sealed class DatabaseCacheStore(StoreDatabase database, SnapshotWorkspace workspace) : ICacheStore<FsState>
 {
-    public bool TryGet(Digest key, out FsState result)
+    public ValueTask<FsState?> GetAsync(Digest key, CancellationToken ct) => ValueTask.FromResult(Get(key));
+
+    private FsState? Get(Digest key)
     {
-        result = FsState.Empty;
-        if (database.TryGetCacheRecord(key.ToString()) is not { } record) return false;
+        if (database.TryGetCacheRecord(key.ToString()) is not { } record) return null;
         try
         {
-            if (JsonSerializer.Deserialize(record.Result, BuildJsonContext.Default.FsState) is not { } state) return false;
-            if (state.Snapshot is not null && !workspace.Snapshotter.Exists(state.Snapshot)) return false;
-            result = state;
-            return true;
+            var state = JsonSerializer.Deserialize(record.Result, BuildJsonContext.Default.FsState);
+            return state?.Snapshot is { } snapshot && !workspace.Snapshotter.Exists(snapshot) ? null : state;
         }
         catch (JsonException)
         {
-            return false; // a damaged record is a cache miss, not a failed build
+            return null; // a damaged record is a cache miss, not a failed build
         }
     }
 

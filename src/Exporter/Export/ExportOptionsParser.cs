@@ -1,4 +1,3 @@
-using System.Text;
 using Sbuild.Core;
 
 namespace Sbuild.Exporter;
@@ -19,7 +18,7 @@ internal static class ExportOptionsParser
         if (string.IsNullOrWhiteSpace(value)) throw Error("the value is empty");
 
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        var split = SplitFields(value, Error);
+        var split = OptionFields.Split(value, Error);
         foreach (var field in split)
         {
             var eq = field.IndexOf('=');
@@ -58,32 +57,5 @@ internal static class ExportOptionsParser
         }
 
         return new ExportOptions { Type = type, Destination = dest ?? "", Names = names };
-    }
-
-    // CSV-style: commas separate fields except inside double quotes; "" inside quotes is a literal quote.
-    private static List<string> SplitFields(string value, Func<string, SbuildException> error)
-    {
-        var fields = new List<string>();
-        var current = new StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < value.Length; i++)
-        {
-            var c = value[i];
-            if (c == '"')
-            {
-                if (quoted && i + 1 < value.Length && value[i + 1] == '"') { current.Append('"'); i++; }
-                else quoted = !quoted;
-            }
-            else if (c == ',' && !quoted)
-            {
-                fields.Add(current.ToString());
-                current.Clear();
-            }
-            else current.Append(c);
-        }
-        if (quoted) throw error("a double quote is not closed");
-        fields.Add(current.ToString());
-        if (fields.Any(f => f.Trim().Length == 0)) throw error("it has an empty field");
-        return fields;
     }
 }

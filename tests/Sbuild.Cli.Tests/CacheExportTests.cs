@@ -1,0 +1,125 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Sbuild.TestSupport;
+
+namespace Sbuild.Cli.Tests;
+
+/// <summary>--cache-to / --cache-from round trips between two store roots, through a directory and a real registry.</summary>
+public sealed class CacheExportTests(SbuildCli sbuild) : IClassFixture<SbuildCli>, IAsyncLifetime
+{
+    private RegistryServer _registry = null!;
+    private readonly TempDirectory _work = new("sbuild-cache-export-");
+
+    public async Task InitializeAsync() => _registry = await RegistryServer.StartOpenAsync(CancellationToken.None);
+
+    public async Task DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _work.Dispose();
+    }
+
+    private const string Dockerfile = """
+        FROM busybox AS tools
+        RUN echo tool > /tool && echo unused > /unused
+        FROM busybox
+        COPY app.txt /app/
+        COPY --from=tools /tool /usr/bin/tool
+        RUN cat /app/app.txt /usr/bin/tool > /app/out
+        """;
+
+    private async Task<string> FreshStore(string name)
+    {
+        var store = _work.Combine(name);
+        await sbuild.RunAsync(["image", "import", sbuild.BusyboxTar, "busybox:latest"], epoch: 0, storeRoot: store);
+        return store;
+    }
+
+    private string Context()
+    {
+        var context = _work.Combine("ctx-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(context);
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), Dockerfile);
+        File.WriteAllText(Path.Combine(context, "app.txt"), "app\n");
+        return context;
+    }
+
+    private static int Ran(string progress) => Regex.Matches(progress, @"^#\d+ DONE ", RegexOptions.Multiline).Count;
+    private static int Cached(string progress) => Regex.Matches(progress, @"^#\d+ CACHED$", RegexOptions.Multiline).Count;
+
+    [Fact]
+    public async Task A_fresh_store_with_cache_from_a_directory_reruns_no_unchanged_step_and_gives_the_same_image()
+    {
+        var context = Context();
+        var cacheDir = _work.Combine("cache-local");
+        var first = await sbuild.RunAsync(["--progress", "plain", "--cache-to", $"type=local,dest={cacheDir},mode=max", context],
+            epoch: 0, storeRoot: await FreshStore("local-a"));
+        Assert.Contains("exported cache to", first.StandardError);
+        var index = JsonNode.Parse(File.ReadAllText(Path.Combine(cacheDir, "index.json")))!;
+        Assert.Equal("application/vnd.oci.image.manifest.v1+json", index["manifests"]![0]!["mediaType"]!.GetValue<string>());
+
+        var fresh = await FreshStore("local-b");
+        var second = await sbuild.RunAsync(["--progress", "plain", "--cache-from", $"type=local,src={cacheDir}", context], epoch: 0, storeRoot: fresh);
+        Assert.Equal(first.StandardOutput, second.StandardOutput); // the same image ID
+        Assert.Equal(4, Cached(second.StandardError)); // both COPYs and both RUNs
+        Assert.Equal(1, Ran(second.StandardError)); // only the base image (never cached: its snapshots are the cache)
+
+        // What was imported is now the store's own cache: no --cache-from needed any more.
+        var third = await sbuild.RunAsync(["--progress", "plain", context], epoch: 0, storeRoot: fresh);
+        Assert.Equal(4, Cached(third.StandardError));
+
+        // A changed context file misses exactly from the COPY that reads it.
+        File.WriteAllText(Path.Combine(context, "app.txt"), "changed\n");
+        var changed = await sbuild.RunAsync(["--progress", "plain", "--cache-from", $"type=local,src={cacheDir}", context],
+            epoch: 0, storeRoot: await FreshStore("local-c"));
+        Assert.Equal(1, Cached(changed.StandardError)); // the tools stage's RUN; every final-stage step builds on the changed COPY
+        Assert.NotEqual(first.StandardOutput, changed.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Mode_min_exports_only_the_steps_of_the_image_layers()
+    {
+        var context = Context();
+        var cacheDir = _work.Combine("cache-min");
+        await sbuild.RunAsync(["--cache-to", $"type=local,dest={cacheDir}", context], epoch: 0, storeRoot: await FreshStore("min-a"));
+        var second = await sbuild.RunAsync(["--progress", "plain", "--cache-from", $"type=local,src={cacheDir}", context],
+            epoch: 0, storeRoot: await FreshStore("min-b"));
+        // The final stage's three steps are there; the tools stage's RUN is not, so it runs (for COPY --from's key).
+        Assert.Matches(@"(?m)^#\d+ \[stage-1 4/4\] RUN cat /app/app.txt /usr/bin/tool > /app/out\n#\d+ CACHED$", second.StandardError);
+        Assert.Matches(@"(?m)^#(\d+) \[tools 2/2\] RUN echo tool > /tool && echo unused > /unused\n(.*\n)*?#\1 DONE", second.StandardError);
+    }
+
+    [Fact]
+    public async Task A_registry_cache_round_trips_and_a_missing_one_is_only_a_warning()
+    {
+        var context = Context();
+        var cacheRef = $"{_registry.Address}/cache/app:buildcache";
+        var first = await sbuild.RunAsync(["--progress", "plain", "--cache-to", $"type=registry,ref={cacheRef},mode=max", context],
+            epoch: 0, storeRoot: await FreshStore("reg-a"));
+        Assert.Contains($"pushed {cacheRef}", first.StandardError);
+        var manifest = JsonNode.Parse((await RegistrySeed.SkopeoAsync(["inspect", "--raw", "--tls-verify=false", $"docker://{cacheRef}"])).StandardOutput)!;
+        Assert.Equal("application/vnd.sbuild.cache.v1", manifest["artifactType"]!.GetValue<string>());
+
+        var second = await sbuild.RunAsync(["--progress", "plain", "--cache-from", cacheRef, context], epoch: 0, storeRoot: await FreshStore("reg-b"));
+        Assert.Equal(first.StandardOutput, second.StandardOutput);
+        Assert.Equal(4, Cached(second.StandardError));
+
+        var missing = await sbuild.RunAsync(["--progress", "plain", "--cache-from", $"type=registry,ref={_registry.Address}/cache/none:1", context],
+            epoch: 0, storeRoot: await FreshStore("reg-c"));
+        Assert.Contains("WARN", missing.StandardError);
+        Assert.Contains("cache/none:1", missing.StandardError);
+        Assert.Equal(first.StandardOutput, missing.StandardOutput); // built without it
+    }
+
+    [Theory]
+    [InlineData("--cache-to", "type=local", "type=local needs dest=DIR")]
+    [InlineData("--cache-to", "type=s3,dest=x", "unsupported type \"s3\"")]
+    [InlineData("--cache-to", "type=local,dest=x,mode=all", "mode must be min or max")]
+    [InlineData("--cache-from", "type=local,src=x,mode=max", "mode= is for --cache-to only")]
+    [InlineData("--cache-from", "Not A Ref", "\"Not A Ref\" is not a valid image reference")]
+    public async Task Bad_cache_options_name_the_flag_and_the_problem(string flag, string value, string problem)
+    {
+        var result = await sbuild.RunAsync([flag, value, Context()], allowFailure: true);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"invalid {flag} \"{value}\": {problem}", result.StandardError);
+    }
+}
