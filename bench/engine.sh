@@ -53,6 +53,7 @@ cleanup() {
   local rc=$?
   [ -n "$reg_pid" ] && { kill "$reg_pid" 2>/dev/null || true; wait "$reg_pid" 2>/dev/null || true; }
   if [ -n "$bk_pid" ]; then
+    "$buildctl_bin" --addr "$bk_addr" prune --all >/dev/null 2>&1 || true
     kill "$bk_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$bk_pid" 2>/dev/null || break; sleep 0.2; done
   fi
