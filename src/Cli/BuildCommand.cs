@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Sbuild.Build;
-using Sbuild.Build.Cache;
+using Sbuild.Engine;
+using Sbuild.Engine.Cache;
 using Sbuild.Core;
 using Sbuild.Exporter;
 using Sbuild.Registry;

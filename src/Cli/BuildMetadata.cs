@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sbuild.Build;
+using Sbuild.Engine;
 using Sbuild.Core;
 
 namespace Sbuild.Cli;

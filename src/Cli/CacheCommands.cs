@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Sbuild.Build.Cache;
+using Sbuild.Engine.Cache;
 using Sbuild.Core;
 using Sbuild.Core.Metadata;
 using Sbuild.Snapshotter;

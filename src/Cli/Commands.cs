@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Sbuild.Build;
+using Sbuild.Engine;
 using Sbuild.Core;
 using Sbuild.Exporter;
 using Sbuild.Parser;

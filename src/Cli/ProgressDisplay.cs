@@ -1,4 +1,4 @@
-using Sbuild.Build;
+using Sbuild.Engine;
 using Sbuild.Solver;
 
 namespace Sbuild.Cli;

@@ -63,7 +63,7 @@ public sealed record DockerfileAst(IReadOnlyList<AstNode> Nodes, IReadOnlyDictio
 
 // ---- Typed instructions: meaning, still unexpanded ----
 // Words are kept as written: variable expansion needs the stage's environment at that point,
-// which includes the base image's ENV, so it happens while building (Sbuild.Build), not here.
+// which includes the base image's ENV, so it happens while building (Sbuild.Engine), not here.
 
 /// <summary>A command as RUN/CMD/ENTRYPOINT give it: exec form (<see cref="PrependShell"/> false) or shell form (one string).</summary>
 public sealed record CommandLine(IReadOnlyList<string> Args, bool PrependShell);

@@ -1,0 +1,27 @@
+using Sbuild.Core;
+
+namespace Sbuild.Engine;
+
+/// <summary>Everything one <c>sbuild build</c> needs, already parsed and validated at the CLI edge.</summary>
+public sealed record BuildRequest
+{
+    public required string ContextDir { get; init; }
+    /// <summary>Path of the Dockerfile; defaults to <c>Dockerfile</c> in the context.</summary>
+    public required string DockerfilePath { get; init; }
+    public string? Target { get; init; }
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<ImageReference> Tags { get; init; } = [];
+    /// <summary>When set (SOURCE_DATE_EPOCH), image and history timestamps use it and layer mtimes are clamped to it.</summary>
+    public DateTimeOffset? SourceDateEpoch { get; init; }
+    /// <summary><c>--no-cache</c>: run every step, even those the cache could answer.</summary>
+    public bool NoCache { get; init; }
+    /// <summary><c>--no-cache-filter</c>: stage names (lower case) whose steps, and whatever uses them, run even if cached.</summary>
+    public IReadOnlySet<string> NoCacheStages { get; init; } = new HashSet<string>();
+    /// <summary><c>--cache-from</c>: exported caches whose records answer steps the store's cache does not.</summary>
+    public IReadOnlyList<Cache.CacheLocation> CacheFrom { get; init; } = [];
+    /// <summary><c>--cache-to</c>: where to export this build's cache records after it succeeded.</summary>
+    public IReadOnlyList<Cache.CacheLocation> CacheTo { get; init; } = [];
+}
+
+/// <summary>What a build produced: the image in the local store, and lint warnings to show after it.</summary>
+public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings);

@@ -1,0 +1,169 @@
+using System.Text.Json;
+using Sbuild.Core;
+using Sbuild.Core.Metadata;
+using Sbuild.Snapshotter;
+
+namespace Sbuild.Engine.Cache;
+
+/// <summary>One build-cache record as <c>sbuild du</c> lists it.</summary>
+public sealed record CacheUsage(string Id, string Description, long Size, DateTimeOffset Created, DateTimeOffset LastUsed);
+
+/// <summary>
+/// What <c>sbuild prune</c> removes: records last used before <see cref="Until"/> ago (all when null), least recently
+/// used first, until the cache is at most <see cref="KeepStorage"/> bytes (when set). <see cref="All"/> also removes
+/// base images' unpacked layers that no remaining record builds on (they are unpacked again from the image's blobs).
+/// </summary>
+public sealed record PruneFilter(bool All = false, long? KeepStorage = null, TimeSpan? Until = null);
+
+/// <summary>What a prune removed and how many bytes that freed (snapshot files plus blobs).</summary>
+public sealed record PruneReport(IReadOnlyList<CacheUsage> Removed, int Snapshots, int Blobs, long Reclaimed);
+
+/// <summary>
+/// The life cycle of the build cache: listing, pruning (LRU) and collecting garbage after a build within a budget.
+/// Removal is by reachability: a snapshot stays while a remaining record uses it or builds on it; a blob stays while an
+/// image of the store or a remaining record references it. Callers hold the store lock exclusively (see <see cref="StoreLock"/>).
+/// </summary>
+public sealed class BuildCache(ImageStore store, StoreDatabase database, OverlaySnapshotter snapshots)
+{
+    public IReadOnlyList<CacheUsage> Usage() =>
+        database.ListCacheRecords().Select(ToUsage).OrderByDescending(u => u.LastUsed).ThenBy(u => u.Id, StringComparer.Ordinal).ToList();
+
+    public PruneReport Prune(PruneFilter filter, DateTimeOffset now)
+    {
+        var records = database.ListCacheRecords();
+        var candidates = records.Where(r => filter.Until is not { } until || FromMs(r.LastUsed) <= now - until)
+            .OrderBy(r => r.LastUsed).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();
+        var remaining = records.Sum(r => r.Size);
+        var removed = new List<CacheRecord>();
+        foreach (var record in candidates)
+        {
+            if (filter.KeepStorage is { } keep && remaining <= keep) break;
+            removed.Add(record);
+            remaining -= record.Size;
+        }
+        return Remove(removed, filter.All);
+    }
+
+    /// <summary>
+    /// Automatic GC after a build: least recently used records go while the cache is over
+    /// <see cref="GcPolicy.MaxUsedSpace"/> or the filesystem has less than <see cref="GcPolicy.MinFreeSpace"/> free, but
+    /// never below <see cref="GcPolicy.ReservedSpace"/>. Null when nothing had to go.
+    /// </summary>
+    public PruneReport? Collect(GcPolicy policy)
+    {
+        var drive = new DriveInfo(store.Root);
+        var total = drive.TotalSize;
+        long maxUsed = policy.MaxUsedSpace.Bytes(total), minFree = policy.MinFreeSpace.Bytes(total), reserved = policy.ReservedSpace.Bytes(total);
+        var records = database.ListCacheRecords().OrderBy(r => r.LastUsed).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();
+        var used = records.Sum(r => r.Size);
+        var free = drive.AvailableFreeSpace;
+        var removed = new List<CacheRecord>();
+        foreach (var record in records)
+        {
+            if (used <= maxUsed && free >= minFree) break;
+            if (used - record.Size < reserved) break;
+            removed.Add(record);
+            used -= record.Size;
+            free += record.Size;
+        }
+        return removed.Count == 0 ? null : Remove(removed, all: false);
+    }
+
+    private PruneReport Remove(IReadOnlyList<CacheRecord> removed, bool all)
+    {
+        foreach (var record in removed) database.DeleteCacheRecord(record.Key);
+        var kept = database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList();
+        var (snapshotCount, snapshotBytes) = RemoveUnusedSnapshots(kept, all);
+        var (blobCount, blobBytes) = RemoveUnusedBlobs(kept);
+        if (removed.Count > 0 || snapshotCount > 0)
+        {
+            // Content digests of COPY --from selections are remembered per snapshot; they are cheap to compute again.
+            var selections = Path.Combine(store.Root, "cache", "selections");
+            if (Directory.Exists(selections)) Directory.Delete(selections, recursive: true);
+        }
+        return new PruneReport(removed.Select(ToUsage).ToList(), snapshotCount, blobCount, snapshotBytes + blobBytes);
+    }
+
+    /// <summary>Committed step snapshots (and with <paramref name="all"/> unpacked base layers) that no kept record reaches.</summary>
+    private (int Count, long Bytes) RemoveUnusedSnapshots(IReadOnlyList<FsState> kept, bool all)
+    {
+        var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var state in kept)
+            for (var name = state.Snapshot; name is not null && live.Add(name);)
+                name = infos.TryGetValue(name, out var info) ? info.Parent : null;
+        // Only committed snapshots are the cache's: active and view ones belong to a running step (or to a crashed one,
+        // which the store's recovery handles).
+        var unused = infos.Values.Where(s => s.Kind == SnapshotKind.Committed && !live.Contains(s.Key)
+                                             && (all || !s.Key.StartsWith("layer-", StringComparison.Ordinal))).ToList();
+        var count = 0;
+        long bytes = 0;
+        // Children first: a snapshot with children cannot go, and its children are in the same unused set or live.
+        var children = infos.Values.Where(s => s.Parent is not null).GroupBy(s => s.Parent!).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var pending = new Queue<SnapshotInfo>(unused.Where(s => !children.ContainsKey(s.Key)));
+        var unusedNames = unused.Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+        while (pending.Count > 0)
+        {
+            var snapshot = pending.Dequeue();
+            bytes += SnapshotSizes.OwnSize(snapshots, snapshot.Key);
+            snapshots.Remove(snapshot.Key);
+            count++;
+            if (snapshot.Parent is { } parent && unusedNames.Contains(parent) && --children[parent] == 0)
+                pending.Enqueue(infos[parent]);
+        }
+        return (count, bytes);
+    }
+
+    /// <summary>Blobs neither an image of the store nor a kept record references (the layers of removed steps).</summary>
+    private (int Count, long Bytes) RemoveUnusedBlobs(IReadOnlyList<FsState> kept)
+    {
+        var live = new HashSet<Digest>();
+        foreach (var image in store.List()) AddReferenced(image.Manifest, live);
+        foreach (var state in kept)
+            foreach (var layer in state.Layers) live.Add(layer.Blob.Digest);
+        var count = 0;
+        long bytes = 0;
+        foreach (var digest in store.Content.Walk().ToList())
+        {
+            if (live.Contains(digest)) continue;
+            bytes += store.Content.SizeOf(digest) ?? 0;
+            store.Content.Delete(digest);
+            count++;
+        }
+        return (count, bytes);
+    }
+
+    private void AddReferenced(Descriptor descriptor, HashSet<Digest> live)
+    {
+        if (!live.Add(descriptor.Digest) || !store.Content.Exists(descriptor.Digest)) return;
+        switch (descriptor.MediaType)
+        {
+            case MediaTypes.OciIndex or MediaTypes.DockerManifestList:
+                foreach (var child in store.Content.ReadJson(descriptor.Digest, OciJsonContext.Canonical.ImageIndex).Manifests)
+                    AddReferenced(child, live);
+                break;
+            case MediaTypes.OciManifest or MediaTypes.DockerManifest:
+                var manifest = store.ReadManifest(descriptor.Digest);
+                live.Add(manifest.Config.Digest);
+                foreach (var layer in manifest.Layers) live.Add(layer.Digest);
+                break;
+        }
+    }
+
+    private static FsState? StateOf(CacheRecord record)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(record.Result, BuildJsonContext.Default.FsState);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static CacheUsage ToUsage(CacheRecord record) =>
+        new(record.Key, record.Description, record.Size, FromMs(record.Created), FromMs(record.LastUsed));
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+}

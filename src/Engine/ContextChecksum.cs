@@ -1,0 +1,144 @@
+using System.Buffers;
+using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
+using System.Text;
+using Sbuild.Core;
+using Sbuild.Core.Metadata;
+using Sbuild.Parser;
+
+namespace Sbuild.Engine;
+
+/// <summary>
+/// Content checksum of the files a COPY reads, so its cache key changes exactly when they do: paths, types, modes,
+/// link targets and file contents count; times do not (BuildKit's checksums ignore mtimes too), nor does ownership
+/// unless <c>includeOwnership</c> (COPY resets the owners of context files but keeps those of another stage's).
+/// </summary>
+/// <remarks>
+/// Three phases: walk the selected tree in its fixed order, noting each regular file; find the files' content
+/// digests (from the stat cache when one is given and the file's stat still matches, else by reading them, several
+/// at once); then hash the walk's records with the digests in walk order. The combined format is the one cache keys
+/// on disk were made with: do not change it.
+/// </remarks>
+public static class ContextChecksum
+{
+    public static Digest Compute(string contextDir, IReadOnlyList<string> sources, DockerIgnore? ignore = null, FileDigestCache? statCache = null,
+        bool includeOwnership = false)
+    {
+        ignore ??= DockerIgnore.Empty;
+        var session = statCache?.Begin(contextDir);
+        var walk = new Walk();
+        foreach (var source in sources)
+        {
+            walk.Text($"source {source}\n");
+            foreach (var (relative, host) in SourceMatcher.Expand(contextDir, source, ignore))
+                AppendTree(walk, host, relative, ignore, includeOwnership);
+        }
+
+        var digests = FileDigests(walk.Files, contextDir, session);
+        session?.Commit();
+
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var part in walk.Parts)
+        {
+            if (part.Text is { } text) hash.AppendData(Encoding.UTF8.GetBytes(text));
+            else hash.AppendData(digests[part.File]);
+        }
+        return Digest.FromSha256Bytes(hash.GetHashAndReset());
+    }
+
+    /// <summary>The walk's output: text records, and for each regular file a slot its content digest fills later.</summary>
+    private sealed class Walk
+    {
+        public readonly List<(string? Text, int File)> Parts = [];
+        public readonly List<(string Host, Posix.FileStat Stat)> Files = [];
+
+        public void Text(string text) => Parts.Add((text, -1));
+
+        public void File(string host, Posix.FileStat stat)
+        {
+            Parts.Add((null, Files.Count));
+            Files.Add((host, stat));
+        }
+    }
+
+    private static void AppendTree(Walk walk, string host, string relative, DockerIgnore ignore, bool includeOwnership)
+    {
+        if (!Posix.TryLStat(host, out var st)) return;
+        walk.Text($"{relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
+        if (includeOwnership) walk.Text($"{st.Uid}:{st.Gid}\0");
+        switch (st.Type)
+        {
+            case Posix.FileStat.Regular:
+                walk.File(host, st);
+                break;
+            case Posix.FileStat.Symlink:
+                walk.Text(new FileInfo(host).LinkTarget ?? "");
+                break;
+            case Posix.FileStat.Directory:
+                foreach (var child in Directory.EnumerateFileSystemEntries(host).Order(StringComparer.Ordinal))
+                {
+                    var childRelative = SourceMatcher.Join(relative, Path.GetFileName(child));
+                    if (ignore.ExcludesEntry(childRelative, child)) continue;
+                    AppendTree(walk, child, childRelative, ignore, includeOwnership);
+                }
+                break;
+        }
+        walk.Text("\n");
+    }
+
+    /// <summary>The raw sha256 of each file's content: from the stat cache where it still matches, else read (in parallel).</summary>
+    private static byte[][] FileDigests(List<(string Host, Posix.FileStat Stat)> files, string contextDir, FileDigestCache.Session? session)
+    {
+        var digests = new byte[files.Count][];
+        var keys = session is null ? null : files.Select(f => Path.GetRelativePath(contextDir, f.Host)).ToList();
+        var identities = session is null ? null : files.Select(f => FileIdentity.Of(f.Stat)).ToList();
+        var stored = session?.Lookup(keys!, identities!);
+        var toRead = new List<int>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (stored?[i] is { } known && Digest.TryParse(known, out var parsed)) digests[i] = Convert.FromHexString(parsed.Encoded);
+            else toRead.Add(i);
+        }
+
+        try
+        {
+            Parallel.ForEach(toRead, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                var host = files[i].Host;
+                digests[i] = HashFile(host);
+                if (session is null) return;
+                FileIdentity? after = Posix.TryLStat(host, out var now) ? FileIdentity.Of(now) : null;
+                session.Hashed(keys![i], identities![i], after, Digest.FromSha256Bytes(digests[i]).ToString());
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The same exception a sequential read would have thrown (a file removed mid-walk, a permission error).
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+        return digests;
+    }
+
+    /// <summary>sha256 of a file's content through a pooled buffer (thousands of small files: no buffer per file).</summary>
+    private static byte[] HashFile(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long offset = 0;
+            int read;
+            while ((read = RandomAccess.Read(handle, buffer, offset)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                offset += read;
+            }
+            return hash.GetHashAndReset();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

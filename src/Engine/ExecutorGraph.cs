@@ -1,0 +1,62 @@
+using Sbuild.Engine.Executors;
+using Sbuild.Core;
+using Sbuild.Frontend;
+using Sbuild.Solver;
+
+namespace Sbuild.Engine;
+
+/// <summary>
+/// Turns the frontend's op graph into solver vertices: one executor per op, each given the services it needs and no
+/// more. One node becomes one vertex however many consumers it has. Owns the per-build temp directory (heredoc files,
+/// downloads) and the HTTP client of ADD, both released on dispose.
+/// </summary>
+public sealed class ExecutorGraph : IDisposable
+{
+    private readonly Dictionary<OpNode, Vertex<FsState>> _vertices = new(ReferenceEqualityComparer.Instance);
+    private readonly ImageStore _store;
+    private readonly BuildEnvironment _environment;
+    private readonly IBuildLog _log;
+    private readonly SnapshotWorkspace _workspace;
+    private readonly LocalContext _context;
+    private readonly StateContentDigests _selections;
+    private readonly string _scratch;
+    // Created on the first ADD of a URL only (ops may ask in parallel); the per-read stall timeout replaces HttpClient's overall one.
+    private readonly Lazy<HttpClient> _http = new(() => new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
+
+    public ExecutorGraph(ImageStore store, BuildEnvironment environment, SnapshotWorkspace workspace, LocalContext context, IBuildLog log)
+    {
+        _store = store;
+        _environment = environment;
+        _workspace = workspace;
+        _context = context;
+        _log = log;
+        _selections = new StateContentDigests(workspace, Path.Combine(store.Root, "cache", "selections"));
+        _scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp", "build-" + Guid.NewGuid().ToString("N"))).FullName;
+    }
+
+    public Vertex<FsState> VertexOf(OpNode node)
+    {
+        if (_vertices.TryGetValue(node, out var known)) return known;
+        var vertex = new Vertex<FsState>(Executor(node), node.Inputs.Select(VertexOf).ToList()) { IgnoreCache = node.IgnoreCache };
+        _vertices[node] = vertex;
+        return vertex;
+    }
+
+    private IOp<FsState> Executor(OpNode node) => node.Op switch
+    {
+        ScratchOp op => new ScratchExecutor(op, node.Description),
+        ImageOp op => new ImageExecutor(op, node.Description, _store, _workspace),
+        ExecOp op => new ExecExecutor(op, node.Description, _environment.GetRunner, _workspace, _scratch, _log),
+        CopyOp op => new CopyExecutor(op, node.Description, _context, _workspace, _selections),
+        InlineCopyOp op => new InlineCopyExecutor(op, node.Description, _workspace, _scratch),
+        AddOp op => new AddExecutor(op, node.Description, _context, _workspace, () => new UrlSource(_http.Value, TimeSpan.FromSeconds(60)), _scratch),
+        MkdirOp op => new MkdirExecutor(op, node.Description, _workspace),
+        _ => throw new SbuildException(ErrorCode.UnsupportedInstruction, $"{node.Description.Name}: no executor for {node.Op.GetType().Name}"),
+    };
+
+    public void Dispose()
+    {
+        if (_http.IsValueCreated) _http.Value.Dispose();
+        Directory.Delete(_scratch, recursive: true);
+    }
+}

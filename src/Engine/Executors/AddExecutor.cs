@@ -1,0 +1,59 @@
+using Sbuild.Core;
+using Sbuild.Frontend;
+using Sbuild.Solver;
+
+namespace Sbuild.Engine.Executors;
+
+/// <summary>
+/// ADD: URLs are downloaded while keying (keyed by their content, as BuildKit does), local tar archives (plain, gzip,
+/// bzip2, xz, zstd; detected by content) are unpacked into the destination, everything else is copied like COPY.
+/// </summary>
+/// <param name="downloads">Fetches URL sources into <paramref name="scratch"/>, the per-build temp directory.</param>
+internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext context, SnapshotWorkspace workspace, Func<UrlSource> downloads, string scratch)
+    : IOp<FsState>
+{
+    private readonly Dictionary<string, DownloadedFile> _downloaded = [];
+
+    public string Name => step.Name;
+
+    public async ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct)
+    {
+        var content = new List<Digest>();
+        var local = op.Sources.Where(s => !SourceUrl.IsUrl(s)).ToList();
+        if (local.Count > 0)
+            content.Add(StepErrors.At(step, () => context.Checksum(local)));
+        foreach (var url in op.Sources.Where(SourceUrl.IsUrl))
+        {
+            var file = await StepErrors.AtAsync(step, () => downloads().DownloadAsync(url, scratch, op.Checksum, ct)).ConfigureAwait(false);
+            _downloaded[url] = file;
+            content.Add(file.Digest);
+        }
+        return CacheKeys.Of(op, inputs, content);
+    }
+
+    public Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct) =>
+        workspace.ChangeAsync(inputs[0], async rootfs =>
+        {
+            var ownership = StepErrors.At(step, () => CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod, preserveOwnership: false));
+            foreach (var source in op.Sources)
+            {
+                if (SourceUrl.IsUrl(source))
+                {
+                    StepErrors.At(step, () => DownloadedFileInstaller.Install(_downloaded[source], rootfs, op.Destination, ownership));
+                    continue;
+                }
+                foreach (var (relative, host) in StepErrors.At(step, () => SourceMatcher.Expand(context.Root, source, context.Ignore)))
+                {
+                    if (op.Unpack != false && ArchiveDetector.IsArchive(host))
+                    {
+                        // --chown owns the destination directory; unpacked entries keep the archive's owners
+                        // (checked against docker build's BuildKit).
+                        FileCopier.MakeDirectories(rootfs, op.Destination, ownership.Uid ?? 0, ownership.Gid ?? 0);
+                        await StepErrors.AtAsync(step, () => ArchiveExtractor.ExtractAsync(host, rootfs, op.Destination, new CopyOwnership(null, null, null, true), ct)).ConfigureAwait(false);
+                    }
+                    else
+                        StepErrors.At(step, () => { FileCopier.Copy(context.Root, [relative], rootfs, op.Destination, ownership, context.Ignore); return 0; });
+                }
+            }
+        }, ct);
+}

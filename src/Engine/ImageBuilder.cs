@@ -1,0 +1,70 @@
+using Sbuild.Core;
+using Sbuild.Engine.Cache;
+using Sbuild.Core.Metadata;
+using Sbuild.Exporter;
+using Sbuild.Frontend;
+using Sbuild.Solver;
+
+namespace Sbuild.Engine;
+
+/// <summary>
+/// Builds a Dockerfile into an image in the local store: the frontend's op graph → executors → solve → write config
+/// and manifest → tag. Nothing is tagged unless every step succeeded, so a failed build leaves names as they were.
+/// </summary>
+public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progress, IBuildLog log, BuildEnvironment environment)
+{
+    public async Task<BuildResult> BuildAsync(BuildRequest request, CancellationToken ct)
+    {
+        var frontend = DockerfileFrontend.Convert(new FrontendRequest
+        {
+            DockerfilePath = request.DockerfilePath, Target = request.Target, BuildArgs = request.BuildArgs, NoCacheStages = request.NoCacheStages,
+        }, new StoreImageResolver(store, environment.Images, ct));
+        var plan = frontend.Target;
+
+        var workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
+        using var database = StoreDatabase.Open(store.Root);
+        using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log);
+        var imported = request.CacheFrom.Count > 0
+            ? await CacheImport.LoadAsync(request.CacheFrom, store, workspace, environment.Registries, log, ct).ConfigureAwait(false)
+            : null;
+        var cache = new BuildCacheStore(new DatabaseCacheStore(database, workspace), imported);
+        var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress);
+        var fs = await solver.SolveAsync(graph.VertexOf(plan.Fs), ct).ConfigureAwait(false);
+        // Without SOURCE_DATE_EPOCH the image is as old as its newest layer (BuildKit's rule), so a cached rebuild
+        // reproduces the same config and image ID.
+        var created = request.SourceDateEpoch ?? fs.Created ?? DateTimeOffset.UtcNow;
+        var history = new List<HistoryEntry>(plan.BaseHistory);
+        foreach (var step in plan.History)
+        {
+            var empty = step.Layer is null
+                || (await solver.ResultOf(graph.VertexOf(step.Layer), ct).ConfigureAwait(false)).Layers.Count
+                   == (await solver.ResultOf(graph.VertexOf(step.Parent!), ct).ConfigureAwait(false)).Layers.Count;
+            history.Add(new HistoryEntry { Created = created, CreatedBy = step.CreatedBy, Comment = StageConverter.HistoryComment, EmptyLayer = empty ? true : null });
+        }
+
+        var config = new ImageConfig
+        {
+            Created = created,
+            Author = plan.Author,
+            Architecture = plan.Architecture,
+            Os = plan.Os,
+            Variant = plan.Variant,
+            Config = plan.Config,
+            RootFs = new RootFs { DiffIds = fs.Layers.Select(l => l.DiffId).ToList() },
+            History = history,
+        };
+        var image = new ImageWriter(store.Content).Write(config, fs.Layers.Select(l => l.Blob).ToList());
+        foreach (var tag in request.Tags) store.Tag(tag, image.Manifest);
+        foreach (var destination in request.CacheTo)
+        {
+            // min: the steps of the image's own layers; max: every step this build ran or hit, in every stage.
+            var keys = destination.Mode == CacheMode.Max
+                ? cache.Used.Select(k => k.ToString()).ToHashSet(StringComparer.Ordinal)
+                : (await Task.WhenAll(plan.History.Where(h => h.Layer is not null).Select(h => solver.KeyOf(graph.VertexOf(h.Layer!), ct))).ConfigureAwait(false))
+                    .Select(k => k.ToString()).ToHashSet(StringComparer.Ordinal);
+            var records = database.ListCacheRecords().Where(r => keys.Contains(r.Key)).ToList();
+            await CacheExport.ExportAsync(destination, records, store, environment.Registries, log, ct).ConfigureAwait(false);
+        }
+        return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings);
+    }
+}

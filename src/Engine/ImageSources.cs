@@ -1,0 +1,41 @@
+using Sbuild.Core;
+using Sbuild.Frontend;
+using Sbuild.Registry;
+
+namespace Sbuild.Engine;
+
+/// <summary>Where the images a Dockerfile names (<c>FROM</c>, <c>COPY --from</c>) come from.</summary>
+public interface IImageSource
+{
+    /// <summary>The image, now in the local store; a failure is an <see cref="SbuildException"/> saying why.</summary>
+    Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct);
+}
+
+/// <summary>
+/// docker build's rule: a name the local store has is used as it is, without network, unless <paramref name="alwaysPull"/>
+/// (<c>--pull</c>) asks to re-resolve its tag; anything else is pulled from its registry (once per build).
+/// </summary>
+public sealed class PullingImageSource(ImageStore store, ImagePuller puller, bool alwaysPull) : IImageSource
+{
+    public async Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct)
+    {
+        // A digest names the same bytes wherever they are: the store's copy never needs re-resolving.
+        if ((!alwaysPull || reference.Digest is not null) && store.Find(reference) is { } local) return local;
+        var pulled = await puller.PullAsync(reference, platform, ct).ConfigureAwait(false);
+        return new StoredImage(pulled.Name.ToString(), pulled.Manifest);
+    }
+}
+
+/// <summary>
+/// The frontend's view of images: found or pulled through <paramref name="source"/>, then read from the store. Planning
+/// is synchronous (the frontend converts instruction by instruction), so a pull waits here.
+/// </summary>
+public sealed class StoreImageResolver(ImageStore store, IImageSource source, CancellationToken ct) : IImageResolver
+{
+    public ResolvedImage Resolve(ImageReference reference, Platform platform)
+    {
+        var image = source.GetAsync(reference, platform, ct).GetAwaiter().GetResult();
+        var manifest = store.ReadManifest(image.Manifest.Digest);
+        return new ResolvedImage(image.Manifest.Digest, store.ReadConfig(manifest.Config.Digest));
+    }
+}

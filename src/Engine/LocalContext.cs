@@ -1,0 +1,24 @@
+using Sbuild.Core;
+using Sbuild.Core.Metadata;
+using Sbuild.Parser;
+
+namespace Sbuild.Engine;
+
+/// <summary>
+/// The build context as COPY and ADD read it: a host directory, its .dockerignore rules, and the store's stat cache
+/// (null for none) so that unchanged files are not read again to key a step.
+/// </summary>
+public sealed record LocalContext(string Root, DockerIgnore Ignore, FileDigestCache? StatCache = null)
+{
+    /// <summary><c>Dockerfile.dockerignore</c> beside the Dockerfile wins over <c>.dockerignore</c> in the context root.</summary>
+    public static LocalContext Load(string root, string dockerfilePath, StoreDatabase? database)
+    {
+        var specific = dockerfilePath + ".dockerignore";
+        var path = File.Exists(specific) ? specific : Path.Combine(root, ".dockerignore");
+        var ignore = File.Exists(path) ? DockerIgnore.Parse(File.ReadAllText(path), path) : DockerIgnore.Empty;
+        return new LocalContext(root, ignore, FileDigestCache.ForContext(database, root));
+    }
+
+    /// <summary>The content checksum of what <paramref name="sources"/> select (see <see cref="ContextChecksum"/>).</summary>
+    public Digest Checksum(IReadOnlyList<string> sources) => ContextChecksum.Compute(Root, sources, Ignore, StatCache);
+}

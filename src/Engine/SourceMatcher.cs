@@ -1,0 +1,54 @@
+using System.IO.Enumeration;
+using Sbuild.Core;
+using Sbuild.Parser;
+
+namespace Sbuild.Engine;
+
+/// <summary>
+/// Finds what a COPY source names: a plain path, or a pattern with <c>*</c>, <c>?</c>, <c>[</c> matched per path
+/// component (sorted). Both COPY itself and its cache checksum use it, so the key covers exactly what is copied.
+/// </summary>
+public static class SourceMatcher
+{
+    /// <summary>Resolves one source (with wildcards) to (path as matched, host path with the final symlink followed).</summary>
+    /// <param name="ignore">.dockerignore rules: an excluded path is treated as absent.</param>
+    public static IReadOnlyList<(string Relative, string Host)> Expand(string root, string source, DockerIgnore? ignore = null)
+    {
+        ignore ??= DockerIgnore.Empty;
+        var clean = RootPath.Clean(source).TrimStart('/');
+        if (clean.IndexOfAny(['*', '?', '[']) < 0)
+        {
+            var host = RootPath.Resolve(root, clean, followFinal: true);
+            if (!Posix.TryLStat(host, out _) || ignore.ExcludesEntry(clean, RootPath.Resolve(root, clean, followFinal: false)))
+                throw new SbuildException(ErrorCode.CopySourceNotFound, $"\"{source}\" not found: no such file or directory in the build source");
+            return [(clean, host)];
+        }
+        var found = new List<(string, string)>();
+        Glob(root, "", clean.Split('/'), 0, found);
+        found.RemoveAll(f => ignore.ExcludesEntry(f.Item1, RootPath.Resolve(root, f.Item1, followFinal: false)));
+        if (found.Count == 0)
+            throw new SbuildException(ErrorCode.CopySourceNotFound, $"no source files were specified: \"{source}\" matches nothing in the build source");
+        found.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return found;
+    }
+
+    /// <summary>A context-relative path joined with one more name ("" is the context root).</summary>
+    public static string Join(string relativeDir, string name) => relativeDir.Length == 0 ? name : relativeDir + "/" + name;
+
+    private static void Glob(string root, string prefix, string[] parts, int index, List<(string, string)> found)
+    {
+        var dir = RootPath.Resolve(root, prefix, followFinal: true);
+        if (!Directory.Exists(dir)) return;
+        var part = parts[index];
+        var names = part.IndexOfAny(['*', '?', '[']) < 0
+            ? (Posix.TryLStat(Path.Combine(dir, part), out _) ? [part] : [])
+            : Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => FileSystemName.MatchesSimpleExpression(part, n!, ignoreCase: false)).ToList();
+        foreach (var name in names)
+        {
+            var rel = Join(prefix, name!);
+            if (index == parts.Length - 1) found.Add((rel, RootPath.Resolve(root, rel, followFinal: true)));
+            else Glob(root, rel, parts, index + 1, found);
+        }
+    }
+
+}
