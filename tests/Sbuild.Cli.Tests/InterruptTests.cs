@@ -1,0 +1,43 @@
+using System.Diagnostics;
+using Sbuild.TestSupport;
+
+namespace Sbuild.Cli.Tests;
+
+/// <summary>Ctrl-C (SIGINT) in the middle of a RUN: exit 130 and nothing left behind.</summary>
+public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
+{
+    [Fact]
+    public async Task Ctrl_c_during_a_run_leaves_no_mount_container_process_snapshot_or_temp_file()
+    {
+        using var context = new TempDirectory("sbuild-interrupt-");
+        var marker = 3000 + Random.Shared.Next(900); // a sleep only this test starts, to look for afterwards
+        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN echo started && sleep {marker}\n");
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), "--progress", "plain", context.Path])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+            Environment = { ["SBUILD_ROOT"] = sbuild.StoreRoot, ["XDG_CONFIG_HOME"] = sbuild.ConfigHome, ["DOCKER_CONFIG"] = sbuild.DockerConfig },
+        })!;
+        var started = new TaskCompletionSource();
+        var stderr = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            if (e.Data.EndsWith(" started", StringComparison.Ordinal)) started.TrySetResult();
+        };
+        process.BeginErrorReadLine();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        await ProcessRunner.RunAsync("kill", ["-INT", process.Id.ToString()], CancellationToken.None);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(130, process.ExitCode);
+        lock (stderr) Assert.Contains("build cancelled", stderr.ToString());
+        Assert.DoesNotContain(sbuild.StoreRoot, File.ReadAllText("/proc/mounts"));
+        var sleeping = await ProcessRunner.RunAsync("pgrep", ["-f", $"sleep {marker}"], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        Assert.Equal(1, sleeping.ExitCode); // pgrep: no such process
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(sbuild.StoreRoot, "tmp")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(sbuild.StoreRoot, "mnt")));
+        Assert.DoesNotContain("\"Active\"", File.ReadAllText(Path.Combine(sbuild.StoreRoot, "snapshots", "catalog.json")));
+    }
+}
