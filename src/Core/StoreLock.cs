@@ -12,6 +12,7 @@ namespace Sbuild.Core;
 public sealed partial class StoreLock : IDisposable
 {
     private const int LockShared = 1, LockExclusive = 2, LockNonBlocking = 4;
+    private const int OpenReadWrite = 2, OpenCreate = 0x40, OpenCloseOnExec = 0x80000;
     private readonly SafeFileHandle _handle;
 
     private StoreLock(SafeFileHandle handle) => _handle = handle;
@@ -32,7 +33,12 @@ public sealed partial class StoreLock : IDisposable
     private static StoreLock? Acquire(string storeRoot, int mode, TimeSpan timeout)
     {
         Directory.CreateDirectory(storeRoot);
-        var handle = File.OpenHandle(Path.Combine(storeRoot, "store.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // Opened with open(2), not File.OpenHandle: .NET takes a flock of its own when it opens a file, which would fail
+        // (instead of waiting) while another process holds this lock exclusively.
+        var path = Path.Combine(storeRoot, "store.lock");
+        var fd = Open(path, OpenReadWrite | OpenCreate | OpenCloseOnExec, 0x1A4);
+        if (fd < 0) throw new SbuildException(ErrorCode.FileSystem, $"open {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
@@ -54,6 +60,9 @@ public sealed partial class StoreLock : IDisposable
 
     private static SbuildException TimedOut(string storeRoot, string holder) =>
         new(ErrorCode.StoreBusy, $"the store {storeRoot} stayed locked by {holder} in another sbuild process; try again when it ends");
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags, uint mode);
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(SafeFileHandle fd, int operation);

@@ -95,6 +95,23 @@ public sealed class CacheLifecycleTests(SbuildCli sbuild) : IClassFixture<Sbuild
     }
 
     [Fact]
+    public async Task A_build_waits_while_a_prune_holds_the_store_and_then_runs()
+    {
+        using var store = await FreshStore();
+        using var context = new TempDirectory("sbuild-wait-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN echo waited > /w\n");
+        Task<ProcessResult> build;
+        using (StoreLock.Exclusive(store.Path, TimeSpan.FromSeconds(5))) // what a running prune holds
+        {
+            build = sbuild.RunAsync(["-t", "waited:1", context.Path], storeRoot: store.Path);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.False(build.IsCompleted);
+        }
+        await build; // succeeds once the lock is free
+        Assert.NotNull(new ImageStore(store.Path).Find(ImageReference.Parse("waited:1")));
+    }
+
+    [Fact]
     public async Task The_gc_after_a_build_keeps_the_cache_within_the_configured_budget()
     {
         using var store = await FreshStore();
