@@ -132,8 +132,11 @@ public sealed class FileContentStore : IContentStore
 
 public static class ContentStoreExtensions
 {
+    /// <summary>Stores small content (configs, manifests); a blob the store has already is not written (and fsynced) again.</summary>
     public static Descriptor WriteBytes(this IContentStore store, ReadOnlySpan<byte> content, string mediaType)
     {
+        var digest = Digest.Of(content);
+        if (store.SizeOf(digest) == content.Length) return new Descriptor { MediaType = mediaType, Digest = digest, Size = content.Length };
         using var writer = store.OpenWriter();
         writer.Stream.Write(content);
         return writer.Commit(mediaType);

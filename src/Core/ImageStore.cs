@@ -48,7 +48,11 @@ public sealed class ImageStore
     {
         var name = reference.ToString();
         using var _ = AcquireLock();
-        var manifests = ReadIndex().Manifests.Where(d => d.Annotations?.GetValueOrDefault(RefNameAnnotation) != name).ToList();
+        var index = ReadIndex();
+        // A rebuild that gives the same image leaves index.json as it is (no rewrite, no fsync).
+        if (index.Manifests.Any(d => d.Annotations?.GetValueOrDefault(RefNameAnnotation) == name && d.Digest == manifest.Digest && d.MediaType == manifest.MediaType))
+            return;
+        var manifests = index.Manifests.Where(d => d.Annotations?.GetValueOrDefault(RefNameAnnotation) != name).ToList();
         manifests.Add(manifest with { Annotations = new SortedDictionary<string, string> { [RefNameAnnotation] = name } });
         manifests.Sort((a, b) => string.CompareOrdinal(a.Annotations![RefNameAnnotation], b.Annotations![RefNameAnnotation]));
         AtomicFile.WriteAllBytes(_indexPath, JsonSerializer.SerializeToUtf8Bytes(new ImageIndex { Manifests = manifests }, OciJsonContext.Canonical.ImageIndex));

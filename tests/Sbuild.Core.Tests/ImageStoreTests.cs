@@ -26,6 +26,28 @@ public sealed class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public void Writing_the_same_image_again_rewrites_neither_its_blobs_nor_the_index()
+    {
+        var m = FakeManifest("same");
+        _store.Tag(ImageReference.Parse("app:1"), m);
+        Posix.TryLStat(_store.Content.PathOf(m.Digest), out var blobBefore);
+        Posix.TryLStat(Path.Combine(_store.Root, "index.json"), out var indexBefore);
+
+        Assert.Equal(m, FakeManifest("same"));
+        _store.Tag(ImageReference.Parse("app:1"), m);
+
+        // Each write publishes a new file by rename: an unchanged inode means nothing was written (or fsynced).
+        Posix.TryLStat(_store.Content.PathOf(m.Digest), out var blobAfter);
+        Posix.TryLStat(Path.Combine(_store.Root, "index.json"), out var indexAfter);
+        Assert.Equal(blobBefore.Inode, blobAfter.Inode);
+        Assert.Equal(indexBefore.Inode, indexAfter.Inode);
+
+        _store.Tag(ImageReference.Parse("app:1"), FakeManifest("other"));
+        Posix.TryLStat(Path.Combine(_store.Root, "index.json"), out var retagged);
+        Assert.NotEqual(indexBefore.Inode, retagged.Inode);
+    }
+
+    [Fact]
     public void Tag_then_find_by_any_spelling_of_the_name()
     {
         var m = FakeManifest("1");
