@@ -23,6 +23,16 @@ public static class BuildCommand
         var push = new Option<bool>("--push") { Description = "Push the image to the registry of each --tag (same as -o type=registry)" };
         var iidfile = new Option<string?>("--iidfile") { Description = "Write the image ID to this file" };
         var metadataFile = new Option<string?>("--metadata-file") { Description = "Write the build result (image and config digests, layers, names) as JSON to this file" };
+        var network = new Option<string>("--network")
+        {
+            Description = "Network of RUN steps without their own --network: default or host (the host's network), or none (loopback only)",
+            DefaultValueFactory = _ => "default", HelpName = "default|host|none",
+        };
+        network.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value is not ("default" or "host" or "none"))
+                result.AddError($"--network \"{value}\": must be default, host or none");
+        });
         var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max; repeatable" };
         var cacheFrom = new Option<string[]>("--cache-from") { Description = "Use an exported build cache: type=local,src=DIR, type=registry,ref=NAME[:TAG] or NAME[:TAG]; repeatable" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
@@ -38,7 +48,7 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, network, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -64,6 +74,7 @@ public static class BuildCommand
                 NoCacheStages = (parse.GetValue(noCacheFilter) ?? [])
                     .SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                     .Select(v => v.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
+                Network = parse.GetValue(network) == "none" ? Sbuild.Frontend.NetworkMode.None : Sbuild.Frontend.NetworkMode.Host,
                 CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),
                 CacheFrom = (parse.GetValue(cacheFrom) ?? []).Select(v => CacheOptionsParser.ParseImport(v, "--cache-from")).ToList(),
             };

@@ -17,6 +17,8 @@ public sealed record BuildRequest
     public bool NoCache { get; init; }
     /// <summary><c>--no-cache-filter</c>: stage names (lower case) whose steps, and whatever uses them, run even if cached.</summary>
     public IReadOnlySet<string> NoCacheStages { get; init; } = new HashSet<string>();
+    /// <summary><c>--network</c>: what RUN steps get by default (the host's network, or none: loopback only).</summary>
+    public Frontend.NetworkMode Network { get; init; } = Frontend.NetworkMode.Host;
     /// <summary><c>--cache-from</c>: exported caches whose records answer steps the store's cache does not.</summary>
     public IReadOnlyList<Cache.CacheLocation> CacheFrom { get; init; } = [];
     /// <summary><c>--cache-to</c>: where to export this build's cache records after it succeeded.</summary>

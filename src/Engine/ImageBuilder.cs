@@ -17,7 +17,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
     {
         var frontend = DockerfileFrontend.Convert(new FrontendRequest
         {
-            DockerfilePath = request.DockerfilePath, Target = request.Target, BuildArgs = request.BuildArgs, NoCacheStages = request.NoCacheStages,
+            DockerfilePath = request.DockerfilePath, Target = request.Target, BuildArgs = request.BuildArgs, NoCacheStages = request.NoCacheStages, Network = request.Network,
         }, new StoreImageResolver(store, environment.Images, ct));
         var plan = frontend.Target;
 

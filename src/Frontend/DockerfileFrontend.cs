@@ -11,6 +11,8 @@ public sealed record FrontendRequest
     public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
     /// <summary><c>--no-cache-filter</c>: stage names (lower case) whose steps ignore the cache.</summary>
     public IReadOnlySet<string> NoCacheStages { get; init; } = new HashSet<string>();
+    /// <summary>The network of a RUN without <c>--network</c> (or with <c>--network=default</c>): the build's <c>--network</c>.</summary>
+    public NetworkMode Network { get; init; } = NetworkMode.Host;
 }
 
 /// <summary>The target stage as an op graph (its <see cref="StagePlan.Fs"/>), its config and history, and lint warnings.</summary>
@@ -28,7 +30,7 @@ public static class DockerfileFrontend
         var targetIndex = TargetStage(definition, request.Target);
         var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
         var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
-        var plan = new StageConverter(definition, args, userArgs, images, request.NoCacheStages).Plan(targetIndex);
+        var plan = new StageConverter(definition, args, userArgs, images, request).Plan(targetIndex);
         var warnings = definition.Warnings.ToList();
         if (args.Unconsumed(definition) is { Count: > 0 } unused)
             warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");

@@ -9,7 +9,7 @@ namespace Sbuild.Frontend;
 /// so a stage the target does not need is never looked at (as in BuildKit), and each at most once.
 /// </summary>
 public sealed class StageConverter(BuildDefinition definition, BuildArgs buildArgs, IReadOnlySet<string> userArgNames, IImageResolver images,
-    IReadOnlySet<string> noCacheStages)
+    FrontendRequest request)
 {
     public static readonly IReadOnlyList<string> DefaultShell = ["/bin/sh", "-c"];
     public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -138,8 +138,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --security=insecure is not supported by sbuild", run.Original);
         var (args, scripts) = RunCommand(plan, run);
         var exec = new ExecOp(args, RunEnvironment(plan), plan.Config.WorkingDir ?? "/", plan.Config.User ?? "",
-            // There is no build network here: "default" gets an isolated namespace (loopback only), like "none".
-            run.Network == "host" ? NetworkMode.Host : NetworkMode.None)
+            // "default" is the build's network (the host's, as docker build without CNI, unless --network=none).
+            run.Network switch { "host" => NetworkMode.Host, "none" => NetworkMode.None, _ => request.Network })
         {
             Scripts = scripts,
             ProxyEnv = buildArgs.Proxies.Concat(plan.Args.Where(a => BuildArgs.ProxyArgs.Contains(a.Key)))
@@ -431,7 +431,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private OpNode Step(StagePlan plan, Op op, IReadOnlyList<OpNode> inputs, string name, Instruction instruction) =>
         new(op, inputs, new StepDescription(name, instruction.Location, instruction.Original))
         {
-            IgnoreCache = definition.Stages[plan.Index].Name is { } stage && noCacheStages.Contains(stage),
+            IgnoreCache = definition.Stages[plan.Index].Name is { } stage && request.NoCacheStages.Contains(stage),
         };
 
     private void AddLayer(StagePlan plan, OpNode node, string createdBy)

@@ -36,13 +36,16 @@ public sealed class DockerfileFrontendTests : IDisposable
         };
     }
 
-    private FrontendResult Convert(string dockerfile, string? target = null, Dictionary<string, string>? args = null, params string[] noCache)
+    private FrontendResult Convert(string dockerfile, string? target = null, Dictionary<string, string>? args = null, params string[] noCache) =>
+        Convert(dockerfile, NetworkMode.Host, target, args, noCache);
+
+    private FrontendResult Convert(string dockerfile, NetworkMode network, string? target = null, Dictionary<string, string>? args = null, params string[] noCache)
     {
         var path = Path.Combine(_dir, "Dockerfile");
         File.WriteAllText(path, dockerfile);
         return DockerfileFrontend.Convert(new FrontendRequest
         {
-            DockerfilePath = path, Target = target, BuildArgs = args ?? [], NoCacheStages = noCache.ToHashSet(),
+            DockerfilePath = path, Target = target, BuildArgs = args ?? [], NoCacheStages = noCache.ToHashSet(), Network = network,
         }, _images);
     }
 
@@ -56,7 +59,7 @@ public sealed class DockerfileFrontendTests : IDisposable
             $$"""
             #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
             #1 {"op":"copy","from":"Context","sources":["src","go.*"],"destination":"/app/","chmod":493} <- #0
-            #2 {"op":"exec","args":["/bin/sh","-c","make \u003E out"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #1
+            #2 {"op":"exec","args":["/bin/sh","-c","make \u003E out"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"proxyEnv":[]} <- #1
 
             """.ReplaceLineEndings("\n"),
             Graph("FROM busybox\nCOPY --chmod=755 src go.* /app/\nRUN make > out\n"));
@@ -75,6 +78,16 @@ public sealed class DockerfileFrontendTests : IDisposable
             """.ReplaceLineEndings("\n").Replace("BUSYBOX", BusyboxManifest.ToString()),
             Graph("FROM busybox\nWORKDIR w\nCOPY --chown=app:app a b/\nUSER app\nRUN --network=host [\"id\"]\n"));
     }
+
+    [Theory]
+    [InlineData("RUN x", NetworkMode.Host, NetworkMode.Host)]
+    [InlineData("RUN --network=default x", NetworkMode.Host, NetworkMode.Host)]
+    [InlineData("RUN --network=none x", NetworkMode.Host, NetworkMode.None)]
+    [InlineData("RUN x", NetworkMode.None, NetworkMode.None)]
+    [InlineData("RUN --network=default x", NetworkMode.None, NetworkMode.None)]
+    [InlineData("RUN --network=host x", NetworkMode.None, NetworkMode.Host)]
+    public void A_run_without_its_own_network_gets_the_builds(string run, NetworkMode build, NetworkMode expected) =>
+        Assert.Equal(expected, Assert.IsType<ExecOp>(Convert($"FROM busybox\n{run}\n", build).Target.Fs.Op).Network);
 
     [Fact]
     public void Run_sees_env_then_stage_args_and_proxy_args_stay_out_of_env()
@@ -100,7 +113,7 @@ public sealed class DockerfileFrontendTests : IDisposable
             $$"""
             #0 {"op":"scratch"}
             #1 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
-            #2 {"op":"exec","args":["/bin/sh","-c","make"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #1
+            #2 {"op":"exec","args":["/bin/sh","-c","make"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"proxyEnv":[]} <- #1
             #3 {"op":"copy","from":"Input","sources":["/out"],"destination":"/bin/"} <- #0,#2
 
             """.ReplaceLineEndings("\n"),
@@ -133,8 +146,8 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal(
             $$"""
             #0 {"op":"image","reference":"docker.io/library/alpine:3","manifest":"{{AlpineManifest}}"}
-            #1 {"op":"exec","args":["/bin/sh","-c","echo triggered"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"cwd":"/","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #0
-            #2 {"op":"exec","args":["/bin/sh","-c","env"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","FROM_TRIGGER=1"],"cwd":"/","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #1
+            #1 {"op":"exec","args":["/bin/sh","-c","echo triggered"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"cwd":"/","user":"","network":"Host","scripts":[],"proxyEnv":[]} <- #0
+            #2 {"op":"exec","args":["/bin/sh","-c","env"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","FROM_TRIGGER=1"],"cwd":"/","user":"","network":"Host","scripts":[],"proxyEnv":[]} <- #1
 
             """.ReplaceLineEndings("\n"),
             Graph("FROM alpine:3\nRUN env\n"));
@@ -166,8 +179,8 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal(
             $$"""
             #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
-            #1 {"op":"exec","args":["/bin/sh","-c","a"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #0 (no-cache)
-            #2 {"op":"exec","args":["/bin/sh","-c","b"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"None","scripts":[],"proxyEnv":[]} <- #1
+            #1 {"op":"exec","args":["/bin/sh","-c","a"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"proxyEnv":[]} <- #0 (no-cache)
+            #2 {"op":"exec","args":["/bin/sh","-c","b"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"proxyEnv":[]} <- #1
 
             """.ReplaceLineEndings("\n"),
             Graph("FROM busybox AS deps\nRUN a\nFROM deps\nRUN b\n", noCache: "deps"));

@@ -1,0 +1,35 @@
+using Sbuild.TestSupport;
+
+namespace Sbuild.Cli.Tests;
+
+/// <summary>RUN reaches the network as in docker build (the host's namespace); --network=none gives loopback only.</summary>
+public sealed class RunNetworkTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
+{
+    [Fact]
+    public async Task Run_reaches_a_server_on_the_host_by_default_and_not_with_network_none()
+    {
+        using var server = new TestHttpServer().Serve("/pkg.txt", new TestResponse(200, "package contents\n"u8.ToArray()));
+        using var context = new TempDirectory("sbuild-network-");
+        var fetch = $"wget -q -O /pkg.txt {server.Url("/pkg.txt")} && cat /pkg.txt";
+        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN {fetch}\n");
+        var byDefault = await sbuild.RunAsync(["--progress", "plain", context.Path]);
+        Assert.Contains("package contents", byDefault.StandardError);
+        Assert.Contains("/pkg.txt", server.Requests);
+
+        var noneFlag = await sbuild.RunAsync(["--progress", "plain", "--network", "none", "--no-cache", context.Path], allowFailure: true);
+        Assert.NotEqual(0, noneFlag.ExitCode);
+        Assert.Contains("RUN failed with exit code", noneFlag.StandardError);
+
+        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN --network=none {fetch}\n");
+        var noneInstruction = await sbuild.RunAsync(["--progress", "plain", context.Path], allowFailure: true);
+        Assert.NotEqual(0, noneInstruction.ExitCode);
+
+        // The container sees the host's resolver configuration and BuildKit's /etc/hosts with its hostname.
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN cat /etc/hosts && hostname && test -s /etc/resolv.conf\n");
+        var files = await sbuild.RunAsync(["--progress", "plain", context.Path]);
+        Assert.Contains("127.0.0.1\tlocalhost buildkitsandbox", files.StandardError);
+
+        var bad = await sbuild.RunAsync(["--network", "bridge", context.Path], allowFailure: true);
+        Assert.Contains("--network \"bridge\": must be default, host or none", bad.StandardError);
+    }
+}
