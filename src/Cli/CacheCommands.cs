@@ -51,7 +51,7 @@ public static partial class CacheCommands
 
     public static Command Prune(Option<string?> rootOption)
     {
-        var all = new Option<bool>("--all", "-a") { Description = "Also remove base images' unpacked layers (they are unpacked again when needed)" };
+        var all = new Option<bool>("--all", "-a") { Description = "Also remove base images' unpacked layers (unpacked again when needed) and RUN --mount=type=cache contents" };
         var keepStorage = new Option<string?>("--keep-storage") { Description = "Keep at most this much cache, least recently used goes first (e.g. 5GB)" };
         var filters = new Option<string[]>("--filter") { Description = "Only records matching, e.g. until=24h (not used for 24 hours)" };
         var force = new Option<bool>("--force", "-f") { Description = "Do not ask for confirmation" };

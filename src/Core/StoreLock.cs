@@ -28,14 +28,21 @@ public sealed partial class StoreLock : IDisposable
     /// <summary>The exclusive hold if no other process holds the lock now, else null (no waiting).</summary>
     public static StoreLock? TryExclusive(string storeRoot) => Acquire(storeRoot, LockExclusive, TimeSpan.Zero);
 
+    /// <summary>The same flock on any lock file (e.g. one cache mount's): exclusive, waiting up to <paramref name="timeout"/>; null if it stayed taken.</summary>
+    public static StoreLock? ExclusiveFile(string lockFile, TimeSpan timeout) => AcquireFile(lockFile, LockExclusive, timeout);
+
     public void Dispose() => _handle.Dispose();
 
     private static StoreLock? Acquire(string storeRoot, int mode, TimeSpan timeout)
     {
         Directory.CreateDirectory(storeRoot);
+        return AcquireFile(Path.Combine(storeRoot, "store.lock"), mode, timeout);
+    }
+
+    private static StoreLock? AcquireFile(string path, int mode, TimeSpan timeout)
+    {
         // Opened with open(2), not File.OpenHandle: .NET takes a flock of its own when it opens a file, which would fail
         // (instead of waiting) while another process holds this lock exclusively.
-        var path = Path.Combine(storeRoot, "store.lock");
         var fd = Open(path, OpenReadWrite | OpenCreate | OpenCloseOnExec, 0x1A4);
         if (fd < 0) throw new SbuildException(ErrorCode.FileSystem, $"open {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         var handle = new SafeFileHandle(fd, ownsHandle: true);
@@ -47,7 +54,7 @@ public sealed partial class StoreLock : IDisposable
             if (errno != 11 /* EWOULDBLOCK */ && errno != 4 /* EINTR */)
             {
                 handle.Dispose();
-                throw new SbuildException(ErrorCode.FileSystem, $"flock {storeRoot}/store.lock: {Marshal.GetPInvokeErrorMessage(errno)}");
+                throw new SbuildException(ErrorCode.FileSystem, $"flock {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
             }
             if (DateTime.UtcNow >= deadline)
             {

@@ -19,6 +19,7 @@ public sealed class ExecutorGraph : IDisposable
     private readonly SnapshotWorkspace _workspace;
     private readonly LocalContext _context;
     private readonly StateContentDigests _selections;
+    private readonly CacheMountDirectories _cacheMounts;
     private readonly string _scratch;
     // Created on the first ADD of a URL only (ops may ask in parallel); the per-read stall timeout replaces HttpClient's overall one.
     private readonly Lazy<HttpClient> _http = new(() => new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
@@ -31,6 +32,7 @@ public sealed class ExecutorGraph : IDisposable
         _context = context;
         _log = log;
         _selections = new StateContentDigests(workspace, Path.Combine(store.Root, "cache", "selections"));
+        _cacheMounts = new CacheMountDirectories(Path.Combine(store.Root, "cache-mounts"));
         _scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp", "build-" + Guid.NewGuid().ToString("N"))).FullName;
     }
 
@@ -46,7 +48,7 @@ public sealed class ExecutorGraph : IDisposable
     {
         ScratchOp op => new ScratchExecutor(op, node.Description),
         ImageOp op => new ImageExecutor(op, node.Description, _store, _workspace),
-        ExecOp op => new ExecExecutor(op, node.Description, _environment.GetRunner, _workspace, _scratch, _log),
+        ExecOp op => new ExecExecutor(op, node.Description, _environment.GetRunner, _workspace, _scratch, _log, _context, _selections, _cacheMounts),
         CopyOp op => new CopyExecutor(op, node.Description, _context, _workspace, _selections),
         InlineCopyOp op => new InlineCopyExecutor(op, node.Description, _workspace, _scratch),
         AddOp op => new AddExecutor(op, node.Description, _context, _workspace, () => new UrlSource(_http.Value, TimeSpan.FromSeconds(60)), _scratch),

@@ -130,18 +130,31 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Run(StagePlan plan, RunInstruction run, string label)
     {
-        if (run.Mounts.Count > 0)
-            throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --mount is not supported yet by sbuild", run.Original);
         if (run.Devices.Count > 0)
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --device is not supported yet by sbuild", run.Original);
         if (run.Security != "sandbox")
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --security=insecure is not supported by sbuild", run.Original);
         var (args, scripts) = RunCommand(plan, run);
+        // Input 0 is the rootfs; stages and images that bind mounts read from follow, each once.
+        var inputs = new List<OpNode> { plan.Fs };
+        var env = ExpansionEnvironment(plan);
+        var mounts = run.Mounts.Select(text => RunMountParser.Parse(Expand(text, env, run.Location), plan.Config.WorkingDir ?? "/", from =>
+        {
+            var node = CopyFromNode(plan, run, Expand(from, env, run.Location), label);
+            var index = inputs.FindIndex(n => ReferenceEquals(n, node));
+            if (index < 0)
+            {
+                inputs.Add(node);
+                index = inputs.Count - 1;
+            }
+            return index;
+        }, run)).ToList();
         var exec = new ExecOp(args, RunEnvironment(plan), plan.Config.WorkingDir ?? "/", plan.Config.User ?? "",
             // "default" is the build's network (the host's, as docker build without CNI, unless --network=none).
             run.Network switch { "host" => NetworkMode.Host, "none" => NetworkMode.None, _ => request.Network })
         {
             Scripts = scripts,
+            Mounts = mounts,
             ProxyEnv = buildArgs.Proxies.Concat(plan.Args.Where(a => BuildArgs.ProxyArgs.Contains(a.Key)))
                 .DistinctBy(a => a.Key).Where(a => !(plan.Config.Env ?? []).Any(e => e.StartsWith(a.Key + "=", StringComparison.Ordinal)))
                 .Select(a => $"{a.Key}={a.Value}").ToList(),
@@ -149,7 +162,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         // BuildKit's history shows the build args a RUN sees: "RUN |2 A=1 B=2 /bin/sh -c …".
         var visible = plan.Args.Where(a => !BuildArgs.ProxyArgs.Contains(a.Key)).Select(a => $"{a.Key}={a.Value}").ToList();
         var createdBy = "RUN " + (visible.Count > 0 ? $"|{visible.Count} {string.Join(' ', visible)} " : "") + string.Join(' ', args) + " # buildkit";
-        AddLayer(plan, Step(plan, exec, [plan.Fs], $"{label} RUN {Display(run)}", run), createdBy);
+        AddLayer(plan, Step(plan, exec, inputs, $"{label} RUN {Display(run)}", run), createdBy);
     }
 
     /// <summary>
@@ -221,19 +234,20 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     }
 
     /// <summary>The filesystem <c>COPY --from</c> reads: an earlier stage (by name or index) or an image.</summary>
-    private OpNode CopyFromNode(StagePlan plan, CopyInstruction copy, string from, string label)
+    private OpNode CopyFromNode(StagePlan plan, Instruction copy, string from, string label)
     {
+        var flag = copy is RunInstruction ? $"RUN --mount from={from}" : $"{Keyword(copy)} --from={from}";
         if (FindStage(from, plan.Index) is { } index) return Plan(index).Fs;
         try
         {
-            return Image(from, $"{label} COPY --from={from}: load image {from}", copy.Location).Fs;
+            return Image(from, $"{label} {flag}: load image {from}", copy.Location).Fs;
         }
         catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.InvalidReference
                                                or ErrorCode.ImageNotFound or ErrorCode.RegistryUnreachable or ErrorCode.AuthRefused)
         {
             // A misspelt stage name is the likelier mistake than a missing image, so say both (with why the pull failed).
             throw new DockerfileException(ErrorCode.UnknownStage, copy.Location,
-                $"COPY --from={from}: no stage named \"{from}\" is defined before this line, and no image of that name could be found ({e.Reason})", copy.Original);
+                $"{flag}: no stage named \"{from}\" is defined before this line, and no image of that name could be found ({e.Reason})", copy.Original);
         }
     }
 

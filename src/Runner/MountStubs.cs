@@ -17,7 +17,7 @@ public sealed class MountStubs
 
     /// <summary>Container paths whose stubs are cleaned for a spec.</summary>
     public static IReadOnlyList<string> CleanedDestinations(RunSpec spec) =>
-        ["/etc/resolv.conf", "/etc/hosts", .. spec.Mounts.Select(m => OciSpecBuilder.NormalizeDestination(m.Destination))];
+        ["/etc/resolv.conf", "/etc/hosts", .. spec.Mounts.Select(m => m.Destination).Concat(spec.Tmpfs.Select(m => m.Destination)).Select(OciSpecBuilder.NormalizeDestination)];
 
     /// <summary>Call before the run: notes each destination (and each parent dir) missing under <paramref name="rootfs"/>.</summary>
     public static MountStubs Record(string rootfs, IEnumerable<string> destinations)

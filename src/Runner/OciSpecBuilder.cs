@@ -124,7 +124,8 @@ public static class OciSpecBuilder
         };
 
         // A caller's mount replaces a default one at the same place (as BuildKit's dedupMounts does).
-        var callerDestinations = spec.Mounts.Select(m => NormalizeDestination(m.Destination)).ToHashSet(StringComparer.Ordinal);
+        var callerDestinations = spec.Mounts.Select(m => m.Destination).Concat(spec.Tmpfs.Select(m => m.Destination))
+            .Select(NormalizeDestination).ToHashSet(StringComparer.Ordinal);
         defaults.RemoveAll(m => callerDestinations.Contains(m.Destination));
         defaults.AddRange(spec.Mounts.Select(m => new MountSpec
         {
@@ -132,6 +133,13 @@ public static class OciSpecBuilder
             Type = "bind",
             Source = m.Source,
             Options = m.ReadOnly ? ["rbind", "ro"] : ["rbind"],
+        }));
+        defaults.AddRange(spec.Tmpfs.Select(m => new MountSpec
+        {
+            Destination = NormalizeDestination(m.Destination),
+            Type = "tmpfs",
+            Source = "tmpfs",
+            Options = m.Size is { } size ? ["nosuid", "nodev", "mode=1777", $"size={size}"] : ["nosuid", "nodev", "mode=1777"],
         }));
         return defaults;
     }

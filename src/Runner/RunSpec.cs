@@ -31,6 +31,9 @@ public sealed record RunSpec
     /// <summary>Bind mounts added after the default ones (RUN --mount, cache dirs, ...).</summary>
     public IReadOnlyList<BindMount> Mounts { get; init; } = [];
 
+    /// <summary>tmpfs mounts (<c>RUN --mount=type=tmpfs</c>), after the bind mounts.</summary>
+    public IReadOnlyList<TmpfsMount> Tmpfs { get; init; } = [];
+
     /// <summary>Text written to the process's stdin (then closed); null gives an empty stdin, as docker build does.</summary>
     public string? Stdin { get; init; }
 }
@@ -51,5 +54,8 @@ public enum NetworkMode
 }
 
 public sealed record BindMount(string Source, string Destination, bool ReadOnly);
+
+/// <summary>An empty in-memory filesystem at <paramref name="Destination"/>, at most <paramref name="Size"/> bytes (null: the kernel's default).</summary>
+public sealed record TmpfsMount(string Destination, long? Size);
 
 public sealed record HostEntry(string Name, string Address);

@@ -11,7 +11,8 @@ public sealed record CacheUsage(string Id, string Description, long Size, DateTi
 /// <summary>
 /// What <c>sbuild prune</c> removes: records last used before <see cref="Until"/> ago (all when null), least recently
 /// used first, until the cache is at most <see cref="KeepStorage"/> bytes (when set). <see cref="All"/> also removes
-/// base images' unpacked layers that no remaining record builds on (they are unpacked again from the image's blobs).
+/// base images' unpacked layers that no remaining record builds on (they are unpacked again from the image's blobs) and
+/// the contents of <c>RUN --mount=type=cache</c> directories.
 /// </summary>
 public sealed record PruneFilter(bool All = false, long? KeepStorage = null, TimeSpan? Until = null);
 
@@ -75,6 +76,12 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database, Overlay
         var kept = database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList();
         var (snapshotCount, snapshotBytes) = RemoveUnusedSnapshots(kept, all);
         var (blobCount, blobBytes) = RemoveUnusedBlobs(kept);
+        if (all)
+        {
+            // RUN --mount=type=cache contents: nothing refers to them but running steps, and the caller holds the store alone.
+            var cacheMounts = Path.Combine(store.Root, "cache-mounts");
+            if (Directory.Exists(cacheMounts)) Directory.Delete(cacheMounts, recursive: true);
+        }
         if (removed.Count > 0 || snapshotCount > 0)
         {
             // Content digests of COPY --from selections are remembered per snapshot; they are cheap to compute again.

@@ -7,48 +7,125 @@ using NetworkMode = Sbuild.Frontend.NetworkMode;
 
 namespace Sbuild.Engine.Executors;
 
-/// <summary>RUN: the command in a container over a fresh snapshot of input 0; what it changes becomes the layer.</summary>
+/// <summary>
+/// RUN: the command in a container over a fresh snapshot of input 0; what it changes becomes the layer. Its
+/// <c>--mount</c>s are set up around it: binds of the context or of another stage (inputs 1…; keyed by the content they
+/// expose, like COPY), cache directories that persist across builds, tmpfs.
+/// </summary>
 /// <param name="getRunner">Asked only when a RUN actually executes, so a fully cached build never probes runtimes.</param>
-/// <param name="scratch">Per-build temp directory (heredoc scripts are written there).</param>
+/// <param name="scratch">Per-build temp directory (heredoc scripts and writable bind copies go there).</param>
 internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<CancellationToken, Task<IContainerRunner>> getRunner,
-    SnapshotWorkspace workspace, string scratch, IBuildLog log) : IOp<FsState>
+    SnapshotWorkspace workspace, string scratch, IBuildLog log, LocalContext context, StateContentDigests selections,
+    CacheMountDirectories cacheMounts) : IOp<FsState>
 {
     public string Name => step.Name;
-    public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) => ValueTask.FromResult(CacheKeys.Of(op, inputs));
+
+    public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) =>
+        ValueTask.FromResult(CacheKeys.Of(op, inputs, op.Mounts.Where(m => m.Type == RunMountType.Bind && m.Input is null)
+            .Select(m => StepErrors.At(step, () => context.Checksum([SourceOf(m)]))).ToList()));
+
+    /// <summary>Inputs after the rootfs are bind sources: keyed by the files the mounts expose.</summary>
+    public bool KeysInputByContent(int index) => index > 0;
+
+    public async ValueTask<Digest> InputContentDigestAsync(int index, FsState input, CancellationToken ct) =>
+        await StepErrors.AtAsync(step, async () => await selections.DigestAsync(input,
+            op.Mounts.Where(m => m.Input == index).Select(SourceOf).ToList(), ct).ConfigureAwait(false)).ConfigureAwait(false);
 
     public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
     {
         var runner = await getRunner(ct).ConfigureAwait(false);
         using var scripts = new InlineFiles(scratch, op.Scripts, mode: 0x1ED);
-        return await workspace.ChangeAsync(inputs[0], async rootfs =>
+        var holds = new List<IDisposable>();
+        var copies = new List<string>();
+        try
         {
-            var spec = new RunSpec
+            return await WithViewsAsync(inputs, 1, new Dictionary<int, string>(), async views =>
             {
-                RootfsPath = rootfs,
-                Args = op.Args,
-                Env = [.. op.Env, .. op.ProxyEnv],
-                Cwd = op.Cwd,
-                User = UserResolver.Resolve(rootfs, op.User),
-                Network = op.Network == NetworkMode.Host ? Runner.NetworkMode.Host : Runner.NetworkMode.None,
-                Mounts = op.Scripts.Select(f => new BindMount(scripts.PathOf(f.Name), $"{ExecOp.ScriptDirectory}/{f.Name}", ReadOnly: true)).ToList(),
-            };
-            var output = new RunOutput((_, line) => log.Output(step.Name, line));
-            int exit;
-            try
-            {
-                exit = await runner.RunAsync(spec, output, ct).ConfigureAwait(false);
-            }
-            catch (SbuildException e) when (e.Code == ErrorCode.RuntimeFailed)
-            {
-                // The process never started (e.g. no such executable): say so at the RUN's line.
-                throw Failure($"RUN could not start {string.Join(' ', op.Args)}: {e.Message}");
-            }
-            if (exit != 0)
-            {
-                var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));
-                throw Failure($"RUN failed with exit code {exit}: {string.Join(' ', op.Args)}\nlast output lines:\n{tail}");
-            }
-        }, ct).ConfigureAwait(false);
+                var binds = op.Scripts.Select(f => new BindMount(scripts.PathOf(f.Name), $"{ExecOp.ScriptDirectory}/{f.Name}", ReadOnly: true)).ToList();
+                var tmpfs = new List<TmpfsMount>();
+                foreach (var mount in op.Mounts)
+                {
+                    switch (mount.Type)
+                    {
+                        case RunMountType.Bind:
+                            binds.Add(new BindMount(BindSource(mount, mount.Input is { } i ? views[i] : context.Root, copies), mount.Target, mount.ReadOnly));
+                            break;
+                        case RunMountType.Cache:
+                            var (directory, hold) = cacheMounts.Acquire(mount);
+                            holds.Add(hold);
+                            binds.Add(new BindMount(directory, mount.Target, mount.ReadOnly));
+                            break;
+                        case RunMountType.Tmpfs:
+                            tmpfs.Add(new TmpfsMount(mount.Target, mount.Size));
+                            break;
+                    }
+                }
+                return await workspace.ChangeAsync(inputs[0], rootfs => RunAsync(runner, rootfs, binds, tmpfs, ct), ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var hold in holds) hold.Dispose();
+            foreach (var copy in copies) Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    /// <summary>Read-only views of the stages bind mounts read, mounted for the whole RUN.</summary>
+    private async Task<FsState> WithViewsAsync(IReadOnlyList<FsState> inputs, int index, Dictionary<int, string> views, Func<Dictionary<int, string>, Task<FsState>> run)
+    {
+        if (index >= inputs.Count) return await run(views).ConfigureAwait(false);
+        return await workspace.WithViewAsync(inputs[index], root =>
+        {
+            views[index] = root;
+            return WithViewsAsync(inputs, index + 1, views, run);
+        }, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>The host path a bind mount shows: inside <paramref name="root"/>; a writable one is a copy, so changes are discarded.</summary>
+    private string BindSource(RunMount mount, string root, List<string> copies) => StepErrors.At(step, () =>
+    {
+        var source = RootPath.Resolve(root, mount.Source, followFinal: true);
+        if (!Path.Exists(source))
+            throw new SbuildException(ErrorCode.CopySourceNotFound, $"RUN --mount: source \"{SourceOf(mount)}\" not found" + (mount.Input is null ? " in the build context" : ""));
+        if (mount.ReadOnly) return source;
+        var copy = Directory.CreateDirectory(Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"))).FullName;
+        copies.Add(copy);
+        FileCopier.Copy(root, [SourceOf(mount)], copy, "/", new CopyOwnership(null, null, null, PreserveOwnership: true),
+            mount.Input is null ? context.Ignore : null);
+        return Directory.Exists(source) ? copy : Path.Combine(copy, Path.GetFileName(source));
+    });
+
+    private static string SourceOf(RunMount mount) => mount.Source.Length == 0 ? "." : mount.Source;
+
+    private async Task RunAsync(IContainerRunner runner, string rootfs, IReadOnlyList<BindMount> binds, IReadOnlyList<TmpfsMount> tmpfs, CancellationToken ct)
+    {
+        var spec = new RunSpec
+        {
+            RootfsPath = rootfs,
+            Args = op.Args,
+            Env = [.. op.Env, .. op.ProxyEnv],
+            Cwd = op.Cwd,
+            User = UserResolver.Resolve(rootfs, op.User),
+            Network = op.Network == NetworkMode.Host ? Runner.NetworkMode.Host : Runner.NetworkMode.None,
+            Mounts = binds,
+            Tmpfs = tmpfs,
+        };
+        var output = new RunOutput((_, line) => log.Output(step.Name, line));
+        int exit;
+        try
+        {
+            exit = await runner.RunAsync(spec, output, ct).ConfigureAwait(false);
+        }
+        catch (SbuildException e) when (e.Code == ErrorCode.RuntimeFailed)
+        {
+            // The process never started (e.g. no such executable): say so at the RUN's line.
+            throw Failure($"RUN could not start {string.Join(' ', op.Args)}: {e.Message}");
+        }
+        if (exit != 0)
+        {
+            var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));
+            throw Failure($"RUN failed with exit code {exit}: {string.Join(' ', op.Args)}\nlast output lines:\n{tail}");
+        }
     }
 
     private SbuildException Failure(string message) => step.Location is { } at
