@@ -33,6 +33,7 @@ public static class BuildCommand
             if (result.GetValueOrDefault<string>() is { } value && value is not ("default" or "host" or "none"))
                 result.AddError($"--network \"{value}\": must be default, host or none");
         });
+        var secrets = new Option<string[]>("--secret") { Description = "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable" };
         var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max; repeatable" };
         var cacheFrom = new Option<string[]>("--cache-from") { Description = "Use an exported build cache: type=local,src=DIR, type=registry,ref=NAME[:TAG] or NAME[:TAG]; repeatable" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
@@ -48,7 +49,7 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, network, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -75,6 +76,8 @@ public static class BuildCommand
                     .SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                     .Select(v => v.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
                 Network = parse.GetValue(network) == "none" ? Sbuild.Frontend.NetworkMode.None : Sbuild.Frontend.NetworkMode.Host,
+                Secrets = (parse.GetValue(secrets) ?? []).Select(v => BuildSecret.Parse(v, "--secret"))
+                    .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
                 CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),
                 CacheFrom = (parse.GetValue(cacheFrom) ?? []).Select(v => CacheOptionsParser.ParseImport(v, "--cache-from")).ToList(),
             };

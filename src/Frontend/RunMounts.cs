@@ -6,7 +6,7 @@ using Sbuild.Parser;
 namespace Sbuild.Frontend;
 
 [JsonConverter(typeof(JsonStringEnumConverter<RunMountType>))]
-public enum RunMountType { Bind, Cache, Tmpfs }
+public enum RunMountType { Bind, Cache, Tmpfs, Secret }
 
 /// <summary>How concurrent builds share a cache mount: the same directory, one at a time, or a directory each.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<CacheSharing>))]
@@ -31,6 +31,12 @@ public sealed record RunMount(RunMountType Type, string Target)
     public uint Gid { get; init; }
     /// <summary>A tmpfs mount's size limit in bytes (null: the kernel's default).</summary>
     public long? Size { get; init; }
+    /// <summary>A secret's id (what <c>--secret id=…</c> provides); its value is never part of the op.</summary>
+    public string? SecretId { get; init; }
+    /// <summary>A secret exposed as this environment variable (then <see cref="RunMount.Target"/> may be empty: no file).</summary>
+    public string? SecretEnv { get; init; }
+    /// <summary>A secret that must be provided; a missing optional one is simply absent.</summary>
+    public bool Required { get; init; }
 }
 
 /// <summary>BuildKit's <c>--mount</c> syntax (dockerfile frontend, runmount): CSV key=value fields.</summary>
@@ -77,12 +83,13 @@ public static class RunMountParser
             "bind" => RunMountType.Bind,
             "cache" => RunMountType.Cache,
             "tmpfs" => RunMountType.Tmpfs,
-            "secret" or "ssh" => throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location,
+            "secret" => RunMountType.Secret,
+            "ssh" => throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location,
                 $"RUN --mount=type={typeText} is not supported yet by sbuild", run.Original),
             _ => throw Error($"unknown mount type \"{typeText}\" (bind, cache, tmpfs, secret or ssh)"),
         };
-        var target = Take("target", "dst", "destination") is { Length: > 0 } t ? t : throw Error("target= is required");
-        target = RootPath.Clean(target.StartsWith('/') ? target : workdir.TrimEnd('/') + "/" + target);
+        var target = Take("target", "dst", "destination") is { Length: > 0 } t ? t : type == RunMountType.Secret ? "" : throw Error("target= is required");
+        if (target.Length > 0) target = RootPath.Clean(target.StartsWith('/') ? target : workdir.TrimEnd('/') + "/" + target);
         var readWrite = Flag("readwrite", "rw");
         var readOnly = Flag("readonly", "ro");
         var mount = new RunMount(type, target) { ReadOnly = readOnly ?? (readWrite is { } rw ? !rw : type == RunMountType.Bind) };
@@ -107,6 +114,18 @@ public static class RunMountParser
                         _ => throw Error($"sharing must be shared, private or locked, not \"{sharing}\""),
                     },
                     Mode = Number("mode", 8) ?? 0x1ED, Uid = Number("uid", 10) ?? 0, Gid = Number("gid", 10) ?? 0,
+                };
+                break;
+            case RunMountType.Secret:
+                // BuildKit: the id defaults to the target's base name; the file goes to /run/secrets/ID unless env= alone is asked.
+                var secretId = Take("id") is { Length: > 0 } given ? given : target.Length > 0 ? Path.GetFileName(target) : throw Error("id= or target= is required");
+                var secretEnv = Take("env") is { Length: > 0 } envName ? envName : null;
+                mount = mount with
+                {
+                    Target = target.Length > 0 || secretEnv is not null ? target : "/run/secrets/" + secretId,
+                    SecretId = secretId, SecretEnv = secretEnv, ReadOnly = true,
+                    Required = Flag("required") ?? false,
+                    Mode = Number("mode", 8) ?? 0x100, Uid = Number("uid", 10) ?? 0, Gid = Number("gid", 10) ?? 0,
                 };
                 break;
             case RunMountType.Tmpfs:

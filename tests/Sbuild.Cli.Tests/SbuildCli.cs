@@ -34,7 +34,7 @@ public sealed class SbuildCli : IAsyncLifetime
 
     /// <summary>Runs sbuild; a non-zero exit throws unless <paramref name="allowFailure"/>.</summary>
     public Task<ProcessResult> RunAsync(IEnumerable<string> args, bool allowFailure = false, long? epoch = null, string? workingDirectory = null,
-        string? storeRoot = null, string? input = null)
+        string? storeRoot = null, string? input = null, Dictionary<string, string?>? environment = null)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "sbuild.dll");
         var env = new Dictionary<string, string?>
@@ -42,6 +42,7 @@ public sealed class SbuildCli : IAsyncLifetime
             ["SBUILD_ROOT"] = storeRoot ?? StoreRoot, ["SOURCE_DATE_EPOCH"] = epoch?.ToString(), ["SBUILD_DEBUG"] = null,
             ["XDG_CONFIG_HOME"] = ConfigHome, ["DOCKER_CONFIG"] = DockerConfig,
         };
+        foreach (var (name, value) in environment ?? []) env[name] = value;
         return ProcessRunner.RunAsync("dotnet", [cli, .. args],
             new ProcessRunOptions { Environment = env, AllowFailure = allowFailure, WorkingDirectory = workingDirectory, Timeout = TimeSpan.FromMinutes(5), StandardInput = input },
             CancellationToken.None);

@@ -39,6 +39,7 @@ public sealed class RunMountParserTests
     [InlineData("type=cache,target=/x,sharing=all", "sharing must be shared, private or locked")]
     [InlineData("type=cache,target=/x,mode=9", "mode=9 is not a valid number")]
     [InlineData("type=tmpfs,target=/x,size=1g", "size=1g is not a number of bytes")]
+    [InlineData("type=secret", "id= or target= is required")]
     [InlineData("type=bind,target=/x,size=1", "unexpected key \"size\" for type=bind")]
     [InlineData("type=bind,target=/x,ro=maybe", "ro must be true or false")]
     public void Bad_mounts_are_syntax_errors_at_the_run(string text, string problem)
@@ -48,8 +49,18 @@ public sealed class RunMountParserTests
         Assert.Contains($"invalid --mount={text}: {problem}", error.Message);
     }
 
+    [Fact]
+    public void A_secret_goes_to_run_secrets_id_or_its_target_or_only_an_env_variable()
+    {
+        var plain = Parse("type=secret,id=npmrc");
+        Assert.Equal(("/run/secrets/npmrc", "npmrc", null, false, 0x100u), (plain.Target, plain.SecretId, plain.SecretEnv, plain.Required, plain.Mode));
+        Assert.Equal("token", Parse("type=secret,target=/etc/token,required").SecretId);
+        Assert.True(Parse("type=secret,target=/etc/token,required").Required);
+        var env = Parse("type=secret,id=gh,env=GITHUB_TOKEN");
+        Assert.Equal(("", "GITHUB_TOKEN"), (env.Target, env.SecretEnv));
+    }
+
     [Theory]
-    [InlineData("type=secret,id=npmrc")]
     [InlineData("type=ssh")]
     [InlineData("type=cache,target=/x,from=builder")]
     public void Mount_kinds_not_built_yet_say_so(string text) =>

@@ -16,7 +16,7 @@ namespace Sbuild.Engine.Executors;
 /// <param name="scratch">Per-build temp directory (heredoc scripts and writable bind copies go there).</param>
 internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<CancellationToken, Task<IContainerRunner>> getRunner,
     SnapshotWorkspace workspace, string scratch, IBuildLog log, LocalContext context, StateContentDigests selections,
-    CacheMountDirectories cacheMounts) : IOp<FsState>
+    CacheMountDirectories cacheMounts, IReadOnlyDictionary<string, BuildSecret> secrets) : IOp<FsState>
 {
     public string Name => step.Name;
 
@@ -37,12 +37,14 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         using var scripts = new InlineFiles(scratch, op.Scripts, mode: 0x1ED);
         var holds = new List<IDisposable>();
         var copies = new List<string>();
+        using var secretFiles = new SecretFiles();
         try
         {
             return await WithViewsAsync(inputs, 1, new Dictionary<int, string>(), async views =>
             {
                 var binds = op.Scripts.Select(f => new BindMount(scripts.PathOf(f.Name), $"{ExecOp.ScriptDirectory}/{f.Name}", ReadOnly: true)).ToList();
                 var tmpfs = new List<TmpfsMount>();
+                var secretEnv = new List<string>();
                 foreach (var mount in op.Mounts)
                 {
                     switch (mount.Type)
@@ -58,9 +60,19 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
                         case RunMountType.Tmpfs:
                             tmpfs.Add(new TmpfsMount(mount.Target, mount.Size));
                             break;
+                        case RunMountType.Secret:
+                            if (!secrets.TryGetValue(mount.SecretId!, out var secret))
+                            {
+                                if (!mount.Required) break;
+                                throw MissingSecret(mount.SecretId!);
+                            }
+                            var value = StepErrors.At(step, secret.ReadValue);
+                            if (mount.SecretEnv is { } name) secretEnv.Add($"{name}={System.Text.Encoding.UTF8.GetString(value)}");
+                            if (mount.Target.Length > 0) binds.Add(new BindMount(secretFiles.Write(value, mount), mount.Target, ReadOnly: true));
+                            break;
                     }
                 }
-                return await workspace.ChangeAsync(inputs[0], rootfs => RunAsync(runner, rootfs, binds, tmpfs, ct), ct).ConfigureAwait(false);
+                return await workspace.ChangeAsync(inputs[0], rootfs => RunAsync(runner, rootfs, binds, tmpfs, secretEnv, ct), ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
         }
         finally
@@ -97,13 +109,14 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
 
     private static string SourceOf(RunMount mount) => mount.Source.Length == 0 ? "." : mount.Source;
 
-    private async Task RunAsync(IContainerRunner runner, string rootfs, IReadOnlyList<BindMount> binds, IReadOnlyList<TmpfsMount> tmpfs, CancellationToken ct)
+    private async Task RunAsync(IContainerRunner runner, string rootfs, IReadOnlyList<BindMount> binds, IReadOnlyList<TmpfsMount> tmpfs,
+        IReadOnlyList<string> secretEnv, CancellationToken ct)
     {
         var spec = new RunSpec
         {
             RootfsPath = rootfs,
             Args = op.Args,
-            Env = [.. op.Env, .. op.ProxyEnv],
+            Env = [.. op.Env, .. op.ProxyEnv, .. secretEnv],
             Cwd = op.Cwd,
             User = UserResolver.Resolve(rootfs, op.User),
             Network = op.Network == NetworkMode.Host ? Runner.NetworkMode.Host : Runner.NetworkMode.None,
@@ -128,7 +141,11 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         }
     }
 
-    private SbuildException Failure(string message) => step.Location is { } at
-        ? new DockerfileException(ErrorCode.RunFailed, at, message)
-        : new SbuildException(ErrorCode.RunFailed, message);
+    private SbuildException MissingSecret(string id) =>
+        Located(ErrorCode.InvalidOption, $"secret \"{id}\" is required but not provided: give it with --secret id={id},src=FILE (or env=VAR)");
+
+    private SbuildException Failure(string message) => Located(ErrorCode.RunFailed, message);
+
+    private SbuildException Located(ErrorCode code, string message) =>
+        step.Location is { } at ? new DockerfileException(code, at, message) : new SbuildException(code, message);
 }
