@@ -6,6 +6,18 @@ namespace Sbuild.Cli.Tests;
 public sealed class RunNetworkTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
 {
     [Fact]
+    public async Task A_process_a_run_leaves_in_the_background_does_not_outlive_the_step()
+    {
+        using var context = new TempDirectory("sbuild-orphan-");
+        var marker = 5000 + Random.Shared.Next(900);
+        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN (sleep {marker} &) ; echo backgrounded\n");
+        var build = await sbuild.RunAsync(["--progress", "plain", context.Path]);
+        Assert.Contains("backgrounded", build.StandardError);
+        var left = await ProcessRunner.RunAsync("pgrep", ["-f", $"sleep {marker}"], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        Assert.Equal(1, left.ExitCode); // pgrep found nothing: the step's pid namespace took it down
+    }
+
+    [Fact]
     public async Task Run_reaches_a_server_on_the_host_by_default_and_not_with_network_none()
     {
         using var server = new TestHttpServer().Serve("/pkg.txt", new TestResponse(200, "package contents\n"u8.ToArray()));
@@ -23,6 +35,12 @@ public sealed class RunNetworkTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN --network=none {fetch}\n");
         var noneInstruction = await sbuild.RunAsync(["--progress", "plain", context.Path], allowFailure: true);
         Assert.NotEqual(0, noneInstruction.ExitCode);
+
+        // none: a namespace of its own with loopback only.
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN --network=none ls /sys/class/net\n");
+        var interfaces = await sbuild.RunAsync(["--progress", "plain", context.Path]);
+        Assert.Matches(@"(?m)^#\d+ [\d.]+ lo$", interfaces.StandardError);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(interfaces.StandardError, @"(?m)^#\d+ [\d.]+ \S+$"));
 
         // The container sees the host's resolver configuration and BuildKit's /etc/hosts with its hostname.
         File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN cat /etc/hosts && hostname && test -s /etc/resolv.conf\n");
