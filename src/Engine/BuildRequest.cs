@@ -19,6 +19,8 @@ public sealed record BuildRequest
     public IReadOnlySet<string> NoCacheStages { get; init; } = new HashSet<string>();
     /// <summary><c>--network</c>: what RUN steps get by default (the host's network, or none: loopback only).</summary>
     public Frontend.NetworkMode Network { get; init; } = Frontend.NetworkMode.Host;
+    /// <summary><c>--allow security.insecure</c>: <c>RUN --security=insecure</c> may run privileged.</summary>
+    public bool AllowInsecure { get; init; }
     /// <summary><c>--secret</c>s by id: what <c>RUN --mount=type=secret</c> reads.</summary>
     public IReadOnlyDictionary<string, BuildSecret> Secrets { get; init; } = new Dictionary<string, BuildSecret>();
     /// <summary><c>--cache-from</c>: exported caches whose records answer steps the store's cache does not.</summary>

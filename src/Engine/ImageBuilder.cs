@@ -18,6 +18,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var frontend = DockerfileFrontend.Convert(new FrontendRequest
         {
             DockerfilePath = request.DockerfilePath, Target = request.Target, BuildArgs = request.BuildArgs, NoCacheStages = request.NoCacheStages, Network = request.Network,
+            AllowInsecure = request.AllowInsecure,
         }, new StoreImageResolver(store, environment.Images, ct));
         var plan = frontend.Target;
 

@@ -13,6 +13,8 @@ public sealed record FrontendRequest
     public IReadOnlySet<string> NoCacheStages { get; init; } = new HashSet<string>();
     /// <summary>The network of a RUN without <c>--network</c> (or with <c>--network=default</c>): the build's <c>--network</c>.</summary>
     public NetworkMode Network { get; init; } = NetworkMode.Host;
+    /// <summary><c>--allow security.insecure</c>: <c>RUN --security=insecure</c> may run privileged.</summary>
+    public bool AllowInsecure { get; init; }
 }
 
 /// <summary>The target stage as an op graph (its <see cref="StagePlan.Fs"/>), its config and history, and lint warnings.</summary>

@@ -40,6 +40,8 @@ public sealed record ExecOp(IReadOnlyList<string> Args, IReadOnlyList<string> En
 {
     public const string ScriptDirectory = "/dev/pipes";
     public IReadOnlyList<InlineFile> Scripts { get; init; } = [];
+    /// <summary><c>RUN --security=insecure</c>: a privileged container (the build must allow it).</summary>
+    public bool Privileged { get; init; }
     /// <summary><c>RUN --mount</c>s, in order; a bind from a stage reads the input its <see cref="RunMount.Input"/> names.</summary>
     public IReadOnlyList<RunMount> Mounts { get; init; } = [];
     /// <summary>Proxy variables (HTTP_PROXY, …): in the process environment but, as in BuildKit, not in the cache key.</summary>

@@ -132,8 +132,9 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     {
         if (run.Devices.Count > 0)
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --device is not supported yet by sbuild", run.Original);
-        if (run.Security != "sandbox")
-            throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --security=insecure is not supported by sbuild", run.Original);
+        if (run.Security != "sandbox" && !request.AllowInsecure)
+            throw new DockerfileException(ErrorCode.InvalidOption, run.Location,
+                "RUN --security=insecure needs the entitlement: build with --allow security.insecure", run.Original);
         var (args, scripts) = RunCommand(plan, run);
         // Input 0 is the rootfs; stages and images that bind mounts read from follow, each once.
         var inputs = new List<OpNode> { plan.Fs };
@@ -155,6 +156,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         {
             Scripts = scripts,
             Mounts = mounts,
+            Privileged = run.Security == "insecure",
             ProxyEnv = buildArgs.Proxies.Concat(plan.Args.Where(a => BuildArgs.ProxyArgs.Contains(a.Key)))
                 .DistinctBy(a => a.Key).Where(a => !(plan.Config.Env ?? []).Any(e => e.StartsWith(a.Key + "=", StringComparison.Ordinal)))
                 .Select(a => $"{a.Key}={a.Value}").ToList(),

@@ -22,7 +22,7 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
 
         var hostResolvConf = File.Exists(options.HostResolvConfPath) ? await File.ReadAllTextAsync(options.HostResolvConfPath, ct).ConfigureAwait(false) : "";
         var openFiles = HostLimits.OpenFilesLimit(OciSpecBuilder.DockerOpenFilesLimit);
-        using var bundle = OciBundle.Create(options.WorkDirectory, spec, hostResolvConf, openFiles);
+        using var bundle = OciBundle.Create(options.WorkDirectory, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds());
         var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
         try
         {

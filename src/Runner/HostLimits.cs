@@ -29,15 +29,20 @@ internal static class HostLimits
         return null;
     }
 
-    private static bool HasCapability(int bit)
+    private static bool HasCapability(int bit) => (CapabilityMask("CapEff:") & 1UL << bit) != 0;
+
+    /// <summary>Our capability bounding set: what a privileged container may be given (a VM or container may withhold some).</summary>
+    public static ulong CapabilityBounds() => CapabilityMask("CapBnd:");
+
+    private static ulong CapabilityMask(string field)
     {
         foreach (var line in ReadLines("/proc/self/status"))
         {
-            if (line.StartsWith("CapEff:", StringComparison.Ordinal) &&
-                ulong.TryParse(line["CapEff:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, null, out var mask))
-                return (mask & 1UL << bit) != 0;
+            if (line.StartsWith(field, StringComparison.Ordinal) &&
+                ulong.TryParse(line[field.Length..].Trim(), System.Globalization.NumberStyles.HexNumber, null, out var mask))
+                return mask;
         }
-        return false;
+        return 0;
     }
 
     private static IEnumerable<string> ReadLines(string path)

@@ -26,7 +26,7 @@ internal sealed class OciBundle : IDisposable
     public bool HasContainerState => System.IO.Directory.Exists(Path.Join(StateRoot, ContainerId));
 
     [SupportedOSPlatform("linux")]
-    public static OciBundle Create(string workDirectory, RunSpec spec, string hostResolvConf, ulong openFilesLimit)
+    public static OciBundle Create(string workDirectory, RunSpec spec, string hostResolvConf, ulong openFilesLimit, ulong grantableCapabilities = ulong.MaxValue)
     {
         System.IO.Directory.CreateDirectory(workDirectory);
         var id = "sbuild-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
@@ -38,7 +38,7 @@ internal sealed class OciBundle : IDisposable
             var files = new BundleFiles(Path.Join(directory, "hosts"), Path.Join(directory, "resolv.conf"));
             WriteFile(files.HostsFile, HostsFile.Render(spec.Hostname, spec.ExtraHosts));
             WriteFile(files.ResolvConfFile, ResolvConf.ForContainer(hostResolvConf, spec.Network));
-            var config = OciSpecBuilder.Build(spec with { RootfsPath = Path.GetFullPath(spec.RootfsPath) }, id, files, openFilesLimit);
+            var config = OciSpecBuilder.Build(spec with { RootfsPath = Path.GetFullPath(spec.RootfsPath) }, id, files, openFilesLimit, grantableCapabilities);
             File.WriteAllBytes(Path.Join(directory, "config.json"), config);
             return bundle;
         }

@@ -19,6 +19,18 @@ public static class OciSpecBuilder
         "CAP_AUDIT_WRITE",
     ];
 
+    /// <summary>Every capability Linux defines (as of 5.9), in number order: what a privileged (<c>RUN --security=insecure</c>) step may hold.</summary>
+    public static IReadOnlyList<string> AllCapabilities { get; } =
+    [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+        "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    ];
+
     /// <summary>Paths hidden from the container (containerd/Docker defaults).</summary>
     public static IReadOnlyList<string> MaskedPaths { get; } =
     [
@@ -38,7 +50,10 @@ public static class OciSpecBuilder
 
     /// <param name="openFilesLimit">RLIMIT_NOFILE for the process; the runtime fails to start the container when
     /// it exceeds what the caller may grant (see <see cref="ContainerRunner"/>, which clamps it).</param>
-    public static byte[] Build(RunSpec spec, string containerId, BundleFiles files, ulong openFilesLimit = DockerOpenFilesLimit)
+    /// <param name="grantableCapabilities">Bit mask of the capabilities this process may hand on (its bounding set): a
+    /// privileged step gets all of those it knows, as containerd's WithAllCurrentCapabilities does.</param>
+    public static byte[] Build(RunSpec spec, string containerId, BundleFiles files, ulong openFilesLimit = DockerOpenFilesLimit,
+        ulong grantableCapabilities = ulong.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Args.Count == 0)
@@ -46,6 +61,9 @@ public static class OciSpecBuilder
         if (!spec.Cwd.StartsWith('/') || !spec.RootfsPath.StartsWith('/'))
             throw new ArgumentException("the working directory and the rootfs path must be absolute", nameof(spec));
 
+        IReadOnlyList<string> capabilities = spec.Privileged
+            ? AllCapabilities.Where((_, bit) => (grantableCapabilities & 1UL << bit) != 0).ToList()
+            : DefaultCapabilities;
         var document = new RuntimeSpec
         {
             OciVersion = OciVersion,
@@ -63,9 +81,9 @@ public static class OciSpecBuilder
                 Cwd = spec.Cwd,
                 Capabilities = new CapabilitiesSpec
                 {
-                    Bounding = DefaultCapabilities,
-                    Effective = DefaultCapabilities,
-                    Permitted = DefaultCapabilities,
+                    Bounding = capabilities,
+                    Effective = capabilities,
+                    Permitted = capabilities,
                 },
                 Rlimits = [new RlimitSpec { Type = "RLIMIT_NOFILE", Hard = openFilesLimit, Soft = openFilesLimit }],
                 // BuildKit allows setuid binaries (sudo, su) in RUN.
@@ -77,11 +95,12 @@ public static class OciSpecBuilder
             Linux = new LinuxSpec
             {
                 CgroupsPath = CgroupsPath(containerId),
-                // Deny all device access; runc and crun then allow their default set (null, zero, tty, ...).
-                Resources = new ResourcesSpec { Devices = [new DeviceRuleSpec { Allow = false, Access = "rwm" }] },
+                // Deny all device access; runc and crun then allow their default set (null, zero, tty, ...). A privileged
+                // step may use any device, and sees /proc and /sys unmasked and writable (oci.WithPrivileged).
+                Resources = new ResourcesSpec { Devices = [new DeviceRuleSpec { Allow = spec.Privileged, Access = "rwm" }] },
                 Namespaces = Namespaces(spec.Network),
-                MaskedPaths = MaskedPaths,
-                ReadonlyPaths = ReadonlyPaths,
+                MaskedPaths = spec.Privileged ? [] : MaskedPaths,
+                ReadonlyPaths = spec.Privileged ? [] : ReadonlyPaths,
             },
         };
         return JsonSerializer.SerializeToUtf8Bytes(document, RuntimeSpecJsonContext.Default.RuntimeSpec);
@@ -117,10 +136,10 @@ public static class OciSpecBuilder
                 Options = [.. noSuidExecDev, "mode=1777", "size=65536k"],
             },
             new() { Destination = "/dev/mqueue", Type = "mqueue", Source = "mqueue", Options = noSuidExecDev },
-            new() { Destination = "/sys", Type = "sysfs", Source = "sysfs", Options = [.. noSuidExecDev, "ro"] },
+            new() { Destination = "/sys", Type = "sysfs", Source = "sysfs", Options = spec.Privileged ? noSuidExecDev : [.. noSuidExecDev, "ro"] },
             ReadOnlyFile(files.ResolvConfFile, "/etc/resolv.conf"),
             ReadOnlyFile(files.HostsFile, "/etc/hosts"),
-            new() { Destination = "/sys/fs/cgroup", Type = "cgroup", Source = "cgroup", Options = ["ro", .. noSuidExecDev] },
+            new() { Destination = "/sys/fs/cgroup", Type = "cgroup", Source = "cgroup", Options = spec.Privileged ? noSuidExecDev : ["ro", .. noSuidExecDev] },
         };
 
         // A caller's mount replaces a default one at the same place (as BuildKit's dedupMounts does).

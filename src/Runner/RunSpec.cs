@@ -31,6 +31,9 @@ public sealed record RunSpec
     /// <summary>Bind mounts added after the default ones (RUN --mount, cache dirs, ...).</summary>
     public IReadOnlyList<BindMount> Mounts { get; init; } = [];
 
+    /// <summary><c>RUN --security=insecure</c> (allowed with <c>--allow security.insecure</c>): every capability, devices, no masked paths.</summary>
+    public bool Privileged { get; init; }
+
     /// <summary>tmpfs mounts (<c>RUN --mount=type=tmpfs</c>), after the bind mounts.</summary>
     public IReadOnlyList<TmpfsMount> Tmpfs { get; init; } = [];
 

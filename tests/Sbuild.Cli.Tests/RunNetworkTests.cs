@@ -51,3 +51,26 @@ public sealed class RunNetworkTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.Contains("--network \"bridge\": must be default, host or none", bad.StandardError);
     }
 }
+
+/// <summary>RUN --security=insecure: refused unless the build allows it, then privileged (every capability).</summary>
+public sealed class RunSecurityTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
+{
+    [Fact]
+    public async Task Insecure_runs_need_the_entitlement_and_then_hold_every_capability()
+    {
+        using var context = new TempDirectory("sbuild-insecure-");
+        File.WriteAllText(context.Combine("Dockerfile"),
+            "FROM busybox\nRUN grep CapEff /proc/self/status\nRUN --security=insecure grep CapEff /proc/self/status && mkdir -p /m && mount -t tmpfs none /m && echo mounted\n");
+        var refused = await sbuild.RunAsync([context.Path], allowFailure: true);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("RUN --security=insecure needs the entitlement: build with --allow security.insecure", refused.StandardError);
+        Assert.Matches(@":3:", refused.StandardError);
+
+        var allowed = await sbuild.RunAsync(["--progress", "plain", "--allow", "security.insecure", context.Path]);
+        Assert.Contains("CapEff:\t00000000a80425fb", allowed.StandardError); // docker's default set for the sandboxed RUN
+        // The insecure one: every capability sbuild itself may grant (its bounding set; a VM may withhold some).
+        var bounds = File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("CapBnd:", StringComparison.Ordinal))["CapBnd:".Length..].Trim();
+        Assert.Contains($"CapEff:\t{bounds}", allowed.StandardError);
+        Assert.Contains("mounted", allowed.StandardError);
+    }
+}

@@ -59,7 +59,7 @@ public sealed class DockerfileFrontendTests : IDisposable
             $$"""
             #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
             #1 {"op":"copy","from":"Context","sources":["src","go.*"],"destination":"/app/","chmod":493} <- #0
-            #2 {"op":"exec","args":["/bin/sh","-c","make \u003E out"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"mounts":[],"proxyEnv":[]} <- #1
+            #2 {"op":"exec","args":["/bin/sh","-c","make \u003E out"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"privileged":false,"mounts":[],"proxyEnv":[]} <- #1
 
             """.ReplaceLineEndings("\n"),
             Graph("FROM busybox\nCOPY --chmod=755 src go.* /app/\nRUN make > out\n"));
@@ -73,7 +73,7 @@ public sealed class DockerfileFrontendTests : IDisposable
             #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"BUSYBOX"}
             #1 {"op":"mkdir","path":"/home/w","user":""} <- #0
             #2 {"op":"copy","from":"Context","sources":["a"],"destination":"/home/w/b/","chown":"app:app"} <- #1
-            #3 {"op":"exec","args":["id"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home/w","user":"app","network":"Host","scripts":[],"mounts":[],"proxyEnv":[]} <- #2
+            #3 {"op":"exec","args":["id"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home/w","user":"app","network":"Host","scripts":[],"privileged":false,"mounts":[],"proxyEnv":[]} <- #2
 
             """.ReplaceLineEndings("\n").Replace("BUSYBOX", BusyboxManifest.ToString()),
             Graph("FROM busybox\nWORKDIR w\nCOPY --chown=app:app a b/\nUSER app\nRUN --network=host [\"id\"]\n"));
@@ -113,7 +113,7 @@ public sealed class DockerfileFrontendTests : IDisposable
             $$"""
             #0 {"op":"scratch"}
             #1 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
-            #2 {"op":"exec","args":["/bin/sh","-c","make"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"mounts":[],"proxyEnv":[]} <- #1
+            #2 {"op":"exec","args":["/bin/sh","-c","make"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"privileged":false,"mounts":[],"proxyEnv":[]} <- #1
             #3 {"op":"copy","from":"Input","sources":["/out"],"destination":"/bin/"} <- #0,#2
 
             """.ReplaceLineEndings("\n"),
@@ -167,8 +167,8 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal(
             $$"""
             #0 {"op":"image","reference":"docker.io/library/alpine:3","manifest":"{{AlpineManifest}}"}
-            #1 {"op":"exec","args":["/bin/sh","-c","echo triggered"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"cwd":"/","user":"","network":"Host","scripts":[],"mounts":[],"proxyEnv":[]} <- #0
-            #2 {"op":"exec","args":["/bin/sh","-c","env"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","FROM_TRIGGER=1"],"cwd":"/","user":"","network":"Host","scripts":[],"mounts":[],"proxyEnv":[]} <- #1
+            #1 {"op":"exec","args":["/bin/sh","-c","echo triggered"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"cwd":"/","user":"","network":"Host","scripts":[],"privileged":false,"mounts":[],"proxyEnv":[]} <- #0
+            #2 {"op":"exec","args":["/bin/sh","-c","env"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","FROM_TRIGGER=1"],"cwd":"/","user":"","network":"Host","scripts":[],"privileged":false,"mounts":[],"proxyEnv":[]} <- #1
 
             """.ReplaceLineEndings("\n"),
             Graph("FROM alpine:3\nRUN env\n"));
@@ -200,8 +200,8 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal(
             $$"""
             #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
-            #1 {"op":"exec","args":["/bin/sh","-c","a"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"mounts":[],"proxyEnv":[]} <- #0 (no-cache)
-            #2 {"op":"exec","args":["/bin/sh","-c","b"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"mounts":[],"proxyEnv":[]} <- #1
+            #1 {"op":"exec","args":["/bin/sh","-c","a"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"privileged":false,"mounts":[],"proxyEnv":[]} <- #0 (no-cache)
+            #2 {"op":"exec","args":["/bin/sh","-c","b"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"privileged":false,"mounts":[],"proxyEnv":[]} <- #1
 
             """.ReplaceLineEndings("\n"),
             Graph("FROM busybox AS deps\nRUN a\nFROM deps\nRUN b\n", noCache: "deps"));

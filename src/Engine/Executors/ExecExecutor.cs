@@ -122,6 +122,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             Network = op.Network == NetworkMode.Host ? Runner.NetworkMode.Host : Runner.NetworkMode.None,
             Mounts = binds,
             Tmpfs = tmpfs,
+            Privileged = op.Privileged,
         };
         var output = new RunOutput((_, line) => log.Output(step.Name, line));
         int exit;
