@@ -77,10 +77,10 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         await sbuild.RunAsync([context.Path], epoch: 0);
 
         var final = await sbuild.RunAsync(["--progress", "plain", "--no-cache-filter", "tools", context.Path], epoch: 0);
-        Assert.True(Ran(final.StandardError, "[tools 2/2] RUN echo tools > /tools"));
-        Assert.True(Ran(final.StandardError, "[stage-2 3/3] COPY --from=tools /tools /tools")); // uses the re-run stage
-        Assert.False(Ran(final.StandardError, "[deps 2/2] RUN echo deps > /deps"));
-        Assert.False(Ran(final.StandardError, "[stage-2 2/3] COPY --from=deps /deps /deps"));
+        Assert.True(PlainProgressLog.Ran(final.StandardError, "[tools 2/2] RUN echo tools > /tools"));
+        Assert.True(PlainProgressLog.Ran(final.StandardError, "[stage-2 3/3] COPY --from=tools /tools /tools")); // uses the re-run stage
+        Assert.False(PlainProgressLog.Ran(final.StandardError, "[deps 2/2] RUN echo deps > /deps"));
+        Assert.False(PlainProgressLog.Ran(final.StandardError, "[stage-2 2/3] COPY --from=deps /deps /deps"));
     }
 
     [Fact]
@@ -97,31 +97,24 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
             RUN cat /keep > /copied
             """);
         var first = await sbuild.RunAsync(["--progress", "plain", context.Path], epoch: 0);
-        Assert.True(Ran(first.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
+        Assert.True(PlainProgressLog.Ran(first.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
 
         // The stage runs again (another /other), but /keep is the same: the COPY and what follows come from the cache.
         var otherChanged = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "OTHER=2", context.Path], epoch: 0);
-        Assert.True(Ran(otherChanged.StandardError, "[src 4/4] RUN echo keep > /keep && echo $OTHER > /other && chown $OWNER /keep"));
-        Assert.False(Ran(otherChanged.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
-        Assert.False(Ran(otherChanged.StandardError, "[stage-1 3/3] RUN cat /keep > /copied"));
+        Assert.True(PlainProgressLog.Ran(otherChanged.StandardError, "[src 4/4] RUN echo keep > /keep && echo $OTHER > /other && chown $OWNER /keep"));
+        Assert.False(PlainProgressLog.Ran(otherChanged.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
+        Assert.False(PlainProgressLog.Ran(otherChanged.StandardError, "[stage-1 3/3] RUN cat /keep > /copied"));
         Assert.Equal(first.StandardOutput, otherChanged.StandardOutput);
 
         // COPY --from keeps owners, so an owner change of a selected file is a change.
         var ownerChanged = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "OWNER=7", context.Path], epoch: 0);
-        Assert.True(Ran(ownerChanged.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
+        Assert.True(PlainProgressLog.Ran(ownerChanged.StandardError, "[stage-1 2/3] COPY --from=src /keep /keep"));
         Assert.NotEqual(first.StandardOutput, ownerChanged.StandardOutput);
 
         var missing = await sbuild.RunAsync(["-f", "-", context.Path], allowFailure: true, epoch: 0,
             input: "FROM busybox AS src\nFROM busybox\nCOPY --from=src /nothere /x\n");
         Assert.Matches(@"Dockerfile:3:1|:3:", missing.StandardError);
         Assert.Contains("/nothere", missing.StandardError);
-    }
-
-    /// <summary>Whether plain progress shows <paramref name="step"/> executed (started and DONE, not CACHED or absent).</summary>
-    private static bool Ran(string progress, string step)
-    {
-        var started = Regex.Match(progress, $@"(?m)^#(\d+) {Regex.Escape(step)}$");
-        return started.Success && Regex.IsMatch(progress, $@"(?m)^#{started.Groups[1].Value} DONE ");
     }
 
     [Fact]

@@ -7,12 +7,6 @@ namespace Sbuild.Cli.Tests;
 /// <summary>RUN --mount=type=cache|bind|tmpfs end to end: what the RUN sees, what persists, what reaches the layer and the key.</summary>
 public sealed class RunMountTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
 {
-    private static bool Ran(string progress, string step)
-    {
-        var started = Regex.Match(progress, $@"(?m)^#(\d+) {Regex.Escape(step)}$");
-        return started.Success && Regex.IsMatch(progress, $@"(?m)^#{started.Groups[1].Value} DONE ");
-    }
-
     /// <summary>Paths in the image's last layer (tar -tz of its blob).</summary>
     private async Task<string[]> LastLayerAsync(ProcessResult build)
     {
@@ -73,13 +67,13 @@ public sealed class RunMountTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         // Another file of the context, and a file of the stage the bind does not show: the binding RUNs stay cached.
         File.WriteAllText(context.Combine("other.txt"), "changed\n");
         var unrelated = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "UNRELATED=2", "-t", "bindmount:1", context.Path]);
-        Assert.False(Ran(unrelated.StandardError, "[stage-1 2/5] RUN --mount=type=bind,source=config.txt,target=/mnt/config.txt cat /mnt/config.txt > /config-copy"));
-        Assert.False(Ran(unrelated.StandardError, "[stage-1 3/5] RUN --mount=from=tools,source=/out,target=/tools cat /tools/tool > /tool-copy"));
+        Assert.False(PlainProgressLog.Ran(unrelated.StandardError, "[stage-1 2/5] RUN --mount=type=bind,source=config.txt,target=/mnt/config.txt cat /mnt/config.txt > /config-copy"));
+        Assert.False(PlainProgressLog.Ran(unrelated.StandardError, "[stage-1 3/5] RUN --mount=from=tools,source=/out,target=/tools cat /tools/tool > /tool-copy"));
 
         // The mounted file itself: the RUN runs again.
         File.WriteAllText(context.Combine("config.txt"), "changed config\n");
         var changed = await sbuild.RunAsync(["--progress", "plain", "-t", "bindmount:2", context.Path]);
-        Assert.True(Ran(changed.StandardError, "[stage-1 2/5] RUN --mount=type=bind,source=config.txt,target=/mnt/config.txt cat /mnt/config.txt > /config-copy"));
+        Assert.True(PlainProgressLog.Ran(changed.StandardError, "[stage-1 2/5] RUN --mount=type=bind,source=config.txt,target=/mnt/config.txt cat /mnt/config.txt > /config-copy"));
 
         var image = sbuild.Store.Find(ImageReference.Parse("bindmount:2"))!;
         var layers = sbuild.Store.ReadManifest(image.Manifest.Digest).Layers;
