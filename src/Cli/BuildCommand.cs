@@ -34,6 +34,7 @@ public static class BuildCommand
                 result.AddError($"--network \"{value}\": must be default, host or none");
         });
         var secrets = new Option<string[]>("--secret") { Description = "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable" };
+        var ssh = new Option<string[]>("--ssh") { Description = "Forward an ssh-agent to RUN --mount=type=ssh: default (the agent of $SSH_AUTH_SOCK) or ID=SOCKET; repeatable" };
         var allow = new Option<string[]>("--allow") { Description = "Allow an extra privilege: security.insecure (RUN --security=insecure runs privileged); network.host is always allowed" };
         allow.Validators.Add(result =>
         {
@@ -56,7 +57,7 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, allow, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -84,6 +85,8 @@ public static class BuildCommand
                     .Select(v => v.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
                 Network = parse.GetValue(network) == "none" ? Sbuild.Frontend.NetworkMode.None : Sbuild.Frontend.NetworkMode.Host,
                 AllowInsecure = (parse.GetValue(allow) ?? []).Contains("security.insecure"),
+                SshAgents = (parse.GetValue(ssh) ?? []).Select(v => SshAgentSocket.Parse(v, "--ssh", Environment.GetEnvironmentVariable))
+                    .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
                 Secrets = (parse.GetValue(secrets) ?? []).Select(v => BuildSecret.Parse(v, "--secret"))
                     .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
                 CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),

@@ -23,6 +23,8 @@ public sealed record BuildRequest
     public bool AllowInsecure { get; init; }
     /// <summary><c>--secret</c>s by id: what <c>RUN --mount=type=secret</c> reads.</summary>
     public IReadOnlyDictionary<string, BuildSecret> Secrets { get; init; } = new Dictionary<string, BuildSecret>();
+    /// <summary><c>--ssh</c> agent sockets by id: what <c>RUN --mount=type=ssh</c> forwards.</summary>
+    public IReadOnlyDictionary<string, SshAgentSocket> SshAgents { get; init; } = new Dictionary<string, SshAgentSocket>();
     /// <summary><c>--cache-from</c>: exported caches whose records answer steps the store's cache does not.</summary>
     public IReadOnlyList<Cache.CacheLocation> CacheFrom { get; init; } = [];
     /// <summary><c>--cache-to</c>: where to export this build's cache records after it succeeded.</summary>

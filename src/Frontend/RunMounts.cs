@@ -6,7 +6,7 @@ using Sbuild.Parser;
 namespace Sbuild.Frontend;
 
 [JsonConverter(typeof(JsonStringEnumConverter<RunMountType>))]
-public enum RunMountType { Bind, Cache, Tmpfs, Secret }
+public enum RunMountType { Bind, Cache, Tmpfs, Secret, Ssh }
 
 /// <summary>How concurrent builds share a cache mount: the same directory, one at a time, or a directory each.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<CacheSharing>))]
@@ -31,11 +31,11 @@ public sealed record RunMount(RunMountType Type, string Target)
     public uint Gid { get; init; }
     /// <summary>A tmpfs mount's size limit in bytes (null: the kernel's default).</summary>
     public long? Size { get; init; }
-    /// <summary>A secret's id (what <c>--secret id=…</c> provides); its value is never part of the op.</summary>
+    /// <summary>A secret's id (what <c>--secret id=…</c> provides), or an ssh mount's (what <c>--ssh ID=…</c> forwards; default "default").</summary>
     public string? SecretId { get; init; }
     /// <summary>A secret exposed as this environment variable (then <see cref="RunMount.Target"/> may be empty: no file).</summary>
     public string? SecretEnv { get; init; }
-    /// <summary>A secret that must be provided; a missing optional one is simply absent.</summary>
+    /// <summary>A secret or ssh agent that must be provided; a missing optional one is simply absent.</summary>
     public bool Required { get; init; }
 }
 
@@ -43,7 +43,8 @@ public sealed record RunMount(RunMountType Type, string Target)
 public static class RunMountParser
 {
     /// <param name="fromStage">Finds the node a <c>from=</c> names (a stage or an image) and returns its input index.</param>
-    public static RunMount Parse(string text, string workdir, Func<string, int> fromStage, RunInstruction run)
+    /// <param name="sshIndex">How many ssh mounts this RUN has before this one (the default target is /run/buildkit/ssh_agent.N).</param>
+    public static RunMount Parse(string text, string workdir, Func<string, int> fromStage, RunInstruction run, int sshIndex = 0)
     {
         DockerfileException Error(string problem) =>
             new(ErrorCode.DockerfileSyntax, run.Location, $"invalid --mount={text}: {problem}", run.Original);
@@ -84,11 +85,13 @@ public static class RunMountParser
             "cache" => RunMountType.Cache,
             "tmpfs" => RunMountType.Tmpfs,
             "secret" => RunMountType.Secret,
-            "ssh" => throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location,
-                $"RUN --mount=type={typeText} is not supported yet by sbuild", run.Original),
+            "ssh" => RunMountType.Ssh,
             _ => throw Error($"unknown mount type \"{typeText}\" (bind, cache, tmpfs, secret or ssh)"),
         };
-        var target = Take("target", "dst", "destination") is { Length: > 0 } t ? t : type == RunMountType.Secret ? "" : throw Error("target= is required");
+        var target = Take("target", "dst", "destination") is { Length: > 0 } t ? t
+            : type == RunMountType.Secret ? ""
+            : type == RunMountType.Ssh ? $"/run/buildkit/ssh_agent.{sshIndex}"
+            : throw Error("target= is required");
         if (target.Length > 0) target = RootPath.Clean(target.StartsWith('/') ? target : workdir.TrimEnd('/') + "/" + target);
         var readWrite = Flag("readwrite", "rw");
         var readOnly = Flag("readonly", "ro");
@@ -126,6 +129,14 @@ public static class RunMountParser
                     SecretId = secretId, SecretEnv = secretEnv, ReadOnly = true,
                     Required = Flag("required") ?? false,
                     Mode = Number("mode", 8) ?? 0x100, Uid = Number("uid", 10) ?? 0, Gid = Number("gid", 10) ?? 0,
+                };
+                break;
+            case RunMountType.Ssh:
+                mount = mount with
+                {
+                    SecretId = Take("id") is { Length: > 0 } agent ? agent : "default", ReadOnly = false,
+                    Required = Flag("required") ?? false,
+                    Mode = Number("mode", 8) ?? 0x180, Uid = Number("uid", 10) ?? 0, Gid = Number("gid", 10) ?? 0,
                 };
                 break;
             case RunMountType.Tmpfs:

@@ -139,17 +139,21 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         // Input 0 is the rootfs; stages and images that bind mounts read from follow, each once.
         var inputs = new List<OpNode> { plan.Fs };
         var env = ExpansionEnvironment(plan);
-        var mounts = run.Mounts.Select(text => RunMountParser.Parse(Expand(text, env, run.Location), plan.Config.WorkingDir ?? "/", from =>
+        var mounts = new List<RunMount>();
+        foreach (var text in run.Mounts)
         {
-            var node = CopyFromNode(plan, run, Expand(from, env, run.Location), label);
-            var index = inputs.FindIndex(n => ReferenceEquals(n, node));
-            if (index < 0)
+            mounts.Add(RunMountParser.Parse(Expand(text, env, run.Location), plan.Config.WorkingDir ?? "/", from =>
             {
-                inputs.Add(node);
-                index = inputs.Count - 1;
-            }
-            return index;
-        }, run)).ToList();
+                var node = CopyFromNode(plan, run, Expand(from, env, run.Location), label);
+                var index = inputs.FindIndex(n => ReferenceEquals(n, node));
+                if (index < 0)
+                {
+                    inputs.Add(node);
+                    index = inputs.Count - 1;
+                }
+                return index;
+            }, run, sshIndex: mounts.Count(m => m.Type == RunMountType.Ssh)));
+        }
         var exec = new ExecOp(args, RunEnvironment(plan), plan.Config.WorkingDir ?? "/", plan.Config.User ?? "",
             // "default" is the build's network (the host's, as docker build without CNI, unless --network=none).
             run.Network switch { "host" => NetworkMode.Host, "none" => NetworkMode.None, _ => request.Network })

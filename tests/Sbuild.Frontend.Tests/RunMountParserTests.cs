@@ -60,8 +60,16 @@ public sealed class RunMountParserTests
         Assert.Equal(("", "GITHUB_TOKEN"), (env.Target, env.SecretEnv));
     }
 
+    [Fact]
+    public void An_ssh_mount_forwards_the_default_agent_at_buildkits_socket_path()
+    {
+        var ssh = RunMountParser.Parse("type=ssh", "/", _ => 0, Run, sshIndex: 1);
+        Assert.Equal(("/run/buildkit/ssh_agent.1", "default", false, 0x180u), (ssh.Target, ssh.SecretId, ssh.Required, ssh.Mode));
+        var deploy = Parse("type=ssh,id=deploy,target=/a.sock,required");
+        Assert.Equal(("/a.sock", "deploy", true), (deploy.Target, deploy.SecretId, deploy.Required));
+    }
+
     [Theory]
-    [InlineData("type=ssh")]
     [InlineData("type=cache,target=/x,from=builder")]
     public void Mount_kinds_not_built_yet_say_so(string text) =>
         Assert.Contains("is not supported yet by sbuild", Assert.Throws<DockerfileException>(() => Parse(text)).Message);

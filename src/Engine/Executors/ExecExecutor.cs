@@ -16,7 +16,8 @@ namespace Sbuild.Engine.Executors;
 /// <param name="scratch">Per-build temp directory (heredoc scripts and writable bind copies go there).</param>
 internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<CancellationToken, Task<IContainerRunner>> getRunner,
     SnapshotWorkspace workspace, string scratch, IBuildLog log, LocalContext context, StateContentDigests selections,
-    CacheMountDirectories cacheMounts, IReadOnlyDictionary<string, BuildSecret> secrets) : IOp<FsState>
+    CacheMountDirectories cacheMounts, IReadOnlyDictionary<string, BuildSecret> secrets, IReadOnlyDictionary<string, SshAgentSocket> sshAgents)
+    : IOp<FsState>
 {
     public string Name => step.Name;
 
@@ -44,7 +45,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             {
                 var binds = op.Scripts.Select(f => new BindMount(scripts.PathOf(f.Name), $"{ExecOp.ScriptDirectory}/{f.Name}", ReadOnly: true)).ToList();
                 var tmpfs = new List<TmpfsMount>();
-                var secretEnv = new List<string>();
+                var mountEnv = new List<string>();
                 foreach (var mount in op.Mounts)
                 {
                     switch (mount.Type)
@@ -67,12 +68,24 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
                                 throw MissingSecret(mount.SecretId!);
                             }
                             var value = StepErrors.At(step, secret.ReadValue);
-                            if (mount.SecretEnv is { } name) secretEnv.Add($"{name}={System.Text.Encoding.UTF8.GetString(value)}");
+                            if (mount.SecretEnv is { } name) mountEnv.Add($"{name}={System.Text.Encoding.UTF8.GetString(value)}");
                             if (mount.Target.Length > 0) binds.Add(new BindMount(secretFiles.Write(value, mount), mount.Target, ReadOnly: true));
+                            break;
+                        case RunMountType.Ssh:
+                            if (!sshAgents.TryGetValue(mount.SecretId!, out var agent))
+                            {
+                                if (!mount.Required) break;
+                                throw Located(ErrorCode.InvalidOption, $"ssh agent \"{mount.SecretId}\" is required but not provided: give it with --ssh {mount.SecretId}=SOCKET (or --ssh default)");
+                            }
+                            binds.Add(new BindMount(agent.SocketPath, mount.Target, ReadOnly: false));
+                            // As BuildKit: the first agent is where ssh looks, unless the RUN sets SSH_AUTH_SOCK itself.
+                            if (!mountEnv.Any(e => e.StartsWith("SSH_AUTH_SOCK=", StringComparison.Ordinal))
+                                && !op.Env.Any(e => e.StartsWith("SSH_AUTH_SOCK=", StringComparison.Ordinal)))
+                                mountEnv.Add("SSH_AUTH_SOCK=" + mount.Target);
                             break;
                     }
                 }
-                return await workspace.ChangeAsync(inputs[0], rootfs => RunAsync(runner, rootfs, binds, tmpfs, secretEnv, ct), ct).ConfigureAwait(false);
+                return await workspace.ChangeAsync(inputs[0], rootfs => RunAsync(runner, rootfs, binds, tmpfs, mountEnv, ct), ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
         }
         finally
@@ -110,13 +123,13 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
     private static string SourceOf(RunMount mount) => mount.Source.Length == 0 ? "." : mount.Source;
 
     private async Task RunAsync(IContainerRunner runner, string rootfs, IReadOnlyList<BindMount> binds, IReadOnlyList<TmpfsMount> tmpfs,
-        IReadOnlyList<string> secretEnv, CancellationToken ct)
+        IReadOnlyList<string> mountEnv, CancellationToken ct)
     {
         var spec = new RunSpec
         {
             RootfsPath = rootfs,
             Args = op.Args,
-            Env = [.. op.Env, .. op.ProxyEnv, .. secretEnv],
+            Env = [.. op.Env, .. op.ProxyEnv, .. mountEnv],
             Cwd = op.Cwd,
             User = UserResolver.Resolve(rootfs, op.User),
             Network = op.Network == NetworkMode.Host ? Runner.NetworkMode.Host : Runner.NetworkMode.None,
