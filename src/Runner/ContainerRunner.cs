@@ -8,6 +8,9 @@ namespace Sbuild.Runner;
 /// so concurrent runs never collide, and everything it created (bundle, runtime state, mount stubs) is removed.</summary>
 public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions options) : IContainerRunner
 {
+    /// <summary>Where bundles whose environment holds secrets are made: a tmpfs every Linux system mounts.</summary>
+    private const string MemoryDirectory = "/dev/shm";
+
     public OciRuntime Runtime { get; } = runtime;
 
     public async Task<int> RunAsync(RunSpec spec, RunOutput output, CancellationToken ct)
@@ -22,7 +25,8 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
 
         var hostResolvConf = File.Exists(options.HostResolvConfPath) ? await File.ReadAllTextAsync(options.HostResolvConfPath, ct).ConfigureAwait(false) : "";
         var openFiles = HostLimits.OpenFilesLimit(OciSpecBuilder.DockerOpenFilesLimit);
-        using var bundle = OciBundle.Create(options.WorkDirectory, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds());
+        var bundleDirectory = spec.EnvironmentHoldsSecrets ? MemoryDirectory : options.WorkDirectory;
+        using var bundle = OciBundle.Create(bundleDirectory, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds());
         var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
         try
         {

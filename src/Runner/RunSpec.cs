@@ -34,6 +34,12 @@ public sealed record RunSpec
     /// <summary><c>RUN --security=insecure</c> (allowed with <c>--allow security.insecure</c>): every capability, devices, no masked paths.</summary>
     public bool Privileged { get; init; }
 
+    /// <summary>
+    /// <see cref="Env"/> holds secret values (<c>RUN --mount=type=secret,env=…</c>): the bundle, whose config.json lists the
+    /// environment, is then made on /dev/shm (memory) instead of the work directory, so no disk file ever holds them.
+    /// </summary>
+    public bool EnvironmentHoldsSecrets { get; init; }
+
     /// <summary>tmpfs mounts (<c>RUN --mount=type=tmpfs</c>), after the bind mounts.</summary>
     public IReadOnlyList<TmpfsMount> Tmpfs { get; init; } = [];
 

@@ -37,6 +37,21 @@ public sealed class RunSecretTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         }
         Assert.Empty(Directory.EnumerateDirectories("/dev/shm", "sbuild-secrets-*"));
 
+        // Not even while the RUN runs: the container's config (which lists its environment) is not made in the store.
+        File.WriteAllText(context.Combine("Dockerfile.slow"), "FROM busybox\nRUN --mount=type=secret,id=fromenv,env=API_KEY sleep 3\n");
+        var slow = sbuild.RunAsync(["-f", context.Combine("Dockerfile.slow"), "--secret", "id=fromenv,env=SBUILD_TEST_SECRET", context.Path],
+            environment: new() { ["SBUILD_TEST_SECRET"] = value });
+        while (!slow.IsCompleted)
+        {
+            foreach (var file in Directory.EnumerateFiles(sbuild.StoreRoot, "config.json", SearchOption.AllDirectories))
+            {
+                try { Assert.DoesNotContain(value, File.ReadAllText(file)); }
+                catch (IOException) { } // removed meanwhile
+            }
+            await Task.Delay(100);
+        }
+        await slow;
+
         // A required secret that is not given is a clear error at its line.
         var missing = await sbuild.RunAsync(["-f", "-", context.Path], allowFailure: true, input: "FROM busybox\nRUN --mount=type=secret,id=npmrc,required true\n");
         Assert.Contains("secret \"npmrc\" is required but not provided: give it with --secret id=npmrc,src=FILE", missing.StandardError);

@@ -136,6 +136,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             Mounts = binds,
             Tmpfs = tmpfs,
             Privileged = op.Privileged,
+            EnvironmentHoldsSecrets = op.Mounts.Any(m => m.Type == RunMountType.Secret && m.SecretEnv is not null),
         };
         var output = new RunOutput((_, line) => log.Output(step.Name, line));
         int exit;
