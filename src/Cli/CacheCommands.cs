@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using Sbuild.Engine.Cache;
 using Sbuild.Core;
 using Sbuild.Core.Metadata;
-using Sbuild.Snapshotter;
 
 namespace Sbuild.Cli;
 
@@ -88,7 +87,7 @@ public static partial class CacheCommands
         using var exclusive = StoreLock.TryExclusive(store.Root);
         if (exclusive is null) return; // another command is using the store; a later build collects
         using var database = StoreDatabase.Open(store.Root);
-        var report = new BuildCache(store, database, new OverlaySnapshotter(Path.Combine(store.Root, "snapshots"))).Collect(policy);
+        var report = new BuildCache(store, database).Collect(policy);
         if (report is not null)
             note($"cache GC: removed {report.Removed.Count} records, {report.Snapshots} snapshots and {report.Blobs} blobs; freed {HumanSize.Format(report.Reclaimed)}");
     }
@@ -97,7 +96,7 @@ public static partial class CacheCommands
     {
         var store = new ImageStore(StoreLocation.Resolve(rootOption));
         var database = StoreDatabase.Open(store.Root);
-        return (store, database, new BuildCache(store, database, new OverlaySnapshotter(Path.Combine(store.Root, "snapshots"))));
+        return (store, database, new BuildCache(store, database));
     }
 
     private static void WriteRecords(IReadOnlyList<CacheUsage> records, DateTimeOffset now)

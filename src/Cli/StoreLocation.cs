@@ -20,5 +20,5 @@ public static class StoreLocation
 public static class StoreHold
 {
     /// <summary>Held by every command that adds to the store or reads what it must keep (build, pull, push, import).</summary>
-    public static Sbuild.Core.StoreLock Shared(string storeRoot) => Sbuild.Core.StoreLock.Shared(storeRoot, TimeSpan.FromMinutes(30));
+    public static Sbuild.Core.FileLock Shared(string storeRoot) => Sbuild.Core.StoreLock.Shared(storeRoot, TimeSpan.FromMinutes(30));
 }

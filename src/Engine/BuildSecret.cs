@@ -31,14 +31,8 @@ public sealed record BuildSecret(string Id, string? FilePath, string? Environmen
     public static BuildSecret Parse(string value, string flag)
     {
         SbuildException Error(string problem) => new(ErrorCode.InvalidOption, $"invalid {flag} \"{value}\": {problem} (expected id=ID,src=FILE or id=ID,env=VAR)");
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var field in OptionFields.Split(value, Error))
-        {
-            var eq = field.IndexOf('=');
-            if (eq < 0) throw Error($"\"{field}\" is not key=value");
-            var key = field[..eq].Trim().ToLowerInvariant();
-            if (!fields.TryAdd(key == "source" ? "src" : key, field[(eq + 1)..].Trim())) throw Error($"\"{key}\" is given more than once");
-        }
+        var fields = OptionFields.Parse(value, Error);
+        if (fields.Remove("source", out var source) && !fields.TryAdd("src", source)) throw Error("\"source\" is given more than once");
         var id = fields.Remove("id", out var i) && i.Length > 0 ? i : throw Error("id= is required");
         fields.Remove("type", out var type);
         fields.Remove("src", out var src);

@@ -21,12 +21,12 @@ public sealed class CacheMountDirectories(string root)
         switch (mount.Sharing)
         {
             case CacheSharing.Locked:
-                var held = StoreLock.ExclusiveFile(Path.Combine(idDir, "0.lock"), TimeSpan.FromHours(1))
+                var held = FileLock.TryHold(Path.Combine(idDir, "0.lock"), exclusive: true, TimeSpan.FromHours(1))
                     ?? throw new SbuildException(ErrorCode.StoreBusy, $"cache mount {mount.CacheId} stayed locked by another build for an hour");
                 return (Create(idDir, 0, mount), held);
             case CacheSharing.Private:
                 for (var instance = 0; ; instance++)
-                    if (StoreLock.ExclusiveFile(Path.Combine(idDir, $"{instance}.lock"), TimeSpan.Zero) is { } free)
+                    if (FileLock.TryHold(Path.Combine(idDir, $"{instance}.lock"), exclusive: true, TimeSpan.Zero) is { } free)
                         return (Create(idDir, instance, mount), free);
             default:
                 return (Create(idDir, 0, mount), Nothing.Instance);

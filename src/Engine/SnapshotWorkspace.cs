@@ -13,7 +13,10 @@ public sealed class SnapshotWorkspace(ImageStore store, DateTimeOffset? sourceDa
 {
     private readonly string _mountRoot = Directory.CreateDirectory(Path.Combine(store.Root, "mnt")).FullName;
 
-    public OverlaySnapshotter Snapshotter { get; } = new(Path.Combine(store.Root, "snapshots"));
+    public OverlaySnapshotter Snapshotter { get; } = SnapshotsOf(store);
+
+    /// <summary>The snapshotter over a store's <c>snapshots/</c> directory (what builds write and the cache's life cycle prunes).</summary>
+    public static OverlaySnapshotter SnapshotsOf(ImageStore store) => new(Path.Combine(store.Root, "snapshots"));
 
     public async Task<FsState> ChangeAsync(FsState parent, Func<string, Task> change, CancellationToken ct)
     {

@@ -24,8 +24,10 @@ public sealed record PruneReport(IReadOnlyList<CacheUsage> Removed, int Snapshot
 /// Removal is by reachability: a snapshot stays while a remaining record uses it or builds on it; a blob stays while an
 /// image of the store or a remaining record references it. Callers hold the store lock exclusively (see <see cref="StoreLock"/>).
 /// </summary>
-public sealed class BuildCache(ImageStore store, StoreDatabase database, OverlaySnapshotter snapshots)
+public sealed class BuildCache(ImageStore store, StoreDatabase database)
 {
+    private readonly OverlaySnapshotter _snapshots = SnapshotWorkspace.SnapshotsOf(store);
+
     public IReadOnlyList<CacheUsage> Usage() =>
         database.ListCacheRecords().Select(ToUsage).OrderByDescending(u => u.LastUsed).ThenBy(u => u.Id, StringComparer.Ordinal).ToList();
 
@@ -94,7 +96,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database, Overlay
     /// <summary>Committed step snapshots (and with <paramref name="all"/> unpacked base layers) that no kept record reaches.</summary>
     private (int Count, long Bytes) RemoveUnusedSnapshots(IReadOnlyList<FsState> kept, bool all)
     {
-        var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
+        var infos = _snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
         var live = new HashSet<string>(StringComparer.Ordinal);
         foreach (var state in kept)
             for (var name = state.Snapshot; name is not null && live.Add(name);)
@@ -112,8 +114,8 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database, Overlay
         while (pending.Count > 0)
         {
             var snapshot = pending.Dequeue();
-            bytes += SnapshotSizes.OwnSize(snapshots, snapshot.Key);
-            snapshots.Remove(snapshot.Key);
+            bytes += SnapshotSizes.OwnSize(_snapshots, snapshot.Key);
+            _snapshots.Remove(snapshot.Key);
             count++;
             if (snapshot.Parent is { } parent && unusedNames.Contains(parent) && --children[parent] == 0)
                 pending.Enqueue(infos[parent]);

@@ -31,14 +31,7 @@ public static class CacheOptionsParser
 
         if (string.IsNullOrWhiteSpace(value)) throw Error("the value is empty");
         if (!export && !value.Contains('=')) return new CacheLocation(CacheBackend.Registry, Reference(value.Trim(), Error));
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var field in OptionFields.Split(value, Error))
-        {
-            var eq = field.IndexOf('=');
-            if (eq < 0) throw Error($"\"{field}\" is not key=value");
-            if (!fields.TryAdd(field[..eq].Trim().ToLowerInvariant(), field[(eq + 1)..].Trim()))
-                throw Error($"\"{field[..eq].Trim()}\" is given more than once");
-        }
+        var fields = OptionFields.Parse(value, Error);
         var mode = CacheMode.Min;
         if (fields.Remove("mode", out var modeText))
         {

@@ -65,7 +65,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
                             if (!secrets.TryGetValue(mount.SecretId!, out var secret))
                             {
                                 if (!mount.Required) break;
-                                throw MissingSecret(mount.SecretId!);
+                                throw NotProvided($"secret \"{mount.SecretId}\"", $"--secret id={mount.SecretId},src=FILE (or env=VAR)");
                             }
                             var value = StepErrors.At(step, secret.ReadValue);
                             if (mount.SecretEnv is { } name) mountEnv.Add($"{name}={System.Text.Encoding.UTF8.GetString(value)}");
@@ -75,7 +75,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
                             if (!sshAgents.TryGetValue(mount.SecretId!, out var agent))
                             {
                                 if (!mount.Required) break;
-                                throw Located(ErrorCode.InvalidOption, $"ssh agent \"{mount.SecretId}\" is required but not provided: give it with --ssh {mount.SecretId}=SOCKET (or --ssh default)");
+                                throw NotProvided($"ssh agent \"{mount.SecretId}\"", $"--ssh {mount.SecretId}=SOCKET (or --ssh default)");
                             }
                             binds.Add(new BindMount(agent.SocketPath, mount.Target, ReadOnly: false));
                             // As BuildKit: the first agent is where ssh looks, unless the RUN sets SSH_AUTH_SOCK itself.
@@ -156,8 +156,9 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         }
     }
 
-    private SbuildException MissingSecret(string id) =>
-        Located(ErrorCode.InvalidOption, $"secret \"{id}\" is required but not provided: give it with --secret id={id},src=FILE (or env=VAR)");
+    /// <summary>A <c>required</c> secret or ssh mount the build was not given.</summary>
+    private SbuildException NotProvided(string what, string flag) =>
+        Located(ErrorCode.InvalidOption, $"{what} is required but not provided: give it with {flag}");
 
     private SbuildException Failure(string message) => Located(ErrorCode.RunFailed, message);
 
