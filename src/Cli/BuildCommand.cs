@@ -34,7 +34,7 @@ public static class BuildCommand
                 result.AddError($"--network \"{value}\": must be default, host or none");
         });
         var secrets = new Option<string[]>("--secret") { Description = "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable" };
-        var ssh = new Option<string[]>("--ssh") { Description = "Forward an ssh-agent to RUN --mount=type=ssh: default (the agent of $SSH_AUTH_SOCK) or ID=SOCKET; repeatable" };
+        var ssh = new Option<string[]>("--ssh") { Description = "Forward an ssh-agent to RUN --mount=type=ssh: default (the agent of $SSH_AUTH_SOCK), ID=SOCKET or ID=KEY[,KEY] (private key files, served by an agent for this build); repeatable" };
         var allow = new Option<string[]>("--allow") { Description = "Allow an extra privilege: security.insecure (RUN --security=insecure runs privileged); network.host is always allowed" };
         allow.Validators.Add(result =>
         {
@@ -71,6 +71,7 @@ public static class BuildCommand
                 throw new SbuildException(ErrorCode.ContextNotFound, $"build context \"{parse.GetValue(context)}\" is not a directory");
             var dockerfile = stdin?.DockerfilePath ?? remote?.DockerfilePath
                 ?? (parse.GetValue(file) is { } f ? Path.GetFullPath(f) : Path.Combine(contextDir, "Dockerfile"));
+            using var sshAgents = await SshForwards.StartAsync(parse.GetValue(ssh) ?? [], "--ssh", Environment.GetEnvironmentVariable, ct);
             var request = new BuildRequest
             {
                 ContextDir = contextDir,
@@ -85,8 +86,7 @@ public static class BuildCommand
                     .Select(v => v.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
                 Network = parse.GetValue(network) == "none" ? Sbuild.Frontend.NetworkMode.None : Sbuild.Frontend.NetworkMode.Host,
                 AllowInsecure = (parse.GetValue(allow) ?? []).Contains("security.insecure"),
-                SshAgents = (parse.GetValue(ssh) ?? []).Select(v => SshAgentSocket.Parse(v, "--ssh", Environment.GetEnvironmentVariable))
-                    .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
+                SshAgents = sshAgents.Sockets,
                 Secrets = (parse.GetValue(secrets) ?? []).Select(v => BuildSecret.Parse(v, "--secret"))
                     .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
                 CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),

@@ -27,6 +27,18 @@ public sealed class RunSshTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         }
         """;
 
+    private static async Task<string> CompileAgentClientAsync(TempDirectory context)
+    {
+        await Require("gcc", "gcc libc6-dev");
+        await Require("ssh-agent", "openssh-client");
+        File.WriteAllText(context.Combine("agent-client.c"), AgentClient);
+        await ProcessRunner.RunAsync("gcc", ["-static", "-O2", "-o", context.Combine("agent-client"), context.Combine("agent-client.c")], CancellationToken.None);
+        return context.Combine("agent-client");
+    }
+
+    private static Task NewKeyAsync(string path, string passphrase = "") =>
+        ProcessRunner.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", passphrase, "-f", path], CancellationToken.None);
+
     private static async Task Require(string tool, string package)
     {
         var found = await ProcessRunner.RunAsync("sh", ["-c", $"command -v {tool}"], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
@@ -36,12 +48,9 @@ public sealed class RunSshTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     [Fact]
     public async Task The_agent_is_reachable_at_its_socket_and_ssh_auth_sock_points_there()
     {
-        await Require("gcc", "gcc libc6-dev");
-        await Require("ssh-agent", "openssh-client");
         using var context = new TempDirectory("sbuild-ssh-");
-        File.WriteAllText(context.Combine("agent-client.c"), AgentClient);
-        await ProcessRunner.RunAsync("gcc", ["-static", "-O2", "-o", context.Combine("agent-client"), context.Combine("agent-client.c")], CancellationToken.None);
-        await ProcessRunner.RunAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", context.Combine("key")], CancellationToken.None);
+        await CompileAgentClientAsync(context);
+        await NewKeyAsync(context.Combine("key"));
         var socket = context.Combine("agent.sock");
         var agent = await ProcessRunner.RunAsync("ssh-agent", ["-a", socket], CancellationToken.None);
         var pid = System.Text.RegularExpressions.Regex.Match(agent.StandardOutput, @"SSH_AGENT_PID=(\d+)").Groups[1].Value;
@@ -64,12 +73,53 @@ public sealed class RunSshTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
             Assert.Contains("ssh agent \"deploy\" is required but not provided", missing.StandardError);
             var noAgent = await sbuild.RunAsync(["--ssh", "default", context.Path], allowFailure: true, environment: new() { ["SSH_AUTH_SOCK"] = null });
             Assert.Contains("SSH_AUTH_SOCK is not set", noAgent.StandardError);
-            var key = await sbuild.RunAsync(["--ssh", $"default={context.Combine("key")}", context.Path], allowFailure: true);
-            Assert.Contains("is not an ssh-agent socket", key.StandardError);
+            var absent = await sbuild.RunAsync(["--ssh", $"default={context.Combine("nothing")}", context.Path], allowFailure: true);
+            Assert.Contains($"{context.Combine("nothing")} does not exist", absent.StandardError);
         }
         finally
         {
             await ProcessRunner.RunAsync("kill", [pid], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task Key_files_are_served_by_a_private_agent_that_ends_with_the_build()
+    {
+        using var context = new TempDirectory("sbuild-ssh-keys-");
+        await CompileAgentClientAsync(context);
+        await NewKeyAsync(context.Combine("one"));
+        await NewKeyAsync(context.Combine("two"));
+        await NewKeyAsync(context.Combine("locked"), passphrase: "secret phrase");
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox
+            COPY agent-client /agent-client
+            RUN --mount=type=ssh,id=keys,required /agent-client
+            """);
+        var agentsBefore = await AgentProcessesAsync();
+
+        // sbuild's temporary directories go to TMPDIR: the agent's socket directory must be gone after the build.
+        using var tmp = new TempDirectory("sbuild-ssh-tmp-");
+        var build = await sbuild.RunAsync(["--progress", "plain", "--no-cache", "--ssh", $"keys={context.Combine("one")},{context.Combine("two")}", context.Path],
+            environment: new() { ["TMPDIR"] = tmp.Path });
+        Assert.Contains("agent at /run/buildkit/ssh_agent.0 answered type 12 with 2 identities", build.StandardError);
+        // The private agent and its socket directory go with the build.
+        Assert.Equal(agentsBefore, await AgentProcessesAsync());
+        Assert.Empty(Directory.GetFileSystemEntries(tmp.Path));
+
+        var encrypted = await sbuild.RunAsync(["--no-cache", "--ssh", $"keys={context.Combine("locked")}", context.Path], allowFailure: true);
+        Assert.NotEqual(0, encrypted.ExitCode);
+        Assert.Contains("--ssh keys=", encrypted.StandardError);
+        Assert.Contains("ssh-add could not load the key files", encrypted.StandardError);
+        Assert.Equal(agentsBefore, await AgentProcessesAsync());
+    }
+
+    /// <summary>
+    /// The PIDs of every live ssh-agent on the machine (other tests may run their own, so compare sets). A killed agent
+    /// may linger as a zombie until init reaps it: that one is gone.
+    /// </summary>
+    private static async Task<string> AgentProcessesAsync()
+    {
+        var found = await ProcessRunner.RunAsync("sh", ["-c", "ps -C ssh-agent -o pid=,stat= | awk '$2 !~ /^Z/ { print $1 }' | sort"], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        return found.StandardOutput;
     }
 }
