@@ -14,7 +14,8 @@ public enum CacheSharing { Shared, Private, Locked }
 
 /// <summary>
 /// One <c>RUN --mount</c>, resolved against the stage: <see cref="Target"/> absolute; a bind's <see cref="Source"/>
-/// relative to the build context, or to the filesystem of exec input <see cref="Input"/> (a stage or an image).
+/// relative to the build context, or to the filesystem of exec input <see cref="Input"/> (a stage or an image); a
+/// cache's relative to its base (<see cref="Input"/>, <c>from=</c>) or to the cache directory.
 /// </summary>
 public sealed record RunMount(RunMountType Type, string Target)
 {
@@ -105,11 +106,11 @@ public static class RunMountParser
                 mount = mount with { Source = RootPath.Clean("/" + (source ?? "")).TrimStart('/'), Input = from is null ? null : fromStage(from) };
                 break;
             case RunMountType.Cache:
-                if (from is not null || source is not null)
-                    throw new DockerfileException(ErrorCode.UnsupportedInstruction, run.Location, "RUN --mount=type=cache,from=… is not supported yet by sbuild", run.Original);
                 var sharing = Take("sharing") ?? "shared";
                 mount = mount with
                 {
+                    Source = RootPath.Clean("/" + (source ?? "")).TrimStart('/'),
+                    Input = from is null ? null : fromStage(from),
                     CacheId = Take("id") is { Length: > 0 } id ? id : target,
                     Sharing = sharing switch
                     {

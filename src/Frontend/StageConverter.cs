@@ -145,7 +145,9 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             mounts.Add(RunMountParser.Parse(Expand(text, env, run.Location), plan.Config.WorkingDir ?? "/", from =>
             {
                 var node = CopyFromNode(plan, run, Expand(from, env, run.Location), label);
-                var index = inputs.FindIndex(n => ReferenceEquals(n, node));
+                // From 1: a mount of the very node the RUN starts from is still an input of its own (input 0 is
+                // the rootfs the RUN changes, never a view).
+                var index = inputs.FindIndex(1, n => ReferenceEquals(n, node));
                 if (index < 0)
                 {
                     inputs.Add(node);

@@ -45,6 +45,37 @@ public sealed class RunMountTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task A_cache_mount_from_a_stage_starts_as_its_source_directory_and_is_a_cache_per_base_content()
+    {
+        using var context = new TempDirectory("sbuild-cache-from-");
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox AS seed
+            ARG SEED=one
+            RUN mkdir -p /seed/deps && echo $SEED > /seed/deps/list && chown -R 5:6 /seed/deps && chmod 0700 /seed/deps
+            FROM busybox
+            ARG N
+            RUN --mount=type=cache,id=cache-from-test,from=seed,source=/seed/deps,target=/deps \
+                echo "N=$N sees $(echo $(cat /deps/list)) $(stat -c '%u:%g %a' /deps)" && echo built$N >> /deps/list
+            RUN --mount=type=cache,id=cache-source-test,source=sub/dir,target=/c echo $N >> /c/log
+            RUN --mount=type=cache,id=cache-source-test,target=/whole cat /whole/sub/dir/log
+            """);
+        var first = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=1", context.Path]);
+        Assert.Contains("N=1 sees one 5:6 700", first.StandardError); // the stage's directory, its owner and mode
+        var second = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=2", context.Path]);
+        Assert.Contains("N=2 sees one built1 5:6 700", second.StandardError); // the same cache: the first build's write stays
+        Assert.Matches(@"(?m) 1$\n.* 2$", second.StandardError); // source= without from= is a subdirectory of the cache
+
+        // Another base content is another cache, which starts from the new content.
+        var reseeded = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=3", "--build-arg", "SEED=two", context.Path]);
+        Assert.Contains("N=3 sees two 5:6 700", reseeded.StandardError);
+
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox AS seed\nFROM busybox\nRUN --mount=type=cache,from=seed,source=/etc/passwd,target=/c true\n");
+        var notDirectory = await sbuild.RunAsync([context.Path], allowFailure: true);
+        Assert.Contains("Dockerfile:3", notDirectory.StandardError);
+        Assert.Contains("source \"/etc/passwd\" is not a directory", notDirectory.StandardError);
+    }
+
+    [Fact]
     public async Task Bind_mounts_show_context_files_and_other_stages_keyed_by_their_content_and_writes_are_discarded()
     {
         using var context = new TempDirectory("sbuild-bind-mount-");

@@ -138,6 +138,10 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal(AlpineManifest, Assert.IsType<ImageOp>(node.Inputs[2].Op).Manifest);
         Assert.Equal([(int?)1, 2, 1, null], exec.Mounts.Select(m => m.Input));
         Assert.Equal(["/a", "/b", "/src/c", "/root/.cache"], exec.Mounts.Select(m => m.Target));
+        // A mount of the very node the RUN starts from is an input of its own: input 0 is changed, never mounted.
+        var same = Convert("FROM busybox AS base\nFROM busybox\nRUN --mount=from=base,target=/b --mount=type=cache,from=base,target=/c true\n").Target.Fs;
+        Assert.Same(same.Inputs[0], same.Inputs[1]);
+        Assert.Equal([(int?)1, 1], Assert.IsType<ExecOp>(same.Op).Mounts.Select(m => m.Input));
         var missing = Assert.Throws<DockerfileException>(() => Convert("FROM busybox\nRUN --mount=from=nothere,target=/x true\n"));
         Assert.Contains("RUN --mount from=nothere: no stage named \"nothere\"", missing.Message);
     }

@@ -27,6 +27,9 @@ public sealed class RunMountParserTests
         Assert.Equal((false, "/root/.cache/go-build", CacheSharing.Shared, 0x1EDu, 0u, 0u), (cache.ReadOnly, cache.CacheId, cache.Sharing, cache.Mode, cache.Uid, cache.Gid));
         var custom = Parse("type=cache,id=apt,target=/var/cache/apt,sharing=locked,mode=0700,uid=1000,gid=1000,readonly=true");
         Assert.Equal((true, "apt", CacheSharing.Locked, 0x1C0u, 1000u, 1000u), (custom.ReadOnly, custom.CacheId, custom.Sharing, custom.Mode, custom.Uid, custom.Gid));
+        var seeded = Parse("type=cache,target=/deps,from=builder,source=/out/../deps/");
+        Assert.Equal((1, "deps"), (seeded.Input, seeded.Source));
+        Assert.Equal(("sub", null), (Parse("type=cache,target=/c,source=sub").Source, Parse("type=cache,target=/c,source=sub").Input));
     }
 
     [Fact]
@@ -68,9 +71,4 @@ public sealed class RunMountParserTests
         var deploy = Parse("type=ssh,id=deploy,target=/a.sock,required");
         Assert.Equal(("/a.sock", "deploy", true), (deploy.Target, deploy.SecretId, deploy.Required));
     }
-
-    [Theory]
-    [InlineData("type=cache,target=/x,from=builder")]
-    public void Mount_kinds_not_built_yet_say_so(string text) =>
-        Assert.Contains("is not supported yet by sbuild", Assert.Throws<DockerfileException>(() => Parse(text)).Message);
 }

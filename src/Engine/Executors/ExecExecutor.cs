@@ -10,7 +10,8 @@ namespace Sbuild.Engine.Executors;
 /// <summary>
 /// RUN: the command in a container over a fresh snapshot of input 0; what it changes becomes the layer. Its
 /// <c>--mount</c>s are set up around it: binds of the context or of another stage (inputs 1…; keyed by the content they
-/// expose, like COPY), cache directories that persist across builds, tmpfs.
+/// expose, like COPY), cache directories that persist across builds (those with <c>from=</c> start as a copy of a stage's
+/// directory), tmpfs.
 /// </summary>
 /// <param name="getRunner">Asked only when a RUN actually executes, so a fully cached build never probes runtimes.</param>
 /// <param name="scratch">Per-build temp directory (heredoc scripts and writable bind copies go there).</param>
@@ -54,7 +55,8 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
                             binds.Add(new BindMount(BindSource(mount, mount.Input is { } i ? views[i] : context.Root, copies), mount.Target, mount.ReadOnly));
                             break;
                         case RunMountType.Cache:
-                            var (directory, hold) = cacheMounts.Acquire(mount);
+                            var cacheBase = mount.Input is { } from ? await CacheBaseAsync(mount, inputs[from], views[from], ct).ConfigureAwait(false) : null;
+                            var (directory, hold) = cacheMounts.Acquire(mount, cacheBase);
                             holds.Add(hold);
                             binds.Add(new BindMount(directory, mount.Target, mount.ReadOnly));
                             break;
@@ -119,6 +121,18 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             mount.Input is null ? context.Ignore : null);
         return Directory.Exists(source) ? copy : Path.Combine(copy, Path.GetFileName(source));
     });
+
+    /// <summary>The directory a cache mount with <c>from=</c> starts as, and the digest of its content.</summary>
+    private async Task<CacheBase> CacheBaseAsync(RunMount mount, FsState input, string view, CancellationToken ct)
+    {
+        var content = await StepErrors.AtAsync(step, async () => await selections.DigestAsync(input, [SourceOf(mount)], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return StepErrors.At(step, () =>
+        {
+            var source = RootPath.Resolve(view, mount.Source, followFinal: true);
+            return Directory.Exists(source) ? new CacheBase(content.ToString(), source)
+                : throw new SbuildException(ErrorCode.CopySourceNotFound, $"RUN --mount=type=cache: source \"/{mount.Source}\" is not a directory in the stage or image of from=");
+        });
+    }
 
     private static string SourceOf(RunMount mount) => mount.Source.Length == 0 ? "." : mount.Source;
 
