@@ -76,6 +76,25 @@ public sealed class RunMountTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task A_bind_of_the_context_shows_only_what_dockerignore_lets_through()
+    {
+        using var context = new TempDirectory("sbuild-bind-ignore-");
+        File.WriteAllText(context.Combine(".dockerignore"), "secret.env\nlogs/\n");
+        File.WriteAllText(context.Combine("secret.env"), "TOKEN=1\n");
+        File.WriteAllText(context.Combine("app.txt"), "app\n");
+        Directory.CreateDirectory(context.Combine("logs"));
+        File.WriteAllText(context.Combine("logs/x.log"), "log\n");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN --mount=type=bind,target=/ctx echo $(ls -A /ctx)\n");
+        var build = await sbuild.RunAsync(["--progress", "plain", "--no-cache", context.Path]);
+        Assert.Contains(" .dockerignore Dockerfile app.txt\n", build.StandardError);
+
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN --mount=type=bind,source=secret.env,target=/s cat /s\n");
+        var ignored = await sbuild.RunAsync([context.Path], allowFailure: true);
+        Assert.Contains("Dockerfile:2", ignored.StandardError);
+        Assert.Contains("\"secret.env\" not found", ignored.StandardError);
+    }
+
+    [Fact]
     public async Task Bind_mounts_show_context_files_and_other_stages_keyed_by_their_content_and_writes_are_discarded()
     {
         using var context = new TempDirectory("sbuild-bind-mount-");

@@ -108,17 +108,22 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         }, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>The host path a bind mount shows: inside <paramref name="root"/>; a writable one is a copy, so changes are discarded.</summary>
+    /// <summary>
+    /// The host path a bind mount shows: inside <paramref name="root"/>; a copy where the mount is writable (changes are
+    /// discarded) or where the context has a .dockerignore (so the RUN sees only what COPY could).
+    /// </summary>
     private string BindSource(RunMount mount, string root, List<string> copies) => StepErrors.At(step, () =>
     {
         var source = RootPath.Resolve(root, mount.Source, followFinal: true);
+        // The context as BuildKit sends it: what .dockerignore excludes is not shown (an excluded source already
+        // failed its key, as not found).
+        var ignore = mount.Input is null ? context.Ignore : DockerIgnore.Empty;
         if (!Path.Exists(source))
             throw new SbuildException(ErrorCode.CopySourceNotFound, $"RUN --mount: source \"{SourceOf(mount)}\" not found" + (mount.Input is null ? " in the build context" : ""));
-        if (mount.ReadOnly) return source;
+        if (mount.ReadOnly && ignore.Patterns.Count == 0) return source;
         var copy = Directory.CreateDirectory(Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"))).FullName;
         copies.Add(copy);
-        FileCopier.Copy(root, [SourceOf(mount)], copy, "/", new CopyOwnership(null, null, null, PreserveOwnership: true),
-            mount.Input is null ? context.Ignore : null);
+        FileCopier.Copy(root, [SourceOf(mount)], copy, "/", new CopyOwnership(null, null, null, PreserveOwnership: true), ignore);
         return Directory.Exists(source) ? copy : Path.Combine(copy, Path.GetFileName(source));
     });
 
