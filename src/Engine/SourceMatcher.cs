@@ -1,12 +1,14 @@
-using System.IO.Enumeration;
 using Sbuild.Core;
 using Sbuild.Parser;
+using Sbuild.Parser.Ignore;
 
 namespace Sbuild.Engine;
 
 /// <summary>
-/// Finds what a COPY source names: a plain path, or a pattern with <c>*</c>, <c>?</c>, <c>[</c> matched per path
-/// component (sorted). Both COPY itself and its cache checksum use it, so the key covers exactly what is copied.
+/// Finds what a COPY source names: a plain path, or a pattern with <c>*</c>, <c>?</c>, <c>[…]</c> (Go's
+/// <c>filepath.Match</c>, escapes included) matched per path component, sorted. A plain path that does not exist is an
+/// error; a pattern that matches nothing is not (nothing is copied), as in BuildKit. Both COPY itself and its cache
+/// checksum use it, so the key covers exactly what is copied.
 /// </summary>
 public static class SourceMatcher
 {
@@ -16,18 +18,18 @@ public static class SourceMatcher
     {
         ignore ??= DockerIgnore.Empty;
         var clean = RootPath.Clean(source).TrimStart('/');
-        if (clean.IndexOfAny(['*', '?', '[']) < 0)
+        if (!HasWildcards(clean))
         {
             var host = RootPath.Resolve(root, clean, followFinal: true);
             if (!Posix.TryLStat(host, out _) || ignore.ExcludesEntry(clean, RootPath.Resolve(root, clean, followFinal: false)))
                 throw new SbuildException(ErrorCode.CopySourceNotFound, $"\"{source}\" not found: no such file or directory in the build source");
             return [(clean, host)];
         }
+        if (!GoGlob.IsValid(clean))
+            throw new SbuildException(ErrorCode.CopySourceNotFound, $"syntax error in pattern \"{source}\"");
         var found = new List<(string, string)>();
         Glob(root, "", clean.Split('/'), 0, found);
         found.RemoveAll(f => ignore.ExcludesEntry(f.Item1, RootPath.Resolve(root, f.Item1, followFinal: false)));
-        if (found.Count == 0)
-            throw new SbuildException(ErrorCode.CopySourceNotFound, $"no source files were specified: \"{source}\" matches nothing in the build source");
         found.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
         return found;
     }
@@ -35,14 +37,26 @@ public static class SourceMatcher
     /// <summary>A context-relative path joined with one more name ("" is the context root).</summary>
     public static string Join(string relativeDir, string name) => relativeDir.Length == 0 ? name : relativeDir + "/" + name;
 
+    /// <summary>BuildKit's test: <c>*</c>, <c>?</c> or <c>[</c> not escaped by a backslash (a lone escape is no wildcard).</summary>
+    private static bool HasWildcards(string path)
+    {
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (path[i] == '\\') i++;
+            else if (path[i] is '*' or '?' or '[') return true;
+        }
+        return false;
+    }
+
     private static void Glob(string root, string prefix, string[] parts, int index, List<(string, string)> found)
     {
         var dir = RootPath.Resolve(root, prefix, followFinal: true);
         if (!Directory.Exists(dir)) return;
         var part = parts[index];
-        var names = part.IndexOfAny(['*', '?', '[']) < 0
+        // A component without pattern characters names one entry; one with them (escapes too) is matched like Go.
+        var names = part.IndexOfAny(['*', '?', '[', '\\']) < 0
             ? (Posix.TryLStat(Path.Combine(dir, part), out _) ? [part] : [])
-            : Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => FileSystemName.MatchesSimpleExpression(part, n!, ignoreCase: false)).ToList();
+            : Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => GoGlob.TryMatch(part, n!, out var m) && m).ToList();
         foreach (var name in names)
         {
             var rel = Join(prefix, name!);
@@ -50,5 +64,4 @@ public static class SourceMatcher
             else Glob(root, rel, parts, index + 1, found);
         }
     }
-
 }

@@ -121,14 +121,39 @@ public sealed class FileCopierTests : IDisposable
     }
 
     [Fact]
-    public void A_wildcard_that_matches_nothing_fails_naming_the_pattern()
+    public void A_wildcard_that_matches_nothing_copies_nothing_and_creates_no_destination()
     {
         _f.Source.File("/a.md", "a");
 
-        var error = Assert.Throws<SbuildException>(() => _f.Copy("/out/", "*.txt"));
+        _f.Copy("/out/", "*.txt");
 
-        Assert.Equal(ErrorCode.CopySourceNotFound, error.Code);
-        Assert.Contains("*.txt", error.Message);
+        Assert.False(Path.Exists(_f.Dest.HostPath("/out")));
+    }
+
+    [Fact]
+    public void Character_classes_ranges_negation_and_escapes_match_like_go()
+    {
+        _f.Source.File("/a1.txt", "a").File("/b1.txt", "b").File("/c1.txt", "c").File("/[x].txt", "x").File("/a2.txt", "2");
+
+        _f.Copy("/classes/", "[ab]1.txt");
+        _f.Copy("/range/", "[b-z]?.txt");
+        _f.Copy("/negated/", "[^ab]*.txt");
+        _f.Copy("/escaped/", "\\[x\\]*");
+
+        Assert.Equal(["a1.txt", "b1.txt"], _f.ListDest("/classes"));
+        Assert.Equal(["b1.txt", "c1.txt"], _f.ListDest("/range"));
+        Assert.Equal(["[x].txt", "c1.txt"], _f.ListDest("/negated"));
+        Assert.Equal(["[x].txt"], _f.ListDest("/escaped"));
+    }
+
+    [Fact]
+    public void A_malformed_pattern_fails_naming_it()
+    {
+        _f.Source.File("/a.txt", "a");
+
+        var error = Assert.Throws<SbuildException>(() => _f.Copy("/out/", "[a-*.txt"));
+
+        Assert.Contains("syntax error in pattern \"[a-*.txt\"", error.Message);
     }
 
     [Fact]

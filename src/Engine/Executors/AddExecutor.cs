@@ -46,10 +46,10 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
                 {
                     if (op.Unpack != false && ArchiveDetector.IsArchive(host))
                     {
-                        // --chown owns the destination directory; unpacked entries keep the archive's owners
-                        // (checked against docker build's BuildKit).
-                        FileCopier.MakeDirectories(rootfs, op.Destination, ownership.Uid ?? 0, ownership.Gid ?? 0);
-                        await StepErrors.AtAsync(step, () => ArchiveExtractor.ExtractAsync(host, rootfs, op.Destination, new CopyOwnership(null, null, null, true), ct)).ConfigureAwait(false);
+                        // --chown owns the destination and every unpacked entry (current BuildKit; 0.8 kept the
+                        // archive's owners); --chmod does not apply to unpacked content.
+                        var unpacked = new CopyOwnership(ownership.Uid, ownership.Gid, null, PreserveOwnership: true);
+                        await StepErrors.AtAsync(step, () => ArchiveExtractor.ExtractAsync(host, rootfs, op.Destination, unpacked, ct)).ConfigureAwait(false);
                     }
                     else
                         StepErrors.At(step, () => { FileCopier.Copy(context.Root, [relative], rootfs, op.Destination, ownership, context.Ignore); return 0; });
