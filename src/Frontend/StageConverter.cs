@@ -303,10 +303,14 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private void Env(StagePlan plan, EnvInstruction instruction)
     {
         var env = plan.Config.Env?.ToList() ?? [];
+        // Every word (keys too) is expanded against the environment as it was before this instruction, as BuildKit
+        // expands a whole instruction before it runs it: ENV A=new B=$A gives B the old A.
+        var before = ExpansionEnvironment(plan);
         var parts = new List<string>();
-        foreach (var (key, raw) in instruction.Pairs.Select(p => (p.Key, p.Value)))
+        foreach (var pair in instruction.Pairs)
         {
-            var value = Expand(raw, ExpansionEnvironment(plan, env), instruction.Location);
+            var key = Expand(pair.Key, before, instruction.Location);
+            var value = Expand(pair.Value, before, instruction.Location);
             // A variable that is already set keeps its place in the list, as in BuildKit.
             var existing = env.FindIndex(e => e.StartsWith(key + "=", StringComparison.Ordinal));
             if (existing >= 0) env[existing] = $"{key}={value}";
@@ -465,10 +469,10 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private static void AddMetadata(StagePlan plan, string createdBy) => plan.History.Add(new PlannedHistory(createdBy, null, null));
 
     /// <summary>Variables visible to expansion: the stage's ARGs, overridden by ENV (ENV always wins over ARG).</summary>
-    private static Dictionary<string, string> ExpansionEnvironment(StagePlan plan, IReadOnlyList<string>? env = null)
+    private static Dictionary<string, string> ExpansionEnvironment(StagePlan plan)
     {
         var vars = new Dictionary<string, string>(plan.Args, StringComparer.Ordinal);
-        foreach (var entry in env ?? plan.Config.Env ?? [])
+        foreach (var entry in plan.Config.Env ?? [])
         {
             var eq = entry.IndexOf('=');
             if (eq > 0) vars[entry[..eq]] = entry[(eq + 1)..];

@@ -221,6 +221,15 @@ public sealed class DockerfileFrontendTests : IDisposable
     }
 
     [Fact]
+    public void One_env_or_label_instruction_expands_every_word_against_the_environment_before_it()
+    {
+        // BuildKit expands the whole instruction before it applies it: B gets the old A, and keys are expanded too.
+        var result = Convert("FROM busybox\nENV A=old K=key\nENV A=new B=$A ${K}2=$A\nLABEL A=$A C=$B\n");
+        Assert.Equal(["ENV A=old K=key", "ENV A=new B=old key2=old", "LABEL A=new C=old"], result.Target.History.Select(h => h.CreatedBy));
+        Assert.Equal(["PATH=/bin", "HOME=/root", "A=new", "K=key", "B=old", "key2=old"], result.Target.Config.Env);
+    }
+
+    [Fact]
     public void Steps_carry_their_location_and_progress_name()
     {
         var node = Convert("FROM busybox\n\nRUN   make all\n").Target.Fs;
