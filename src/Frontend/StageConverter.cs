@@ -58,11 +58,12 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             var parent = Plan(parentIndex);
             var derived = new StagePlan
             {
-                Index = stage.Index, DisplayName = displayName, Fs = parent.Fs, Config = parent.Config,
+                Index = stage.Index, DisplayName = displayName, Fs = parent.Fs, Config = parent.Config with { OnBuild = null },
                 Os = parent.Os, Architecture = parent.Architecture, Variant = parent.Variant, BaseHistory = parent.BaseHistory,
                 Author = parent.Author,
             };
             derived.History.AddRange(parent.History);
+            RunOnbuildTriggers(derived, stage, parent.Config.OnBuild ?? []);
             return derived;
         }
 
@@ -83,7 +84,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     }
 
     /// <summary>
-    /// ONBUILD triggers of the base image run right after FROM, in order, and are not inherited further (BuildKit).
+    /// ONBUILD triggers of the base (an image or an earlier stage) run right after FROM, in order, and are not
+    /// inherited further (BuildKit).
     /// Each trigger is parsed as a one-line Dockerfile; errors name the image and the trigger.
     /// </summary>
     private void RunOnbuildTriggers(StagePlan plan, Stage stage, IReadOnlyList<string> triggers)
@@ -427,8 +429,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private static void Onbuild(StagePlan plan, OnbuildInstruction onbuild)
     {
+        // Only the config records it: BuildKit writes no history entry for ONBUILD.
         plan.Config = plan.Config with { OnBuild = [.. plan.Config.OnBuild ?? [], onbuild.Trigger] };
-        AddMetadata(plan, "ONBUILD " + onbuild.Trigger);
     }
 
     private void Maintainer(StagePlan plan, MaintainerInstruction maintainer)

@@ -179,6 +179,19 @@ public sealed class DockerfileFrontendTests : IDisposable
     }
 
     [Fact]
+    public void Onbuild_triggers_of_an_earlier_stage_run_in_the_stage_built_on_it_and_write_no_history_themselves()
+    {
+        var result = Convert("FROM busybox AS base\nONBUILD ENV T=1\nONBUILD RUN make\nFROM base AS child\nRUN env\nFROM child\n");
+        var child = result.Target;
+        Assert.Null(child.Config.OnBuild); // consumed by "child", not inherited by the stage after it
+        Assert.Contains("T=1", child.Config.Env!);
+        Assert.Equal(["ENV T=1", "RUN /bin/sh -c make # buildkit", "RUN /bin/sh -c env # buildkit"], child.History.Select(h => h.CreatedBy));
+        var env = Assert.IsType<ExecOp>(child.Fs.Op);
+        Assert.Equal(["/bin/sh", "-c", "make"], Assert.IsType<ExecOp>(child.Fs.Inputs[0].Op).Args);
+        Assert.Contains("T=1", env.Env);
+    }
+
+    [Fact]
     public void Heredocs_become_scripts_and_inline_files()
     {
         var result = Convert("FROM busybox\nRUN <<EOF\necho hi\nEOF\nCOPY <<conf /etc/app.conf\nk=v\nconf\n");
