@@ -297,9 +297,12 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private void Workdir(StagePlan plan, WorkdirInstruction workdir, string label)
     {
         var path = Expand(workdir.Path, ExpansionEnvironment(plan), workdir.Location);
-        var absolute = JoinPath(plan.Config.WorkingDir ?? "/", path);
+        // As BuildKit: an absolute path is kept as written (a trailing slash stays), a relative one is joined and
+        // cleaned; "/" exists already, so it gets a history entry but no mkdir and no layer.
+        var absolute = path.StartsWith('/') ? path : JoinPath(plan.Config.WorkingDir ?? "/", path);
         plan.Config = plan.Config with { WorkingDir = absolute };
-        AddLayer(plan, Step(plan, new MkdirOp(absolute, plan.Config.User ?? ""), [plan.Fs], $"{label} WORKDIR {path}", workdir), $"WORKDIR {absolute}");
+        if (absolute == "/") AddMetadata(plan, "WORKDIR /");
+        else AddLayer(plan, Step(plan, new MkdirOp(absolute, plan.Config.User ?? ""), [plan.Fs], $"{label} WORKDIR {path}", workdir), $"WORKDIR {absolute}");
     }
 
     private void Env(StagePlan plan, EnvInstruction instruction)

@@ -192,6 +192,16 @@ public sealed class DockerfileFrontendTests : IDisposable
     }
 
     [Fact]
+    public void Workdir_keeps_an_absolute_path_as_written_and_makes_no_layer_for_the_root()
+    {
+        var result = Convert("FROM busybox\nWORKDIR /a/b/\nWORKDIR ../c/./d/\nWORKDIR /\n");
+        Assert.Equal(["WORKDIR /a/b/", "WORKDIR /a/c/d", "WORKDIR /"], result.Target.History.Select(h => h.CreatedBy));
+        Assert.Equal([true, true, false], result.Target.History.Select(h => h.Layer is not null));
+        Assert.Equal("/", result.Target.Config.WorkingDir);
+        Assert.Equal("/a/c/d", Assert.IsType<MkdirOp>(result.Target.Fs.Op).Path);
+    }
+
+    [Fact]
     public void Heredocs_become_scripts_and_inline_files()
     {
         var result = Convert("FROM busybox\nRUN <<EOF\necho hi\nEOF\nCOPY <<conf /etc/app.conf\nk=v\nconf\n");
