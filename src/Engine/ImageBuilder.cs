@@ -21,6 +21,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
             AllowInsecure = request.AllowInsecure,
         }, new StoreImageResolver(store, environment.Images, ct));
         var plan = frontend.Target;
+        foreach (var note in frontend.Notes) log.Note(note);
 
         var workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);

@@ -17,8 +17,11 @@ public sealed record FrontendRequest
     public bool AllowInsecure { get; init; }
 }
 
-/// <summary>The target stage as an op graph (its <see cref="StagePlan.Fs"/>), its config and history, and lint warnings.</summary>
-public sealed record FrontendResult(StagePlan Target, IReadOnlyList<string> Warnings);
+/// <summary>
+/// The target stage as an op graph (its <see cref="StagePlan.Fs"/>), its config and history, lint warnings, and notes
+/// (what sbuild did instead of what the Dockerfile asked, such as the frontend a <c># syntax=</c> names).
+/// </summary>
+public sealed record FrontendResult(StagePlan Target, IReadOnlyList<string> Warnings, IReadOnlyList<string> Notes);
 
 /// <summary>
 /// The Dockerfile frontend (BuildKit's dockerfile2llb): parse → bind → convert the target stage, and the stages it uses,
@@ -28,7 +31,7 @@ public static class DockerfileFrontend
 {
     public static FrontendResult Convert(FrontendRequest request, IImageResolver images)
     {
-        var (ast, definition) = Load(request);
+        var (ast, definition, notes) = Load(request);
         var targetIndex = TargetStage(definition, request.Target);
         var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
         var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
@@ -37,10 +40,10 @@ public static class DockerfileFrontend
         if (args.Unconsumed(definition) is { Count: > 0 } unused)
             warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");
         LintPolicy.Check(ast, warnings);
-        return new FrontendResult(plan, warnings);
+        return new FrontendResult(plan, warnings, notes);
     }
 
-    private static (DockerfileAst, BuildDefinition) Load(FrontendRequest request)
+    private static (DockerfileAst, BuildDefinition, IReadOnlyList<string> Notes) Load(FrontendRequest request)
     {
         string text;
         try
@@ -52,9 +55,10 @@ public static class DockerfileFrontend
             throw new SbuildException(ErrorCode.DockerfileNotFound, $"failed to read Dockerfile {request.DockerfilePath}: {e.Message}");
         }
         var ast = DockerfileParser.Parse(text, request.DockerfilePath);
+        var notes = SyntaxDirective.Check(ast, text) is { } note ? [note] : Array.Empty<string>();
         var targetName = request.Target?.ToLowerInvariant();
         var automatic = new BuildArgs(request.BuildArgs, targetName ?? "default").All;
-        return (ast, InstructionBinder.Bind(ast, automatic));
+        return (ast, InstructionBinder.Bind(ast, automatic), notes);
     }
 
     private static int TargetStage(BuildDefinition definition, string? target)

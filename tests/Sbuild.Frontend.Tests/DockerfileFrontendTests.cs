@@ -201,6 +201,29 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal("/a/c/d", Assert.IsType<MkdirOp>(result.Target.Fs.Op).Path);
     }
 
+    [Theory]
+    [InlineData("docker/dockerfile:1")]
+    [InlineData("docker/dockerfile:1.7")]
+    [InlineData("docker/dockerfile:1.7.1-labs")]
+    [InlineData("docker.io/docker/dockerfile:1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    public void A_syntax_directive_naming_the_dockerfile_frontend_is_built_with_a_note(string syntax)
+    {
+        var result = Convert($"# syntax={syntax}\nFROM busybox\n");
+        Assert.Equal([$"# syntax={syntax}: built with sbuild's own Dockerfile frontend (1.x syntax; no frontend image is pulled)"], result.Notes);
+        Assert.Empty(Convert("FROM busybox\n").Notes);
+    }
+
+    [Theory]
+    [InlineData("tonistiigi/dockerfile:runmount")]
+    [InlineData("docker/dockerfile:0.9")]
+    [InlineData("example.com/frontends/custom:2")]
+    public void A_syntax_directive_naming_another_frontend_is_refused_at_its_line(string syntax)
+    {
+        var error = Assert.Throws<DockerfileException>(() => Convert($"# check=skip=all\n# syntax={syntax}\nFROM busybox\n"));
+        Assert.Equal(2, error.Location.Line);
+        Assert.Contains($"# syntax={syntax}: sbuild runs only its own Dockerfile frontend", error.Message);
+    }
+
     [Fact]
     public void Heredocs_become_scripts_and_inline_files()
     {
