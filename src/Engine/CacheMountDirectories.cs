@@ -5,8 +5,9 @@ using Sbuild.Frontend;
 namespace Sbuild.Engine;
 
 /// <summary>
-/// The directories behind <c>RUN --mount=type=cache</c>: <c>STORE/cache-mounts/HASH-OF-ID/N</c>, kept across builds and
-/// never part of a layer or a key. <c>shared</c> hands every RUN instance 0; <c>locked</c> holds instance 0's flock for
+/// The directories behind <c>RUN --mount=type=cache</c>: <c>STORE/cache-mounts/HASH/N</c>, kept across builds and
+/// never part of a layer or a key. HASH is of the id, or of the id and the permissions for a mount that sets them
+/// (BuildKit keys such a cache by the id and the directory made with those permissions). <c>shared</c> hands every RUN instance 0; <c>locked</c> holds instance 0's flock for
 /// the whole RUN (other processes and steps wait); <c>private</c> takes the first instance nobody holds.
 /// </summary>
 public sealed class CacheMountDirectories(string root)
@@ -16,7 +17,8 @@ public sealed class CacheMountDirectories(string root)
     /// <summary>The directory for <paramref name="mount"/> and what holds it (dispose after the RUN).</summary>
     public (string Directory, IDisposable Hold) Acquire(RunMount mount)
     {
-        var idDir = Path.Combine(Root, Digest.Of(Encoding.UTF8.GetBytes(mount.CacheId!)).Encoded[..32]);
+        var identity = mount.CachePermissionsSet ? $"{mount.CacheId}\n{Convert.ToString(mount.Mode, 8)} {mount.Uid}:{mount.Gid}" : mount.CacheId!;
+        var idDir = Path.Combine(Root, Digest.Of(Encoding.UTF8.GetBytes(identity)).Encoded[..32]);
         Directory.CreateDirectory(idDir);
         switch (mount.Sharing)
         {

@@ -30,6 +30,10 @@ public sealed class BuildKitParity(SbuildCli sbuild)
 {
     private readonly List<string> _baseImages = ["busybox:latest"];
 
+    /// <summary>Fails listing every difference (xunit's collection message would cut the lines short).</summary>
+    public static void AssertSame(IReadOnlyList<string> differences) =>
+        Assert.True(differences.Count == 0, $"{differences.Count} differences from the reference BuildKit:\n" + string.Join('\n', differences));
+
     /// <summary>Store images (<c>busybox:latest</c>, <c>onbuild-base:1</c>) the Dockerfiles may name in FROM; busybox is always there.</summary>
     public void AddBaseImages(params string[] storeNames) => _baseImages.AddRange(storeNames.Except(_baseImages));
 

@@ -29,7 +29,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             WORKDIR /abs
             ENTRYPOINT echo entry
             """);
-        Assert.Empty(differences);
+        BuildKitParity.AssertSame(differences);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             FROM base
             ENTRYPOINT ["/bin/echo"]
             """);
-        Assert.Empty(differences);
+        BuildKitParity.AssertSame(differences);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             RUN echo "$GLOBAL|$A|$TARGETARCH|$TARGETPLATFORM|$B|${UNSET:-unset}|$FROM_ENV|$http_proxy" > /args.txt
             LABEL arg=$B
             """, buildArgs: new Dictionary<string, string> { ["B"] = "bee", ["http_proxy"] = "http://proxy.invalid:3128" });
-        Assert.Empty(differences);
+        BuildKitParity.AssertSame(differences);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             ["docs/other.md"] = "other\n",
             ["NOTES.md"] = "notes\n",
         });
-        Assert.Empty(differences);
+        BuildKitParity.AssertSame(differences);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             FROM onbuild-base:1
             RUN cat /triggered.txt > /seen.txt && echo "$FROM_TRIGGER" >> /seen.txt
             """);
-        Assert.Empty(differences);
+        BuildKitParity.AssertSame(differences);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             COPY --chown=usr dir/ /named/
             COPY --chown=1500:2000 --chmod=640 a.txt /both/
             """, new Dictionary<string, string> { ["a.txt"] = "a\n", ["dir/b.txt"] = "b\n", ["dir/sub/c.txt"] = "c\n" });
-        Assert.Empty(differences);
+        BuildKitParity.AssertSame(differences);
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             ADD --chown=42:43 pkg.tar.gz /owned/
             """, new Dictionary<string, string> { ["plain.txt"] = "plain\n" },
             extraContextFiles: new Dictionary<string, string> { ["pkg.tar.gz"] = tgz });
-        Assert.Empty(differences);
+        BuildKitParity.AssertSame(differences);
     }
 
     [Fact]
@@ -150,6 +150,6 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             ADD {server.Url("/files/tool.sh")} /remote/
             ADD {server.Url("/files/tool.sh")} /renamed.sh
             """);
-        Assert.Empty(differences);
+        BuildKitParity.AssertSame(differences);
     }
 }

@@ -58,9 +58,11 @@ public sealed record OracleBuildRequest
 /// The reference sbuild is checked against: Docker BuildKit v0.32.2 with its built-in Dockerfile frontend 1.26.0
 /// (what current <c>docker build</c> runs), from <c>../shared/oracle</c>, driven with <c>buildctl</c>.
 /// <para>
-/// Each build runs with <c>--no-cache</c>, so what a step writes is written by this build (a result cached by an
-/// earlier test run would carry older file times), and exports one OCI archive from which both the root file
-/// system and the config are read: they describe the same build even when a RUN is not deterministic.
+/// Each build starts from an empty BuildKit cache (<c>buildctl prune --all</c>) and runs with <c>--no-cache</c>, so
+/// what a step writes is written by this build: a result cached by an earlier build would carry that build's file
+/// times and cache-mount contents, and <c>--no-cache</c> alone does not reach every step (the frontend leaves
+/// WORKDIR's mkdir and the cache-mount permission step cacheable). It exports one OCI archive from which both the
+/// root file system and the config are read: they describe the same build even when a RUN is not deterministic.
 /// </para>
 /// </summary>
 public sealed class BuildKitOracle
@@ -138,6 +140,7 @@ public sealed class BuildKitOracle
         foreach (var (dir, id) in layouts) args.AddRange(["--oci-layout", $"{id}={dir}"]);
         foreach (var b in request.BaseImages) args.AddRange(["--opt", $"context:{b.Name}=oci-layout://{layouts[b.LayoutDir]}@{b.Manifest}"]);
 
+        await ProcessRunner.RunAsync(_buildctl, ["--addr", _address, "prune", "--all"], ct);
         await ProcessRunner.RunAsync(_buildctl, args, new ProcessRunOptions { Timeout = BuildTimeout }, ct);
         return await OciImage.ReadArchiveAsync(archive, ct);
     }
