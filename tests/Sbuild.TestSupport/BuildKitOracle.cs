@@ -70,6 +70,7 @@ public sealed class BuildKitOracle
     private const string OracleDirName = "oracle";
     private const string UpScript = "buildkitd-up";
     private const string LockPath = "/run/sbuild-oracle-up.lock";
+    private const string BuildLockPath = "/run/sbuild-oracle-build.lock";
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static BuildKitOracle? _started;
@@ -140,8 +141,13 @@ public sealed class BuildKitOracle
         foreach (var (dir, id) in layouts) args.AddRange(["--oci-layout", $"{id}={dir}"]);
         foreach (var b in request.BaseImages) args.AddRange(["--opt", $"context:{b.Name}=oci-layout://{layouts[b.LayoutDir]}@{b.Manifest}"]);
 
-        await ProcessRunner.RunAsync(_buildctl, ["--addr", _address, "prune", "--all"], ct);
-        await ProcessRunner.RunAsync(_buildctl, args, new ProcessRunOptions { Timeout = BuildTimeout }, ct);
+        // One build at a time across test processes: another process's prune between two RUNs of this build would
+        // empty the cache mounts they share.
+        using (FileLock.Acquire(BuildLockPath, BuildTimeout * 2))
+        {
+            await ProcessRunner.RunAsync(_buildctl, ["--addr", _address, "prune", "--all"], ct);
+            await ProcessRunner.RunAsync(_buildctl, args, new ProcessRunOptions { Timeout = BuildTimeout }, ct);
+        }
         return await OciImage.ReadArchiveAsync(archive, ct);
     }
 }
