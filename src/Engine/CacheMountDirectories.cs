@@ -5,9 +5,10 @@ using Sbuild.Frontend;
 namespace Sbuild.Engine;
 
 /// <summary>
-/// The directories behind <c>RUN --mount=type=cache</c>: <c>STORE/cache-mounts/HASH-OF-ID/N</c>, kept across builds and
-/// never part of a layer or a key. <c>shared</c> hands every RUN instance 0; <c>locked</c> holds instance 0's flock for
-/// the whole RUN (other processes and steps wait); <c>private</c> takes the first instance nobody holds.
+/// The directories behind <c>RUN --mount=type=cache</c>: <c>STORE/cache-mounts/HASH/N</c>, kept across builds and
+/// never part of a layer or a key. HASH is of the id and the cache's base (see <see cref="Acquire"/>). <c>shared</c>
+/// hands every RUN instance 0; <c>locked</c> holds instance 0's flock for the whole RUN (other processes and steps
+/// wait); <c>private</c> takes the first instance nobody holds.
 /// </summary>
 public sealed class CacheMountDirectories(string root)
 {
@@ -21,7 +22,11 @@ public sealed class CacheMountDirectories(string root)
     /// </summary>
     public (string Directory, IDisposable Hold) Acquire(RunMount mount, CacheBase? cacheBase)
     {
-        var identity = cacheBase is null ? mount.CacheId! : mount.CacheId + "\n" + cacheBase.Content;
+        // BuildKit keys a cache by its id and its base: the from= content, or the directory it makes when the mount
+        // sets permissions (which from= overrides).
+        var identity = cacheBase is not null ? mount.CacheId + "\n" + cacheBase.Content
+            : mount.CachePermissionsSet ? $"{mount.CacheId}\n{Convert.ToString(mount.Mode, 8)} {mount.Uid}:{mount.Gid}"
+            : mount.CacheId!;
         var idDir = Path.Combine(Root, Digest.Of(Encoding.UTF8.GetBytes(identity)).Encoded[..32]);
         Directory.CreateDirectory(idDir);
         var (dir, hold) = mount.Sharing switch

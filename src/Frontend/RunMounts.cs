@@ -28,6 +28,12 @@ public sealed record RunMount(RunMountType Type, string Target)
     public CacheSharing Sharing { get; init; } = CacheSharing.Shared;
     /// <summary>Mode, owner and group of a new cache directory (BuildKit's defaults: 0755, 0:0).</summary>
     public uint Mode { get; init; } = 0x1ED;
+    /// <summary>
+    /// A cache mount that sets <c>mode</c>, <c>uid</c> or <c>gid</c>: BuildKit makes its directory from those (an
+    /// "[internal] setting cache mount permissions" step) and keys the cache by the id and that directory, so it does
+    /// not share contents with mounts of the same id that set other permissions or none.
+    /// </summary>
+    public bool CachePermissionsSet { get; init; }
     public uint Uid { get; init; }
     public uint Gid { get; init; }
     /// <summary>A tmpfs mount's size limit in bytes (null: the kernel's default).</summary>
@@ -107,6 +113,7 @@ public static class RunMountParser
                 break;
             case RunMountType.Cache:
                 var sharing = Take("sharing") ?? "shared";
+                var permissionsSet = fields.ContainsKey("mode") || fields.ContainsKey("uid") || fields.ContainsKey("gid");
                 mount = mount with
                 {
                     Source = RootPath.Clean("/" + (source ?? "")).TrimStart('/'),
@@ -118,6 +125,7 @@ public static class RunMountParser
                         _ => throw Error($"sharing must be shared, private or locked, not \"{sharing}\""),
                     },
                     Mode = Number("mode", 8) ?? 0x1ED, Uid = Number("uid", 10) ?? 0, Gid = Number("gid", 10) ?? 0,
+                    CachePermissionsSet = permissionsSet,
                 };
                 break;
             case RunMountType.Secret:

@@ -358,7 +358,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private void Cmd(StagePlan plan, CmdInstruction cmd)
     {
         var args = CommandArgs(plan, cmd.Command);
-        plan.Config = plan.Config with { Cmd = args };
+        // BuildKit's dispatchCmd sets ArgsEscaped on every CMD (ENTRYPOINT leaves it as it is); only Windows reads it.
+        plan.Config = plan.Config with { Cmd = args, ArgsEscaped = true };
         plan.CmdSet = true;
         AddMetadata(plan, "CMD " + JsonArray(args));
     }

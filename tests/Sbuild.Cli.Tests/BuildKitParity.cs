@@ -1,22 +1,61 @@
-using Sbuild.Core;
-using Sbuild.Exporter;
 using Sbuild.TestSupport;
 
 namespace Sbuild.Cli.Tests;
 
-/// <summary>
-/// Builds one Dockerfile and context with sbuild and with Docker BuildKit and lists every difference in the
-/// root filesystem and the image config. The busybox base goes to the daemon as sbuild exports it.
-/// </summary>
-public sealed class BuildKitParity(SbuildCli sbuild, DockerDaemon docker)
+/// <summary>What one Dockerfile gave with both builders; Dispose deletes both unpacked images.</summary>
+public sealed class ParityBuild(OciImage expected, OciImage actual, IReadOnlyList<string> differences) : IDisposable
 {
-    private readonly List<string> _archives = [];
+    /// <summary>What the reference BuildKit built.</summary>
+    public OciImage Expected { get; } = expected;
+    /// <summary>What sbuild built.</summary>
+    public OciImage Actual { get; } = actual;
+    /// <summary>Every difference of the full comparison (<see cref="ImageComparer"/>); empty when the images match.</summary>
+    public IReadOnlyList<string> Differences { get; } = differences;
 
+    public void Dispose()
+    {
+        Expected.Dispose();
+        Actual.Dispose();
+    }
+}
+
+/// <summary>
+/// Builds one Dockerfile and context with sbuild and with the reference BuildKit (<see cref="BuildKitOracle"/>) and
+/// compares the two images in full: layer count, config and history, root file system. Both take the base images
+/// from sbuild's test store (BuildKit as named contexts from an OCI layout), both run every step (<c>--no-cache</c>:
+/// a step cached by an earlier test would bring older file times), and both images are read from their OCI archives
+/// by the same code.
+/// </summary>
+public sealed class BuildKitParity(SbuildCli sbuild)
+{
+    private readonly List<string> _baseImages = ["busybox:latest"];
+
+    /// <summary>Fails listing every difference (xunit's collection message would cut the lines short).</summary>
+    public static void AssertSame(IReadOnlyList<string> differences) =>
+        Assert.True(differences.Count == 0, $"{differences.Count} differences from the reference BuildKit:\n" + string.Join('\n', differences));
+
+    /// <summary>Store images (<c>busybox:latest</c>, <c>onbuild-base:1</c>) the Dockerfiles may name in FROM; busybox is always there.</summary>
+    public void AddBaseImages(params string[] storeNames) => _baseImages.AddRange(storeNames.Except(_baseImages));
+
+    /// <summary>
+    /// Compares the builds of <paramref name="dockerfile"/> over a context of <paramref name="files"/> (path → content)
+    /// and <paramref name="extraContextFiles"/> (path → host file to copy); <paramref name="secrets"/> are secret values
+    /// by id. Returns every difference.
+    /// </summary>
     public async Task<IReadOnlyList<string>> CompareAsync(string dockerfile, IReadOnlyDictionary<string, string>? files = null,
         IReadOnlyDictionary<string, string>? buildArgs = null, string? target = null,
-        IReadOnlyDictionary<string, string>? extraContextFiles = null)
+        IReadOnlyDictionary<string, string>? extraContextFiles = null, IReadOnlyDictionary<string, string>? secrets = null)
     {
-        using var context = new TempDirectory("sbuild-parity-");
+        using var build = await BuildAsync(dockerfile, files, buildArgs, target, extraContextFiles, secrets);
+        return build.Differences;
+    }
+
+    /// <summary>Like <see cref="CompareAsync(string, IReadOnlyDictionary{string, string}?, IReadOnlyDictionary{string, string}?, string?, IReadOnlyDictionary{string, string}?, IReadOnlyDictionary{string, string}?)"/>, keeping both images for more checks.</summary>
+    public async Task<ParityBuild> BuildAsync(string dockerfile, IReadOnlyDictionary<string, string>? files = null,
+        IReadOnlyDictionary<string, string>? buildArgs = null, string? target = null,
+        IReadOnlyDictionary<string, string>? extraContextFiles = null, IReadOnlyDictionary<string, string>? secrets = null)
+    {
+        using var context = new TempDirectory("sbuild-parity-context-");
         File.WriteAllText(context.Combine("Dockerfile"), dockerfile);
         foreach (var (path, content) in files ?? new Dictionary<string, string>())
         {
@@ -25,44 +64,62 @@ public sealed class BuildKitParity(SbuildCli sbuild, DockerDaemon docker)
         }
         foreach (var (path, hostFile) in extraContextFiles ?? new Dictionary<string, string>())
             File.Copy(hostFile, context.Combine(path));
-        using var output = new TempDirectory("sbuild-parity-out-");
-        var archive = output.Combine("image.tar");
-        string[] args = [.. (buildArgs ?? new Dictionary<string, string>()).SelectMany(a => new[] { "--build-arg", $"{a.Key}={a.Value}" }),
-            .. target is null ? Array.Empty<string>() : ["--target", target]];
-        var built = await sbuild.RunAsync([.. args, "-t", "parity:1", "-o", $"type=oci,dest={archive}", context.Path]);
-        var config = sbuild.Store.ReadConfig(Digest.Parse(built.StandardOutput.Trim()));
-
-        var layout = output.Combine("layout");
-        Directory.CreateDirectory(layout);
-        await ProcessRunner.RunAsync(Tools.Tar, ["-xf", archive, "-C", layout], CancellationToken.None);
-        var bundle = output.Combine("bundle");
-        await ProcessRunner.RunAsync(Tools.Umoci, ["unpack", "--image", $"{layout}:1", bundle], CancellationToken.None);
-
-        using var expected = await new BuildKitOracle(docker.Client).BuildAsync(context.Path, context.Combine("Dockerfile"), target, buildArgs,
-            await BaseArchivesAsync(), CancellationToken.None);
-        return [.. RootfsComparer.Compare(expected.RootfsDir, Path.Combine(bundle, "rootfs")),
-            .. ImageConfigComparer.Compare(expected.Config.Config, config.Config, new ImageConfigCompareOptions { IgnoreFields = ["ArgsEscaped"] })];
+        return await BuildContextAsync(context.Path, buildArgs, target, secrets);
     }
 
-    /// <summary>Exports images of sbuild's store as a docker-archive for the daemon (busybox plus any extra base images).</summary>
-    public async Task<string> ExportAsync(params string[] names)
+    /// <summary>Builds the context directory <paramref name="contextDir"/> (its Dockerfile included) with both builders.</summary>
+    public async Task<ParityBuild> BuildContextAsync(string contextDir, IReadOnlyDictionary<string, string>? buildArgs = null,
+        string? target = null, IReadOnlyDictionary<string, string>? secrets = null)
     {
-        var archive = Path.Combine(sbuild.StoreRoot, "..", $"export-{Guid.NewGuid():N}.tar");
-        foreach (var name in names)
+        var oracle = await BuildKitOracle.StartAsync(CancellationToken.None);
+        using var work = new TempDirectory("sbuild-parity-");
+        var secretFiles = new Dictionary<string, string>();
+        foreach (var (id, value) in secrets ?? new Dictionary<string, string>())
         {
-            var reference = ImageReference.Parse(name);
-            var image = sbuild.Store.Find(reference) ?? throw new InvalidOperationException($"{name} is not in the test store");
-            var single = archive + "." + reference.Repository.Replace('/', '_') + ".tar";
-            await ImageExporters.Create(new ExportOptions { Type = ExportType.Docker, Destination = single })
-                .ExportAsync(new ExportImage(image.Manifest, [reference], sbuild.Store.Content), CancellationToken.None);
-            _archives.Add(single);
+            secretFiles[id] = work.Combine($"secret-{id}");
+            File.WriteAllText(secretFiles[id], value);
         }
-        return archive;
+        var layout = work.Combine("base-layout");
+        var baseImages = _baseImages.Select(name => OracleBaseImage.FromStore(sbuild.Store, name, layout)).ToList();
+        var buildStart = await StartOfNextSecondAsync();
+
+        var archive = work.Combine("sbuild.tar");
+        await sbuild.RunAsync([
+            "build", "--no-cache", "-t", "parity:1", "-o", $"type=oci,dest={archive}",
+            .. (buildArgs ?? new Dictionary<string, string>()).SelectMany(a => new[] { "--build-arg", $"{a.Key}={a.Value}" }),
+            .. target is null ? Array.Empty<string>() : ["--target", target],
+            .. secretFiles.SelectMany(s => new[] { "--secret", $"id={s.Key},src={s.Value}" }),
+            contextDir]);
+        var actual = await OciImage.ReadArchiveAsync(archive, CancellationToken.None);
+        try
+        {
+            var expected = await oracle.BuildAsync(new OracleBuildRequest
+            {
+                ContextDir = contextDir,
+                Target = target,
+                BuildArgs = buildArgs ?? new Dictionary<string, string>(),
+                SecretFiles = secretFiles,
+                BaseImages = baseImages,
+            }, CancellationToken.None);
+            return new ParityBuild(expected, actual, ImageComparer.Compare(expected, actual, new ImageCompareOptions { CompareMtimesOlderThan = buildStart }));
+        }
+        catch
+        {
+            actual.Dispose();
+            throw;
+        }
     }
 
-    private async Task<IReadOnlyList<string>> BaseArchivesAsync()
+    /// <summary>
+    /// Waits for the next whole second and returns it. Layers store whole-second mtimes, so a file a step writes during
+    /// the builds is never older than this, while the context written before it and the base image are: their times
+    /// are compared.
+    /// </summary>
+    private static async Task<UnixTime> StartOfNextSecondAsync()
     {
-        if (_archives.Count == 0) await ExportAsync("busybox:latest");
-        return _archives;
+        var now = DateTimeOffset.UtcNow;
+        var next = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds() + 1);
+        await Task.Delay(next - now + TimeSpan.FromMilliseconds(5));
+        return UnixTime.From(next);
     }
 }

@@ -6,13 +6,16 @@ namespace Sbuild.Core.Tests;
 
 /// <summary>
 /// Builds a FROM-scratch image with BuildKit once: COPY of a context holding files of several modes and owners, a
-/// symlink, an empty directory, a setuid file and a sticky directory.
+/// symlink, a hard link, an empty directory, a setuid file and a sticky directory, all with an old mtime.
 /// </summary>
 public sealed class ScratchCopyBuild : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new("sbuild-oracle-selftest-");
 
-    public OracleResult Result { get; private set; } = null!;
+    /// <summary>The mtime every context entry gets.</summary>
+    public static readonly DateTimeOffset ContextTime = DateTimeOffset.FromUnixTimeSeconds(1_000_000_000);
+
+    public OciImage Result { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -26,12 +29,15 @@ public sealed class ScratchCopyBuild : IAsyncLifetime
             .Dir("/files/sticky", Modes.Octal("1777"))
             .Dir("/files/empty", Modes.Octal("0700"))
             .File("/files/sub/owned", "owned by 1234", Modes.Octal("0640"), 1234, 5678)
-            .Symlink("/files/link", "hello.txt");
+            .Symlink("/files/link", "hello.txt")
+            .HardLink("/files/hello-again.txt", "/files/hello.txt");
+        foreach (var path in Directory.EnumerateFileSystemEntries(ctx.Root, "*", SearchOption.AllDirectories))
+            UnixFs.SetTimes(path, UnixTime.From(ContextTime));
         var dockerfile = _dir.Combine("Dockerfile"); // outside the context, so it is not part of the COPY
         await File.WriteAllTextAsync(dockerfile, "FROM scratch\nCOPY files/ /data/\n");
 
-        var oracle = await BuildKitOracle.CreateAsync(CancellationToken.None);
-        Result = await oracle.BuildAsync(ctx.Root, dockerfile, null, null, [], CancellationToken.None);
+        var oracle = await BuildKitOracle.StartAsync(CancellationToken.None);
+        Result = await oracle.BuildAsync(new OracleBuildRequest { ContextDir = ctx.Root, DockerfilePath = dockerfile }, CancellationToken.None);
     }
 
     public Task DisposeAsync()
@@ -43,7 +49,7 @@ public sealed class ScratchCopyBuild : IAsyncLifetime
 }
 
 /// <summary>The oracle and the rootfs comparer checked against each other on a build whose result is known exactly.</summary>
-[Collection(DockerCollection.Name)]
+[Collection(OracleCollection.Name)]
 public sealed class OracleRootfsTests(ScratchCopyBuild build) : IClassFixture<ScratchCopyBuild>, IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -67,7 +73,8 @@ public sealed class OracleRootfsTests(ScratchCopyBuild build) : IClassFixture<Sc
             .Dir("/data/empty", Modes.Octal("0700"))
             .Dir("/data/sub")
             .File("/data/sub/owned", "owned by 1234", Modes.Octal("0640"))
-            .Symlink("/data/link", "hello.txt");
+            .Symlink("/data/link", "hello.txt")
+            .HardLink("/data/hello-again.txt", "/data/hello.txt");
     }
 
     private static string Sha(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));
@@ -92,11 +99,29 @@ public sealed class OracleRootfsTests(ScratchCopyBuild build) : IClassFixture<Sc
 
         Assert.Equal(
         [
+            $"/data/hello-again.txt: sha256 {Sha("hello\n")} (buildkit) vs {Sha("jello\n")} (sbuild)",
             $"/data/hello.txt: sha256 {Sha("hello\n")} (buildkit) vs {Sha("jello\n")} (sbuild)",
             "/data/link: link target hello.txt (buildkit) vs secret (sbuild)",
             "only in buildkit: /data/run.sh",
             "/data/secret: mode 0600 (buildkit) vs 0644 (sbuild)",
         ], RootfsComparer.Compare(build.Result.RootfsDir, expected.Root));
+    }
+
+    [Fact]
+    public void Copied_context_entries_keep_their_mtimes_and_the_comparer_sees_a_changed_one()
+    {
+        var tree = RootfsScanner.Scan(build.Result.RootfsDir);
+        var contextTime = UnixTime.From(ScratchCopyBuild.ContextTime);
+        Assert.All(tree.Values.Where(e => e.Path.StartsWith("/data/", StringComparison.Ordinal)), e => Assert.Equal((e.Path, contextTime), (e.Path, e.Modified)));
+
+        // Compared only for entries older than the given instant on either side: here every entry.
+        var expected = HandBuilt();
+        foreach (var path in Directory.EnumerateFileSystemEntries(expected.Root, "*", SearchOption.AllDirectories))
+            UnixFs.SetTimes(path, contextTime);
+        UnixFs.SetTimes(expected.HostPath("/data/run.sh"), contextTime with { Seconds = contextTime.Seconds + 1 });
+        var options = new RootfsCompareOptions { CompareMtimesOlderThan = UnixTime.From(DateTimeOffset.UtcNow) };
+        Assert.Equal([$"/data/run.sh: mtime 2001-09-09T01:46:40Z (buildkit) vs 2001-09-09T01:46:41Z (sbuild)"],
+            RootfsComparer.Compare(build.Result.RootfsDir, expected.Root, options).Where(d => d.StartsWith("/data/", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -156,4 +156,28 @@ public sealed class RootfsComparerTests : IDisposable
         var options = new RootfsCompareOptions { IgnorePaths = ["/home", "etc/shadow/"], ExpectedName = "left", ActualName = "right" };
         Assert.Equal(["only in left: /run/pipe"], Compare(options));
     }
+
+    [Fact]
+    public void Mtimes_are_compared_only_when_asked_and_only_where_one_side_is_old()
+    {
+        var old = new UnixTime(1_000_000_000, 0);
+        var threshold = new UnixTime(1_500_000_000, 0);
+        var recent = new UnixTime(1_600_000_000, 0);
+        foreach (var root in new[] { _expected, _actual })
+            foreach (var path in Directory.EnumerateFileSystemEntries(root.Root, "*", SearchOption.AllDirectories))
+                UnixFs.SetTimes(path, old);
+        UnixFs.SetTimes(_actual.HostPath("/etc/passwd"), old with { Nanoseconds = 1 }); // both old: compared to the nanosecond
+        UnixFs.SetTimes(_actual.HostPath("/home/user/link"), recent);                   // old vs new: compared (the link itself)
+        UnixFs.SetTimes(_expected.HostPath("/empty"), recent);                          // new vs old: compared
+        UnixFs.SetTimes(_expected.HostPath("/etc/shadow"), recent);
+        UnixFs.SetTimes(_actual.HostPath("/etc/shadow"), recent with { Seconds = recent.Seconds + 5 }); // both new: not compared
+
+        Assert.Empty(Compare());
+        Assert.Equal(
+        [
+            "/empty: mtime 2020-09-13T12:26:40Z (buildkit) vs 2001-09-09T01:46:40Z (sbuild)",
+            "/etc/passwd: mtime 2001-09-09T01:46:40Z (buildkit) vs 2001-09-09T01:46:40.000000001Z (sbuild)",
+            "/home/user/link: mtime 2001-09-09T01:46:40Z (buildkit) vs 2020-09-13T12:26:40Z (sbuild)",
+        ], Compare(new RootfsCompareOptions { CompareMtimesOlderThan = threshold }));
+    }
 }

@@ -24,9 +24,12 @@ public sealed class RunMountParserTests
     public void A_cache_is_writable_with_its_target_as_id_unless_told_otherwise()
     {
         var cache = Parse("type=cache,target=/root/.cache/go-build");
-        Assert.Equal((false, "/root/.cache/go-build", CacheSharing.Shared, 0x1EDu, 0u, 0u), (cache.ReadOnly, cache.CacheId, cache.Sharing, cache.Mode, cache.Uid, cache.Gid));
+        Assert.Equal((false, "/root/.cache/go-build", CacheSharing.Shared, 0x1EDu, 0u, 0u, false),
+            (cache.ReadOnly, cache.CacheId, cache.Sharing, cache.Mode, cache.Uid, cache.Gid, cache.CachePermissionsSet));
         var custom = Parse("type=cache,id=apt,target=/var/cache/apt,sharing=locked,mode=0700,uid=1000,gid=1000,readonly=true");
-        Assert.Equal((true, "apt", CacheSharing.Locked, 0x1C0u, 1000u, 1000u), (custom.ReadOnly, custom.CacheId, custom.Sharing, custom.Mode, custom.Uid, custom.Gid));
+        Assert.Equal((true, "apt", CacheSharing.Locked, 0x1C0u, 1000u, 1000u, true),
+            (custom.ReadOnly, custom.CacheId, custom.Sharing, custom.Mode, custom.Uid, custom.Gid, custom.CachePermissionsSet));
+        Assert.True(Parse("type=cache,target=/c,gid=0").CachePermissionsSet); // even when it names the default
         var seeded = Parse("type=cache,target=/deps,from=builder,source=/out/../deps/");
         Assert.Equal((1, "deps"), (seeded.Input, seeded.Source));
         Assert.Equal(("sub", null), (Parse("type=cache,target=/c,source=sub").Source, Parse("type=cache,target=/c,source=sub").Input));

@@ -1,128 +1,153 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Sbuild.Core;
 
 namespace Sbuild.TestSupport;
 
 /// <summary>
-/// What BuildKit built: the final root file system, unpacked (owners, modes, links and devices preserved), and the
-/// image config exactly as BuildKit wrote it. Dispose deletes the unpacked tree.
+/// A base image handed to BuildKit as a named context instead of being pulled (this host has no internet):
+/// <c>FROM Name</c> and <c>COPY --from=Name</c> use the manifest <see cref="Manifest"/> of the OCI layout
+/// <see cref="LayoutDir"/>. BuildKit looks named contexts up by the image's familiar name without <c>:latest</c>, so
+/// <c>FROM busybox</c>, <c>FROM busybox:latest</c> and <c>FROM docker.io/library/busybox</c> all find <c>busybox</c>.
 /// </summary>
-public sealed class OracleResult(TempDirectory workDir, string rootfsDir, ImageConfig config, string configJson, Digest imageId) : IDisposable
+public sealed record OracleBaseImage(string Name, string LayoutDir, Digest Manifest)
 {
-    public string RootfsDir { get; } = rootfsDir;
-    public ImageConfig Config { get; } = config;
-    /// <summary>The config blob as BuildKit wrote it, for checks the typed record cannot express (field order, nulls).</summary>
-    public string ConfigJson { get; } = configJson;
-    /// <summary>Docker's image ID, which is the digest of <see cref="Config"/>'s JSON.</summary>
-    public Digest ImageId { get; } = imageId;
+    /// <summary>
+    /// Puts the image <paramref name="storeName"/> of <paramref name="store"/> (e.g. <c>busybox:latest</c>) into the
+    /// OCI layout <paramref name="layoutDir"/> (created if needed; the blobs are copied, so BuildKit never reads sbuild's
+    /// store while a test writes to it).
+    /// </summary>
+    public static OracleBaseImage FromStore(ImageStore store, string storeName, string layoutDir)
+    {
+        var image = store.Find(ImageReference.Parse(storeName)) ?? throw new InvalidOperationException($"{storeName} is not in the store {store.Root}");
+        var manifest = store.ReadManifest(image.Manifest.Digest);
+        var blobs = Path.Combine(layoutDir, "blobs", "sha256");
+        Directory.CreateDirectory(blobs);
+        foreach (var digest in manifest.Layers.Select(l => l.Digest).Append(manifest.Config.Digest).Append(image.Manifest.Digest))
+        {
+            var target = Path.Combine(blobs, digest.Encoded);
+            if (!File.Exists(target)) File.Copy(store.Content.PathOf(digest), target);
+        }
+        File.WriteAllText(Path.Combine(layoutDir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
+        // The index lists what the layout holds; BuildKit finds the image by digest, so no names are needed.
+        var indexPath = Path.Combine(layoutDir, "index.json");
+        var manifests = File.Exists(indexPath)
+            ? JsonSerializer.Deserialize(File.ReadAllText(indexPath), OciJsonContext.Canonical.ImageIndex)!.Manifests.ToList()
+            : [];
+        if (!manifests.Any(m => m.Digest == image.Manifest.Digest)) manifests.Add(image.Manifest with { Annotations = null });
+        File.WriteAllBytes(indexPath, JsonSerializer.SerializeToUtf8Bytes(new ImageIndex { Manifests = manifests }, OciJsonContext.Canonical.ImageIndex));
+        var name = storeName.EndsWith(":latest", StringComparison.Ordinal) ? storeName[..^":latest".Length] : storeName;
+        return new OracleBaseImage(name, layoutDir, image.Manifest.Digest);
+    }
+}
 
-    public void Dispose() => workDir.Dispose();
+/// <summary>What the reference builder is asked to build.</summary>
+public sealed record OracleBuildRequest
+{
+    public required string ContextDir { get; init; }
+    /// <summary>The Dockerfile; <c>ContextDir/Dockerfile</c> when null.</summary>
+    public string? DockerfilePath { get; init; }
+    /// <summary>The stage to build; the last one when null.</summary>
+    public string? Target { get; init; }
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+    /// <summary>Secrets by id, each the path of the file holding its value (<c>--secret id=ID,src=FILE</c>).</summary>
+    public IReadOnlyDictionary<string, string> SecretFiles { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<OracleBaseImage> BaseImages { get; init; } = [];
 }
 
 /// <summary>
-/// Builds a Dockerfile with dockerd's BuildKit to get the reference result sbuild must reproduce.
+/// The reference sbuild is checked against: Docker BuildKit v0.32.2 with its built-in Dockerfile frontend 1.26.0
+/// (what current <c>docker build</c> runs), from <c>../shared/oracle</c>, driven with <c>buildctl</c>.
 /// <para>
-/// Base images come from docker-archives loaded first: with the default resolve mode BuildKit in dockerd 20.10 uses an
-/// image already in the daemon's store and does not contact a registry (checked: FROM busybox builds offline).
-/// The rootfs comes from <c>--output type=tar</c>; the config from a second, tagged build of the same Dockerfile, which
-/// BuildKit's cache answers without re-running anything, so both describe the same build even if a RUN is not
-/// deterministic. The config is read as the raw blob from the daemon's image store rather than through
-/// <c>docker image inspect</c>, which pads it with Docker's container-config defaults (Hostname, AttachStdin, …).
+/// Each build starts from an empty BuildKit cache (<c>buildctl prune --all</c>) and runs with <c>--no-cache</c>, so
+/// what a step writes is written by this build: a result cached by an earlier build would carry that build's file
+/// times and cache-mount contents, and <c>--no-cache</c> alone does not reach every step (the frontend leaves
+/// WORKDIR's mkdir and the cache-mount permission step cacheable). It exports one OCI archive from which both the
+/// root file system and the config are read: they describe the same build even when a RUN is not deterministic.
 /// </para>
 /// </summary>
-public sealed class BuildKitOracle(DockerClient docker)
+public sealed class BuildKitOracle
 {
+    private const string OracleDirName = "oracle";
+    private const string UpScript = "buildkitd-up";
+    private const string LockPath = "/run/sbuild-oracle-up.lock";
+    private const string BuildLockPath = "/run/sbuild-oracle-build.lock";
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
-    private (string Root, string Driver)? _storeLocation;
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static BuildKitOracle? _started;
 
-    /// <summary>Ensures the test daemon is running and returns an oracle using it.</summary>
-    public static async Task<BuildKitOracle> CreateAsync(CancellationToken ct) =>
-        new(await DockerDaemon.EnsureStartedAsync(ct));
+    private readonly string _buildctl;
+    private readonly string _address;
 
-    public DockerClient Docker { get; } = docker;
+    private BuildKitOracle(string buildctl, string address)
+    {
+        _buildctl = buildctl;
+        _address = address;
+    }
 
     /// <summary>
-    /// Loads <paramref name="baseImageArchives"/> (docker-archives, e.g. what sbuild exports of busybox:latest), then
-    /// builds <paramref name="dockerfilePath"/> over <paramref name="contextDir"/>, up to <paramref name="target"/>
-    /// (null: the last stage) with <paramref name="buildArgs"/>. A failing build throws
-    /// <see cref="ProcessFailedException"/> whose message holds BuildKit's plain-progress log.
+    /// Starts the reference buildkitd with <c>../shared/oracle/buildkitd-up</c> once per test process (the script
+    /// reuses a daemon that answers; the daemon is left running, like the test dockerd). A missing piece fails with
+    /// what to install.
     /// </summary>
-    public async Task<OracleResult> BuildAsync(
-        string contextDir, string dockerfilePath, string? target, IReadOnlyDictionary<string, string>? buildArgs,
-        IEnumerable<string> baseImageArchives, CancellationToken ct)
+    public static async Task<BuildKitOracle> StartAsync(CancellationToken ct)
     {
-        foreach (var archive in baseImageArchives)
-        {
-            if (!File.Exists(archive)) throw new FileNotFoundException($"base image archive {archive} does not exist", archive);
-            await Docker.RunAsync(["load", "-i", archive], ct);
-        }
-
-        var work = new TempDirectory("sbuild-oracle-");
+        if (_started is { } started) return started;
+        await Gate.WaitAsync(ct);
         try
         {
-            var common = BuildArguments(contextDir, dockerfilePath, target, buildArgs);
-            var buildOptions = new ProcessRunOptions { Timeout = BuildTimeout };
-
-            var tag = $"sbuild-oracle:{Guid.NewGuid():N}";
-            var idFile = work.Combine("image-id");
-            await Docker.RunAsync(["build", "-t", tag, "--iidfile", idFile, .. common], buildOptions, ct);
-            var imageId = Digest.Parse((await File.ReadAllTextAsync(idFile, ct)).Trim());
-            byte[] configJson;
-            try
-            {
-                configJson = await ReadConfigBlobAsync(imageId, ct);
-            }
-            finally
-            {
-                // Only the tag goes; the build cache keeps the layers, so the next build stays fast.
-                await Docker.RunAsync(["rmi", tag], new ProcessRunOptions { AllowFailure = true }, ct);
-            }
-
-            var tar = work.Combine("rootfs.tar");
-            await Docker.RunAsync(["build", "--output", $"type=tar,dest={tar}", .. common], buildOptions, ct);
-            var rootfs = work.Combine("rootfs");
-            Directory.CreateDirectory(rootfs);
-            // As root GNU tar restores owners (numerically, not via this host's passwd) and, with -p, all mode bits.
-            await ProcessRunner.RunAsync(Tools.Tar, ["--numeric-owner", "--same-owner", "-xpf", tar, "-C", rootfs], ct);
-            File.Delete(tar);
-            var config = JsonSerializer.Deserialize(configJson, OciJsonContext.Canonical.ImageConfig)
-                ?? throw new InvalidDataException($"the config of {imageId} is not an image config");
-            return new OracleResult(work, rootfs, config, System.Text.Encoding.UTF8.GetString(configJson), imageId);
+            if (_started is not null) return _started;
+            Tools.Require("runc", "apt-get install runc (the reference buildkitd runs its steps with it)");
+            var script = Path.Combine(RepoPaths.Shared, OracleDirName, UpScript);
+            if (!File.Exists(script))
+                throw new MissingToolException($"the reference BuildKit is missing: {script} does not exist (put the shared oracle folder beside the checkout)");
+            // Test processes of several projects start at once; one runs the script at a time so they do not race
+            // to start two daemons on one socket.
+            using var crossProcess = FileLock.Acquire(LockPath, TimeSpan.FromMinutes(2));
+            var up = await ProcessRunner.RunAsync(script, [], new ProcessRunOptions { Timeout = TimeSpan.FromMinutes(2) }, ct);
+            var exports = up.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Where(l => l.StartsWith("export ", StringComparison.Ordinal))
+                .Select(l => l["export ".Length..].Split('=', 2))
+                .ToDictionary(kv => kv[0], kv => kv[1]);
+            var address = exports.GetValueOrDefault("BUILDKIT_HOST") ?? throw new InvalidDataException($"{script} printed no BUILDKIT_HOST:\n{up.StandardOutput}");
+            var binDir = exports.GetValueOrDefault("PATH")?.Split(':')[0] ?? throw new InvalidDataException($"{script} printed no PATH:\n{up.StandardOutput}");
+            return _started = new BuildKitOracle(Tools.Require(Path.Combine(binDir, "buildctl"), $"run {script} (it unpacks buildctl)"), address);
         }
-        catch
+        finally
         {
-            work.Dispose();
-            throw;
+            Gate.Release();
         }
     }
 
-    private static List<string> BuildArguments(
-        string contextDir, string dockerfilePath, string? target, IReadOnlyDictionary<string, string>? buildArgs)
+    /// <summary>
+    /// Builds <paramref name="request"/> and returns the image, unpacked. A failing build throws
+    /// <see cref="ProcessFailedException"/> whose message holds BuildKit's plain-progress log.
+    /// </summary>
+    public async Task<OciImage> BuildAsync(OracleBuildRequest request, CancellationToken ct)
     {
-        // The daemon has no bridge network, so every build shares the host's network namespace.
-        List<string> args = ["--network=host", "--progress=plain", "-f", dockerfilePath];
-        if (target is not null) args.AddRange(["--target", target]);
-        foreach (var (name, value) in buildArgs ?? new Dictionary<string, string>())
-            args.AddRange(["--build-arg", $"{name}={value}"]);
-        args.Add(contextDir);
-        return args;
-    }
+        using var output = new TempDirectory("sbuild-oracle-out-");
+        var archive = output.Combine("image.tar");
+        var dockerfile = request.DockerfilePath ?? Path.Combine(request.ContextDir, "Dockerfile");
+        List<string> args =
+        [
+            "--addr", _address, "build", "--progress=plain", "--no-cache", "--frontend", "dockerfile.v0",
+            "--local", $"context={request.ContextDir}", "--local", $"dockerfile={Path.GetDirectoryName(Path.GetFullPath(dockerfile))}",
+            "--opt", $"filename={Path.GetFileName(dockerfile)}",
+            "--output", $"type=oci,dest={archive},name=sbuild-oracle:1",
+        ];
+        if (request.Target is { } target) args.AddRange(["--opt", $"target={target}"]);
+        foreach (var (name, value) in request.BuildArgs) args.AddRange(["--opt", $"build-arg:{name}={value}"]);
+        foreach (var (id, file) in request.SecretFiles) args.AddRange(["--secret", $"id={id},src={file}"]);
+        var layouts = request.BaseImages.Select(b => b.LayoutDir).Distinct().Select((dir, i) => (dir, id: $"base{i}")).ToDictionary(x => x.dir, x => x.id);
+        foreach (var (dir, id) in layouts) args.AddRange(["--oci-layout", $"{id}={dir}"]);
+        foreach (var b in request.BaseImages) args.AddRange(["--opt", $"context:{b.Name}=oci-layout://{layouts[b.LayoutDir]}@{b.Manifest}"]);
 
-    /// <summary>The config blob from <c>DATA-ROOT/image/DRIVER/imagedb/content/sha256/ID</c>, checked against its ID.</summary>
-    private async Task<byte[]> ReadConfigBlobAsync(Digest imageId, CancellationToken ct)
-    {
-        var (root, driver) = _storeLocation ??= await QueryStoreLocationAsync(ct);
-        var path = Path.Combine(root, "image", driver, "imagedb", "content", imageId.Algorithm, imageId.Encoded);
-        var bytes = await File.ReadAllBytesAsync(path, ct);
-        var actual = Digest.FromSha256Bytes(SHA256.HashData(bytes));
-        return actual == imageId ? bytes : throw new InvalidDataException($"{path} hashes to {actual}, not to the image ID {imageId}");
-    }
-
-    private async Task<(string, string)> QueryStoreLocationAsync(CancellationToken ct)
-    {
-        var info = await Docker.RunAsync(["info", "--format", "{{.DockerRootDir}}\t{{.Driver}}"], ct);
-        var parts = info.StandardOutput.Trim().Split('\t');
-        return parts.Length == 2 ? (parts[0], parts[1]) : throw new InvalidDataException($"unexpected docker info output: {info.StandardOutput}");
+        // One build at a time across test processes: another process's prune between two RUNs of this build would
+        // empty the cache mounts they share.
+        using (FileLock.Acquire(BuildLockPath, BuildTimeout * 2))
+        {
+            await ProcessRunner.RunAsync(_buildctl, ["--addr", _address, "prune", "--all"], ct);
+            await ProcessRunner.RunAsync(_buildctl, args, new ProcessRunOptions { Timeout = BuildTimeout }, ct);
+        }
+        return await OciImage.ReadArchiveAsync(archive, ct);
     }
 }

@@ -9,16 +9,36 @@ public static class RepoPaths
     /// <summary>The directory holding Builder.sln, found by walking up from the test assembly.</summary>
     public static string Root => LazyRoot.Value;
 
-    /// <summary><c>ROOT/../shared</c>, which holds material shared between the project's repositories.</summary>
-    public static string Shared
+    /// <summary>
+    /// <c>ROOT/../shared</c>, which holds material shared between the project's repositories. In a git worktree (whose
+    /// <c>.git</c> is a file naming the main checkout's git directory) it is the shared folder beside the main checkout,
+    /// so worktrees placed anywhere use the same data.
+    /// </summary>
+    public static string Shared => LazyShared.Value;
+
+    private static readonly Lazy<string> LazyShared = new(FindShared);
+
+    private static string FindShared()
     {
-        get
-        {
-            var shared = Path.GetFullPath(Path.Combine(Root, "..", "shared"));
-            return Directory.Exists(shared)
-                ? shared
-                : throw new DirectoryNotFoundException($"the shared folder {shared} (beside the repository {Root}) does not exist");
-        }
+        var candidates = new List<string> { Path.GetFullPath(Path.Combine(Root, "..", "shared")) };
+        if (MainCheckoutOfWorktree(Root) is { } main) candidates.Add(Path.GetFullPath(Path.Combine(main, "..", "shared")));
+        return candidates.FirstOrDefault(Directory.Exists)
+            ?? throw new DirectoryNotFoundException($"the shared folder was not found: looked for {string.Join(" and ", candidates)}");
+    }
+
+    /// <summary>The main checkout of the worktree at <paramref name="root"/>, or null when it is not a worktree.</summary>
+    private static string? MainCheckoutOfWorktree(string root)
+    {
+        // A worktree's .git file reads "gitdir: MAIN/.git/worktrees/NAME"; that directory's commondir names MAIN/.git.
+        var dotGit = Path.Combine(root, ".git");
+        if (!File.Exists(dotGit)) return null;
+        var line = File.ReadAllText(dotGit).Trim();
+        if (!line.StartsWith("gitdir:", StringComparison.Ordinal)) return null;
+        var gitDir = Path.GetFullPath(line["gitdir:".Length..].Trim(), root);
+        var commonDirFile = Path.Combine(gitDir, "commondir");
+        if (!File.Exists(commonDirFile)) return null;
+        var commonDir = Path.GetFullPath(File.ReadAllText(commonDirFile).Trim(), gitDir);
+        return Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(commonDir));
     }
 
     /// <summary>A path inside the repository; fails when it does not exist so a typo is not mistaken for "no files".</summary>

@@ -14,12 +14,21 @@ public sealed record RootfsCompareOptions
     /// Keep this minimal and say at the call site why each path may legitimately differ.
     /// </summary>
     public IReadOnlyCollection<string> IgnorePaths { get; init; } = [];
+    /// <summary>
+    /// When set, the mtimes of entries that are older than this on either side are compared (to the nanosecond). Two
+    /// builds cannot agree on the time a step writes a file, but files that come from the base image or the build
+    /// context keep their times through a build, and a step that touches an entry it should not (a directory a mount
+    /// stub was created in, say) gives it a new one. Pass the instant the builds started (after the context was
+    /// written).
+    /// </summary>
+    public UnixTime? CompareMtimesOlderThan { get; init; }
 }
 
 /// <summary>
 /// Compares two unpacked root file systems entry by entry: type, permission bits (with setuid/setgid/sticky), owner,
-/// size and sha256 of regular files, symlink targets, device numbers and hard-link groups. Timestamps are not compared
-/// (two builds never agree on them). The roots themselves are not compared: BuildKit's tar output has no entry for "/".
+/// size and sha256 of regular files, symlink targets, device numbers and hard-link groups, and the mtimes of entries
+/// older than <see cref="RootfsCompareOptions.CompareMtimesOlderThan"/> (other times are never compared: two builds do
+/// not agree on them). The roots themselves are not compared: layers need not have an entry for "/".
 /// </summary>
 public static class RootfsComparer
 {
@@ -77,6 +86,8 @@ public static class RootfsComparer
         }
         if (!e.HardLinks.SequenceEqual(a.HardLinks, StringComparer.Ordinal))
             Differ("hard links", FormatLinks(e.HardLinks), FormatLinks(a.HardLinks));
+        if (o.CompareMtimesOlderThan is { } old && (e.Modified < old || a.Modified < old) && e.Modified != a.Modified)
+            Differ("mtime", e.Modified, a.Modified);
     }
 
     private static string FormatLinks(IReadOnlyList<string> links) => links.Count == 0 ? "none" : "[" + string.Join(", ", links) + "]";

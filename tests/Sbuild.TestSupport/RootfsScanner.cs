@@ -5,7 +5,8 @@ namespace Sbuild.TestSupport;
 /// <summary>
 /// One entry of a root file system, with every property the comparison looks at. <see cref="Path"/> is absolute
 /// inside the rootfs (<c>/etc/passwd</c>). <see cref="HardLinks"/> lists all paths of the tree sharing this entry's
-/// inode (including itself) when there is more than one, else it is empty.
+/// inode (including itself) when there is more than one, else it is empty. <see cref="Modified"/> is the mtime
+/// (nanosecond precision), for symlinks the link's own.
 /// </summary>
 public sealed record RootfsEntry(
     string Path,
@@ -18,7 +19,8 @@ public sealed record RootfsEntry(
     string? LinkTarget,
     uint RdevMajor,
     uint RdevMinor,
-    IReadOnlyList<string> HardLinks)
+    IReadOnlyList<string> HardLinks,
+    UnixTime Modified)
 {
     /// <summary>An <c>ls -l</c>-like line, handy in assertion messages.</summary>
     public override string ToString()
@@ -32,6 +34,27 @@ public sealed record RootfsEntry(
         };
         var links = HardLinks.Count > 0 ? $" links [{string.Join(", ", HardLinks)}]" : "";
         return $"{Path} {Kind} {RootfsFormat.Mode(Permissions)} {Uid}:{Gid} {detail}{links}";
+    }
+}
+
+/// <summary>A file time as the kernel keeps it: seconds since the Unix epoch and nanoseconds.</summary>
+public readonly record struct UnixTime(long Seconds, long Nanoseconds)
+{
+    /// <summary>The time of <paramref name="time"/> (after 1970, like every time a build writes), to its 100 ns ticks.</summary>
+    public static UnixTime From(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        return new UnixTime(ticks / TimeSpan.TicksPerSecond, ticks % TimeSpan.TicksPerSecond * 100);
+    }
+
+    public static bool operator <(UnixTime a, UnixTime b) => (a.Seconds, a.Nanoseconds).CompareTo((b.Seconds, b.Nanoseconds)) < 0;
+    public static bool operator >(UnixTime a, UnixTime b) => b < a;
+
+    /// <summary>UTC, with the nanoseconds when there are any: <c>2024-05-01T10:00:00Z</c>, <c>…:00.000000123Z</c>.</summary>
+    public override string ToString()
+    {
+        var text = DateTimeOffset.FromUnixTimeSeconds(Seconds).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        return Nanoseconds == 0 ? text + "Z" : $"{text}.{Nanoseconds:D9}Z";
     }
 }
 
@@ -71,7 +94,8 @@ public static class RootfsScanner
                 st.Kind == FileKind.Regular ? HashFile(full) : null,
                 st.Kind == FileKind.Symlink ? new FileInfo(full).LinkTarget : null,
                 st.RdevMajor, st.RdevMinor,
-                groups.GetValueOrDefault(rel) ?? []);
+                groups.GetValueOrDefault(rel) ?? [],
+                new UnixTime(st.MTimeSec, st.MTimeNsec));
         }
         return entries;
     }

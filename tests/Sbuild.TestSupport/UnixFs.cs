@@ -17,6 +17,7 @@ public enum FileKind
 /// <summary>lstat-style metadata of one path (the link itself for symlinks).</summary>
 /// <param name="Permissions">Permission bits plus setuid/setgid/sticky (mode &amp; 07777).</param>
 /// <param name="Device">The file system the entry lives on (a dev_t); with Inode it identifies hard links.</param>
+/// <param name="MTimeSec">The modification time: seconds since the Unix epoch, and <paramref name="MTimeNsec"/> nanoseconds.</param>
 public readonly record struct FileStat(
     FileKind Kind,
     int Permissions,
@@ -27,7 +28,9 @@ public readonly record struct FileStat(
     ulong Inode,
     uint LinkCount,
     uint RdevMajor,
-    uint RdevMinor);
+    uint RdevMinor,
+    long MTimeSec,
+    long MTimeNsec);
 
 /// <summary>
 /// Test-friendly names over <see cref="Posix"/> (owner, inode, device numbers, mknod, hard links): an enum for the file
@@ -38,13 +41,16 @@ public static class UnixFs
     public static FileStat LStat(string path)
     {
         var s = Posix.LStat(path);
-        return new FileStat(KindOf(s.Type, path), (int)s.Permissions, s.Uid, s.Gid, s.Size, s.Device, s.Inode, (uint)s.Links, s.Major, s.Minor);
+        return new FileStat(KindOf(s.Type, path), (int)s.Permissions, s.Uid, s.Gid, s.Size, s.Device, s.Inode, (uint)s.Links, s.Major, s.Minor, s.MTimeSec, s.MTimeNsec);
     }
 
     /// <summary>Sets the owner of <paramref name="path"/> itself (not a symlink's target).</summary>
     public static void LChown(string path, uint uid, uint gid) => Posix.LChown(path, uid, gid);
 
     public static void HardLink(string existing, string newPath) => Posix.Link(existing, newPath);
+
+    /// <summary>Sets the access and modification times of <paramref name="path"/> itself (a symlink's own, not its target's).</summary>
+    public static void SetTimes(string path, UnixTime time) => Posix.SetTimes(path, time.Seconds, time.Nanoseconds);
 
     public static void MakeFifo(string path, UnixFileMode mode) => MakeNode(path, Posix.FileStat.Fifo, 0, 0, mode);
 
