@@ -11,8 +11,8 @@ namespace Sbuild.Runner.Seccomp;
 
 internal sealed record DockerSeccompProfile
 {
-    /// <summary>Empty together with no <see cref="Syscalls"/>: the profile filters nothing (as moby reads it).</summary>
-    [JsonPropertyName("defaultAction")] public string DefaultAction { get; init; } = "";
+    /// <summary>Absent together with <see cref="Syscalls"/>: the profile filters nothing (as moby reads it).</summary>
+    [JsonPropertyName("defaultAction")] public string? DefaultAction { get; init; }
     [JsonPropertyName("defaultErrnoRet")] public uint? DefaultErrnoRet { get; init; }
     /// <summary>Fixed ABIs, for profiles written for one host; <see cref="ArchMap"/> is the portable way.</summary>
     [JsonPropertyName("architectures")] public IReadOnlyList<string>? Architectures { get; init; }

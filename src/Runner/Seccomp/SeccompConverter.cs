@@ -56,10 +56,11 @@ internal sealed record SeccompPlatform(string? Arch, string? SeccompArch, Kernel
 internal static class SeccompConverter
 {
     /// <param name="capabilities">The container's capability set (its bounding set, which is what moby checks).</param>
-    /// <returns>Null for a profile that filters nothing (no default action and no rules).</returns>
+    /// <returns>Null for a profile that filters nothing (no default action and no rules; <see cref="SeccompProfile.Parse"/>
+    /// refuses rules without a default action).</returns>
     public static SeccompSpec? Convert(DockerSeccompProfile profile, IReadOnlyCollection<string> capabilities, SeccompPlatform platform)
     {
-        if (profile.DefaultAction.Length == 0 && profile.Syscalls is null or [])
+        if (string.IsNullOrEmpty(profile.DefaultAction))
             return null;
         var architectures = new List<string>(profile.Architectures ?? []);
         if (platform.SeccompArch is { } native && profile.ArchMap?.FirstOrDefault(a => a.Architecture == native) is { } entry)

@@ -58,6 +58,9 @@ public sealed class SeccompProfile
         }
         if (profile is null)
             throw new SbuildException(ErrorCode.InvalidOption, $"{source} is not a valid profile: it is null");
+        // moby hands such a profile to the runtime, which fails every RUN; say so before the build starts.
+        if (string.IsNullOrEmpty(profile.DefaultAction) && profile.Syscalls is { Count: > 0 })
+            throw new SbuildException(ErrorCode.InvalidOption, $"{source} has syscall rules but no \"defaultAction\"");
         if (profile.Architectures is { Count: > 0 } && profile.ArchMap is { Count: > 0 })
             throw new SbuildException(ErrorCode.InvalidOption, $"{source} sets both \"architectures\" and \"archMap\": use one of them");
         foreach (var (rule, index) in (profile.Syscalls ?? []).Select((rule, index) => (rule, index)))
