@@ -4,6 +4,7 @@ using Sbuild.Engine.Cache;
 using Sbuild.Core;
 using Sbuild.Exporter;
 using Sbuild.Registry;
+using Sbuild.Runner.Seccomp;
 
 namespace Sbuild.Cli;
 
@@ -42,6 +43,17 @@ public static class BuildCommand
                 if (value is not ("security.insecure" or "network.host"))
                     result.AddError($"--allow \"{value}\": must be security.insecure or network.host");
         });
+        var securityOpts = new Option<string[]>("--security-opt")
+        {
+            Description = "Syscall filter of RUN steps (default: Docker's default seccomp profile; privileged steps have none): seccomp=unconfined for none, or seccomp=PROFILE.json for a profile in Docker's format",
+            HelpName = "seccomp=unconfined|seccomp=PROFILE.json",
+        };
+        securityOpts.Validators.Add(result =>
+        {
+            foreach (var value in result.GetValueOrDefault<string[]>() ?? [])
+                if (!value.StartsWith(SeccompOptionPrefix, StringComparison.Ordinal) || value.Length == SeccompOptionPrefix.Length)
+                    result.AddError($"--security-opt \"{value}\": must be seccomp=unconfined or seccomp=PROFILE.json");
+        });
         var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max; repeatable" };
         var cacheFrom = new Option<string[]>("--cache-from") { Description = "Use an exported build cache: type=local,src=DIR, type=registry,ref=NAME[:TAG] or NAME[:TAG]; repeatable" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
@@ -57,7 +69,7 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -86,6 +98,7 @@ public static class BuildCommand
                     .Select(v => v.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),
                 Network = parse.GetValue(network) == "none" ? Sbuild.Frontend.NetworkMode.None : Sbuild.Frontend.NetworkMode.Host,
                 AllowInsecure = (parse.GetValue(allow) ?? []).Contains("security.insecure"),
+                Seccomp = Seccomp(parse.GetValue(securityOpts) ?? []),
                 SshAgents = sshAgents.Sockets,
                 Secrets = (parse.GetValue(secrets) ?? []).Select(v => BuildSecret.Parse(v, "--secret"))
                     .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
@@ -136,6 +149,24 @@ public static class BuildCommand
             return 0;
         });
         return command;
+    }
+
+    private const string SeccompOptionPrefix = "seccomp=";
+
+    /// <summary>The profile the last <c>--security-opt seccomp=…</c> names (docker's rule), else Docker's default.</summary>
+    private static SeccompProfile? Seccomp(string[] values)
+    {
+        if (values.LastOrDefault() is not { } option) return SeccompProfile.Default;
+        var value = option[SeccompOptionPrefix.Length..];
+        if (value == "unconfined") return null;
+        try
+        {
+            return SeccompProfile.Load(value);
+        }
+        catch (SbuildException e)
+        {
+            throw new SbuildException(e.Code, $"--security-opt \"{option}\": {e.Message}", e);
+        }
     }
 
     private static ImageReference ParseTag(string text) =>

@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Runner.Seccomp;
 
 namespace Sbuild.Engine;
 
@@ -21,6 +22,9 @@ public sealed record BuildRequest
     public Frontend.NetworkMode Network { get; init; } = Frontend.NetworkMode.Host;
     /// <summary><c>--allow security.insecure</c>: <c>RUN --security=insecure</c> may run privileged.</summary>
     public bool AllowInsecure { get; init; }
+    /// <summary><c>--security-opt seccomp=…</c>: the syscall filter of every RUN that is not privileged (null: none).
+    /// Like buildkitd's own seccomp setting it is not part of cache keys.</summary>
+    public SeccompProfile? Seccomp { get; init; } = SeccompProfile.Default;
     /// <summary><c>--secret</c>s by id: what <c>RUN --mount=type=secret</c> reads.</summary>
     public IReadOnlyDictionary<string, BuildSecret> Secrets { get; init; } = new Dictionary<string, BuildSecret>();
     /// <summary><c>--ssh</c> agent sockets by id: what <c>RUN --mount=type=ssh</c> forwards.</summary>

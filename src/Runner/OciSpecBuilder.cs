@@ -6,7 +6,8 @@ namespace Sbuild.Runner;
 public sealed record BundleFiles(string HostsFile, string ResolvConfFile);
 
 /// <summary>RunSpec → OCI runtime config.json. A pure function: the same inputs give the same bytes.
-/// Defaults follow what BuildKit (via containerd's default spec) gives a RUN step in docker build.</summary>
+/// Defaults follow what BuildKit (via containerd's default spec) gives a RUN step in docker build. The seccomp profile's
+/// conditions are evaluated for this host's architecture and kernel.</summary>
 public static class OciSpecBuilder
 {
     public const string OciVersion = "1.0.2";
@@ -101,6 +102,8 @@ public static class OciSpecBuilder
                 Namespaces = Namespaces(spec.Network),
                 MaskedPaths = spec.Privileged ? [] : MaskedPaths,
                 ReadonlyPaths = spec.Privileged ? [] : ReadonlyPaths,
+                // As docker --privileged and BuildKit's insecure mode: a privileged step has no syscall filter.
+                Seccomp = spec.Privileged ? null : spec.Seccomp?.For(capabilities),
             },
         };
         return JsonSerializer.SerializeToUtf8Bytes(document, RuntimeSpecJsonContext.Default.RuntimeSpec);

@@ -1,3 +1,5 @@
+using Sbuild.Runner.Seccomp;
+
 namespace Sbuild.Runner;
 
 /// <summary>What one RUN step executes and in which sandbox. The caller owns <see cref="RootfsPath"/>
@@ -33,6 +35,10 @@ public sealed record RunSpec
 
     /// <summary><c>RUN --security=insecure</c> (allowed with <c>--allow security.insecure</c>): every capability, devices, no masked paths.</summary>
     public bool Privileged { get; init; }
+
+    /// <summary>The syscall filter of a step that is not <see cref="Privileged"/>: Docker's default profile unless the
+    /// build says otherwise (<c>--security-opt seccomp=…</c>); null runs without one (<c>seccomp=unconfined</c>).</summary>
+    public SeccompProfile? Seccomp { get; init; } = SeccompProfile.Default;
 
     /// <summary>
     /// <see cref="Env"/> holds secret values (<c>RUN --mount=type=secret,env=…</c>): the bundle, whose config.json lists the

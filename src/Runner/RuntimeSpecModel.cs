@@ -68,6 +68,35 @@ internal sealed record LinuxSpec
     [JsonPropertyName("namespaces")] public required IReadOnlyList<NamespaceSpec> Namespaces { get; init; }
     [JsonPropertyName("maskedPaths")] public required IReadOnlyList<string> MaskedPaths { get; init; }
     [JsonPropertyName("readonlyPaths")] public required IReadOnlyList<string> ReadonlyPaths { get; init; }
+    /// <summary>The syscall filter; absent: none (a privileged step, or <c>--security-opt seccomp=unconfined</c>).</summary>
+    [JsonPropertyName("seccomp")] public SeccompSpec? Seccomp { get; init; }
+}
+
+/// <summary>config-linux.md "Seccomp": the action for syscalls no rule names, the ABIs the filter covers, and the rules.</summary>
+internal sealed record SeccompSpec
+{
+    [JsonPropertyName("defaultAction")] public required string DefaultAction { get; init; }
+    [JsonPropertyName("defaultErrnoRet")] public uint? DefaultErrnoRet { get; init; }
+    [JsonPropertyName("architectures")] public IReadOnlyList<string>? Architectures { get; init; }
+    [JsonPropertyName("flags")] public IReadOnlyList<string>? Flags { get; init; }
+    [JsonPropertyName("syscalls")] public IReadOnlyList<SeccompSyscallSpec>? Syscalls { get; init; }
+}
+
+internal sealed record SeccompSyscallSpec
+{
+    [JsonPropertyName("names")] public required IReadOnlyList<string> Names { get; init; }
+    [JsonPropertyName("action")] public required string Action { get; init; }
+    [JsonPropertyName("errnoRet")] public uint? ErrnoRet { get; init; }
+    [JsonPropertyName("args")] public IReadOnlyList<SeccompArgSpec>? Args { get; init; }
+}
+
+/// <summary>A condition on one syscall argument: <c>args[Index] Op Value</c> (<c>SCMP_CMP_MASKED_EQ</c>: <c>args[Index] &amp; Value == ValueTwo</c>).</summary>
+internal sealed record SeccompArgSpec
+{
+    [JsonPropertyName("index")] public required uint Index { get; init; }
+    [JsonPropertyName("value")] public ulong Value { get; init; }
+    [JsonPropertyName("valueTwo")] public ulong ValueTwo { get; init; }
+    [JsonPropertyName("op")] public required string Op { get; init; }
 }
 
 internal sealed record ResourcesSpec

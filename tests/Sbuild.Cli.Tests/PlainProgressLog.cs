@@ -11,4 +11,8 @@ internal static class PlainProgressLog
         var started = Regex.Match(progress, $@"(?m)^#(\d+) {Regex.Escape(step)}$");
         return started.Success && Regex.IsMatch(progress, $@"(?m)^#{started.Groups[1].Value} DONE ");
     }
+
+    /// <summary>The lines RUN steps printed (<c>#N 0.123 LINE</c>), without the step number and time.</summary>
+    public static IReadOnlyList<string> Output(string progress) =>
+        [.. Regex.Matches(progress, @"(?m)^#\d+ \d+\.\d+ (.*)$").Select(m => m.Groups[1].Value)];
 }

@@ -130,6 +130,20 @@ public sealed class ContainerRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Dockers_default_seccomp_profile_refuses_unshare_and_no_profile_allows_it()
+    {
+        var spec = _sandbox.Spec("sh", "-c", "grep '^Seccomp:' /proc/self/status; unshare -U -r true");
+
+        var (refused, confined) = await _sandbox.RunAsync(spec);
+        var (allowed, unconfined) = await _sandbox.RunAsync(spec with { Seccomp = null });
+
+        Assert.NotEqual(0, refused);
+        Assert.Equal(["E:unshare: unshare(0x10000000): Operation not permitted", "Seccomp:\t2"], confined.Order(StringComparer.Ordinal));
+        Assert.Equal(0, allowed);
+        Assert.Equal(["Seccomp:\t0"], unconfined);
+    }
+
+    [Fact]
     public async Task No_network_mode_has_only_loopback_and_host_mode_sees_the_hosts_interfaces()
     {
         static string[] Interfaces(IEnumerable<string> procNetDev) =>

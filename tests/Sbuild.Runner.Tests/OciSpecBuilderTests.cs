@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Sbuild.Runner.Tests;
@@ -165,6 +166,35 @@ public class OciSpecBuilderTests
         var rule = Assert.Single(linux.GetProperty("resources").GetProperty("devices").EnumerateArray());
         Assert.False(rule.GetProperty("allow").GetBoolean());
         Assert.Equal("rwm", rule.GetProperty("access").GetString());
+    }
+
+    [Fact]
+    public void Seccomp_is_dockers_default_profile_for_this_hosts_abis()
+    {
+        var seccomp = Build(Spec()).GetProperty("linux").GetProperty("seccomp");
+
+        Assert.Equal("SCMP_ACT_ERRNO", seccomp.GetProperty("defaultAction").GetString());
+        string[]? abis = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            Architecture.Arm64 => ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+            _ => null,
+        };
+        if (abis is not null)
+            Assert.Equal(abis, Strings(seccomp.GetProperty("architectures")));
+        var allowed = seccomp.GetProperty("syscalls").EnumerateArray()
+            .Where(rule => rule.GetProperty("action").GetString() == "SCMP_ACT_ALLOW")
+            .SelectMany(rule => Strings(rule.GetProperty("names"))).ToHashSet();
+        Assert.Contains("execve", allowed);
+        Assert.DoesNotContain("unshare", allowed);
+        Assert.DoesNotContain("keyctl", allowed);
+    }
+
+    [Fact]
+    public void Privileged_and_unconfined_steps_have_no_seccomp_filter()
+    {
+        Assert.False(Build(Spec() with { Privileged = true }).GetProperty("linux").TryGetProperty("seccomp", out _));
+        Assert.False(Build(Spec() with { Seccomp = null }).GetProperty("linux").TryGetProperty("seccomp", out _));
     }
 
     [Fact]

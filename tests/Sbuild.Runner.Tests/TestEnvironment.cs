@@ -63,7 +63,7 @@ internal static class Elf
 public sealed class BusyboxSandbox : IDisposable
 {
     private static readonly string[] Applets =
-        ["sh", "echo", "cat", "id", "hostname", "ls", "sleep", "pwd", "true", "grep", "mkdir", "touch", "ip", "env", "wc"];
+        ["sh", "echo", "cat", "id", "hostname", "ls", "sleep", "pwd", "true", "grep", "mkdir", "touch", "ip", "env", "wc", "unshare"];
 
     public BusyboxSandbox()
     {

@@ -2,6 +2,7 @@ using Sbuild.Core;
 using Sbuild.Frontend;
 using Sbuild.Parser;
 using Sbuild.Runner;
+using Sbuild.Runner.Seccomp;
 using Sbuild.Solver;
 using NetworkMode = Sbuild.Frontend.NetworkMode;
 
@@ -15,9 +16,11 @@ namespace Sbuild.Engine.Executors;
 /// </summary>
 /// <param name="getRunner">Asked only when a RUN actually executes, so a fully cached build never probes runtimes.</param>
 /// <param name="scratch">Per-build temp directory (heredoc scripts and writable bind copies go there).</param>
+/// <param name="seccomp">The build's syscall filter for steps that are not privileged (null: none).</param>
 internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<CancellationToken, Task<IContainerRunner>> getRunner,
     SnapshotWorkspace workspace, string scratch, IBuildLog log, LocalContext context, StateContentDigests selections,
-    CacheMountDirectories cacheMounts, IReadOnlyDictionary<string, BuildSecret> secrets, IReadOnlyDictionary<string, SshAgentSocket> sshAgents)
+    CacheMountDirectories cacheMounts, IReadOnlyDictionary<string, BuildSecret> secrets, IReadOnlyDictionary<string, SshAgentSocket> sshAgents,
+    SeccompProfile? seccomp)
     : IOp<FsState>
 {
     public string Name => step.Name;
@@ -155,6 +158,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             Mounts = binds,
             Tmpfs = tmpfs,
             Privileged = op.Privileged,
+            Seccomp = seccomp,
             EnvironmentHoldsSecrets = op.Mounts.Any(m => m.Type == RunMountType.Secret && m.SecretEnv is not null),
         };
         var output = new RunOutput((_, line) => log.Output(step.Name, line));
