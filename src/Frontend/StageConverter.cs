@@ -63,6 +63,9 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
                 Author = parent.Author,
             };
             derived.History.AddRange(parent.History);
+            // A stage built on another keeps its ARGs: BuildKit's state carries their values as environment.
+            foreach (var (name, value) in parent.Args) derived.Args[name] = value;
+            derived.DeclaredArgs.AddRange(parent.DeclaredArgs);
             RunOnbuildTriggers(derived, stage, parent.Config.OnBuild ?? []);
             return derived;
         }
@@ -169,16 +172,18 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
                 .DistinctBy(a => a.Key).Where(a => !(plan.Config.Env ?? []).Any(e => e.StartsWith(a.Key + "=", StringComparison.Ordinal)))
                 .Select(a => $"{a.Key}={a.Value}").ToList(),
         };
-        // BuildKit's history shows the build args a RUN sees: "RUN |2 A=1 B=2 /bin/sh -c …".
-        var visible = plan.Args.Where(a => !BuildArgs.ProxyArgs.Contains(a.Key)).Select(a => $"{a.Key}={a.Value}").ToList();
-        var createdBy = "RUN " + (visible.Count > 0 ? $"|{visible.Count} {string.Join(' ', visible)} " : "") + string.Join(' ', args) + " # buildkit";
+        // BuildKit's history names every ARG the stage declared (its base stage's first), once each in order of first
+        // declaration, with the value the RUN sees (an ENV of the same name wins; unset is empty): "RUN |2 A=1 B= …".
+        var seen = ExpansionEnvironment(plan);
+        var declared = plan.DeclaredArgs.Distinct(StringComparer.Ordinal).Select(n => $"{n}={seen.GetValueOrDefault(n) ?? ""}").ToList();
+        var createdBy = "RUN " + (declared.Count > 0 ? $"|{declared.Count} {string.Join(' ', declared)} " : "") + string.Join(' ', args) + " # buildkit";
         AddLayer(plan, Step(plan, exec, inputs, $"{label} RUN {Display(run)}", run), createdBy);
     }
 
     /// <summary>
-    /// The argv of a RUN. Here-documents follow BuildKit: a command that is only one heredoc runs that heredoc as a
-    /// script mounted at /dev/pipes/NAME (a #! line picks the interpreter); otherwise the heredoc bodies are appended
-    /// to the command and the shell reads them.
+    /// The argv of a RUN. Here-documents follow BuildKit: a command that is only one heredoc starting with #! runs it
+    /// as a script mounted at /dev/pipes/NAME; only one heredoc without #! is the shell's command text itself;
+    /// otherwise the heredoc bodies are appended to the command and the shell reads them.
     /// </summary>
     private static (List<string> Args, List<InlineFile> Scripts) RunCommand(StagePlan plan, RunInstruction run)
     {
@@ -189,7 +194,9 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         if (run.Heredocs.Count == 1 && IsOnlyHeredoc(command, run.Heredocs[0].Name))
         {
             var script = run.Heredocs[0];
-            return ([.. shell, $"{ExecOp.ScriptDirectory}/{script.Name}"], [new InlineFile(script.Name, script.Content)]);
+            return script.Content.StartsWith("#!", StringComparison.Ordinal)
+                ? ([.. shell, $"{ExecOp.ScriptDirectory}/{script.Name}"], [new InlineFile(script.Name, script.Content)])
+                : ([.. shell, script.Content], []);
         }
         var full = command + string.Concat(run.Heredocs.Select(h => "\n" + h.Content + h.Name));
         return ([.. shell, full], []);
@@ -240,7 +247,15 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         {
             node = Step(plan, new CopyOp(CopySource.Context, sources, absolute, chown, chmod), [plan.Fs], name, copy);
         }
-        AddLayer(plan, node, $"{(copy.IsAdd ? "ADD" : "COPY")} {string.Join(' ', copy.From is null ? words : words.Prepend("--from=" + copy.From))} # buildkit");
+        // BuildKit's text: the instruction, --chown/--chmod as given (expanded), the sources, here-documents as <<NAME,
+        // the destination; never --from.
+        var createdBy = new List<string> { copy.IsAdd ? "ADD" : "COPY" };
+        if (chown is not null) createdBy.Add("--chown=" + chown);
+        if (copy.Chmod is { } rawChmod) createdBy.Add("--chmod=" + Expand(rawChmod, env, copy.Location));
+        createdBy.AddRange(sources);
+        createdBy.AddRange(copy.Heredocs.Select(h => "<<" + h.Name));
+        createdBy.Add(destination);
+        AddLayer(plan, node, string.Join(' ', createdBy) + " # buildkit");
     }
 
     /// <summary>The filesystem <c>COPY --from</c> reads: an earlier stage (by name or index) or an image.</summary>
@@ -328,6 +343,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Arg(StagePlan plan, ArgInstruction instruction)
     {
+        var parts = new List<string>();
         foreach (var arg in instruction.Args)
         {
             // --build-arg wins, then the default written here, then a global ARG's value, then automatic platform ARGs.
@@ -336,7 +352,10 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
                 : arg.Default is { } d ? Expand(d, ExpansionEnvironment(plan), instruction.Location)
                 : definition.GlobalArgs.GetValueOrDefault(arg.Name) ?? given;
             if (value is not null) plan.Args[arg.Name] = value;
+            plan.DeclaredArgs.Add(arg.Name);
+            parts.Add(value is null ? arg.Name : $"{arg.Name}={value}");
         }
+        AddMetadata(plan, "ARG " + string.Join(' ', parts));
     }
 
     private void Label(StagePlan plan, LabelInstruction instruction)
@@ -361,14 +380,14 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         // BuildKit's dispatchCmd sets ArgsEscaped on every CMD (ENTRYPOINT leaves it as it is); only Windows reads it.
         plan.Config = plan.Config with { Cmd = args, ArgsEscaped = true };
         plan.CmdSet = true;
-        AddMetadata(plan, "CMD " + JsonArray(args));
+        AddMetadata(plan, "CMD " + GoText.QuotedList(args));
     }
 
     private void Entrypoint(StagePlan plan, EntrypointInstruction entrypoint)
     {
         var args = CommandArgs(plan, entrypoint.Command);
         plan.Config = plan.Config with { Entrypoint = args, Cmd = plan.CmdSet ? plan.Config.Cmd : null };
-        AddMetadata(plan, "ENTRYPOINT " + JsonArray(args));
+        AddMetadata(plan, "ENTRYPOINT " + GoText.QuotedList(args));
     }
 
     private void User(StagePlan plan, UserInstruction user)
@@ -390,7 +409,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
                 added.Add(port);
             }
         plan.Config = plan.Config with { ExposedPorts = ports };
-        AddMetadata(plan, "EXPOSE map[" + string.Join(' ', added.Distinct().Order(StringComparer.Ordinal).Select(p => p + ":{}")) + "]");
+        AddMetadata(plan, "EXPOSE " + GoText.List(added));
     }
 
     private void Volume(StagePlan plan, VolumeInstruction volume)
@@ -407,7 +426,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             added.Add(path);
         }
         plan.Config = plan.Config with { Volumes = volumes };
-        AddMetadata(plan, "VOLUME [" + string.Join(' ', added) + "]");
+        AddMetadata(plan, "VOLUME " + GoText.List(added));
     }
 
     private void StopSignal(StagePlan plan, StopSignalInstruction stop)
@@ -422,13 +441,13 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private static void Shell(StagePlan plan, ShellInstruction shell)
     {
         plan.Config = plan.Config with { Shell = shell.Shell.ToList() };
-        AddMetadata(plan, "SHELL " + JsonArray(shell.Shell));
+        AddMetadata(plan, "SHELL " + GoText.List(shell.Shell));
     }
 
     private static void Healthcheck(StagePlan plan, HealthcheckInstruction health)
     {
         plan.Config = plan.Config with { Healthcheck = health.Health };
-        AddMetadata(plan, "HEALTHCHECK " + (health.Health.Test is ["NONE"] ? "NONE" : "&{" + JsonArray(health.Health.Test ?? []) + "}"));
+        AddMetadata(plan, "HEALTHCHECK " + GoText.Healthcheck(health.Health));
     }
 
     private static void Onbuild(StagePlan plan, OnbuildInstruction onbuild)
@@ -531,6 +550,4 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         return space < 0 ? "" : text[(space + 1)..].Trim();
     }
 
-    private static string JsonArray(IReadOnlyList<string> items) =>
-        JsonSerializer.Serialize(items, FrontendJsonContext.Default.IReadOnlyListString);
 }

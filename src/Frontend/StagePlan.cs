@@ -25,6 +25,8 @@ public sealed class StagePlan
     public List<PlannedHistory> History { get; } = [];
     /// <summary>ARG values declared in this stage (name → value); visible to RUN and expansion, not stored in the image.</summary>
     public Dictionary<string, string> Args { get; } = new(StringComparer.Ordinal);
+    /// <summary>Names of the ARGs declared in this stage (and in the stage it is built on), in order, for RUN's history.</summary>
+    public List<string> DeclaredArgs { get; } = [];
     /// <summary>Whether this stage set CMD itself (an ENTRYPOINT then keeps it; otherwise ENTRYPOINT clears an inherited CMD).</summary>
     public bool CmdSet { get; set; }
 }

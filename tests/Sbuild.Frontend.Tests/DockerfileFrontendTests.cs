@@ -96,7 +96,8 @@ public sealed class DockerfileFrontendTests : IDisposable
         var exec = Assert.IsType<ExecOp>(result.Target.Fs.Op);
         Assert.Equal(["PATH=/bin", "HOME=/root", "A=2", "V=2"], exec.Env);
         Assert.Equal(["HTTP_PROXY=http://proxy:3128"], exec.ProxyEnv);
-        Assert.Equal("RUN |1 V=2 /bin/sh -c env # buildkit", result.Target.History[^1].CreatedBy);
+        // The history names every declared ARG, proxies too (BuildKit's runCommandString does not leave them out).
+        Assert.Equal("RUN |2 V=2 HTTP_PROXY=http://proxy:3128 /bin/sh -c env # buildkit", result.Target.History[^1].CreatedBy);
     }
 
     [Fact]
@@ -225,14 +226,67 @@ public sealed class DockerfileFrontendTests : IDisposable
     }
 
     [Fact]
+    public void History_texts_are_buildkits_go_formatting_of_each_instruction()
+    {
+        var result = Convert("""
+            FROM busybox AS base
+            ARG A=1 UNSET
+            FROM base
+            ARG B=2
+            ENV A=env
+            RUN true
+            COPY --from=base --chown=1:2 --chmod=640 /a /b /dst/
+            ADD --chmod=755 x.tgz /opt/
+            CMD ["echo", "say \"hi\""]
+            ENTRYPOINT /bin/run
+            SHELL ["/bin/sh", "-xc"]
+            EXPOSE 80 53/udp 8000-8001
+            VOLUME /data /logs
+            HEALTHCHECK --interval=90s --timeout=1500ms --retries=3 CMD wget -q localhost
+            """);
+        Assert.Equal([
+            "ARG A=1 UNSET",
+            "ARG B=2",
+            "ENV A=env",
+            // ARGs of the base stage come first; an ENV of the same name wins; unset is empty.
+            "RUN |3 A=env UNSET= B=2 /bin/sh -c true # buildkit",
+            "COPY --chown=1:2 --chmod=640 /a /b /dst/ # buildkit",
+            "ADD --chmod=755 x.tgz /opt/ # buildkit",
+            "CMD [\"echo\" \"say \\\"hi\\\"\"]",
+            "ENTRYPOINT [\"/bin/sh\" \"-c\" \"/bin/run\"]",
+            "SHELL [/bin/sh -xc]",
+            "EXPOSE [80/tcp 53/udp 8000/tcp 8001/tcp]",
+            "VOLUME [/data /logs]",
+            "HEALTHCHECK {Test:[CMD-SHELL wget -q localhost] Interval:1m30s Timeout:1.5s StartPeriod:0s StartInterval:0s Retries:3}",
+        ], result.Target.History.Select(h => h.CreatedBy));
+    }
+
+    [Theory]
+    [InlineData(0L, "0s")]
+    [InlineData(1L, "1ns")]
+    [InlineData(1_100L, "1.1µs")]
+    [InlineData(2_200_000L, "2.2ms")]
+    [InlineData(30_000_000_000L, "30s")]
+    [InlineData(90_500_000_000L, "1m30.5s")]
+    [InlineData(7_200_000_000_000L, "2h0m0s")]
+    [InlineData(-1_500_000_000L, "-1.5s")]
+    public void Durations_print_as_go_does(long nanoseconds, string expected) => Assert.Equal(expected, GoText.Duration(nanoseconds));
+
+    [Fact]
     public void Heredocs_become_scripts_and_inline_files()
     {
-        var result = Convert("FROM busybox\nRUN <<EOF\necho hi\nEOF\nCOPY <<conf /etc/app.conf\nk=v\nconf\n");
+        var result = Convert("FROM busybox\nRUN <<EOF\n#!/bin/sh -e\necho hi\nEOF\nRUN <<EOF\necho plain\nEOF\nCOPY <<conf /etc/app.conf\nk=v\nconf\n");
         var copy = Assert.IsType<InlineCopyOp>(result.Target.Fs.Op);
         Assert.Equal([new InlineFile("conf", "k=v\n")], copy.Files);
-        var exec = Assert.IsType<ExecOp>(result.Target.Fs.Inputs[0].Op);
-        Assert.Equal(["/bin/sh", "-c", "/dev/pipes/EOF"], exec.Args);
-        Assert.Equal([new InlineFile("EOF", "echo hi\n")], exec.Scripts);
+        // Only a heredoc with #! becomes a script; without one its text is the shell's command (BuildKit's dispatchRun).
+        var plain = Assert.IsType<ExecOp>(result.Target.Fs.Inputs[0].Op);
+        Assert.Equal(["/bin/sh", "-c", "echo plain\n"], plain.Args);
+        Assert.Empty(plain.Scripts);
+        var script = Assert.IsType<ExecOp>(result.Target.Fs.Inputs[0].Inputs[0].Op);
+        Assert.Equal(["/bin/sh", "-c", "/dev/pipes/EOF"], script.Args);
+        Assert.Equal([new InlineFile("EOF", "#!/bin/sh -e\necho hi\n")], script.Scripts);
+        Assert.Equal(["RUN /bin/sh -c /dev/pipes/EOF # buildkit", "RUN /bin/sh -c echo plain\n # buildkit", "COPY <<conf /etc/app.conf # buildkit"],
+            result.Target.History.Select(h => h.CreatedBy));
     }
 
     [Fact]
@@ -262,7 +316,7 @@ public sealed class DockerfileFrontendTests : IDisposable
     {
         var result = Convert("FROM busybox\nENV A=1\nLABEL l=v\nCMD [\"sh\"]\nEXPOSE 80\n");
         Assert.IsType<ImageOp>(result.Target.Fs.Op);
-        Assert.Equal(["ENV A=1", "LABEL l=v", "CMD [\"sh\"]", "EXPOSE map[80/tcp:{}]"], result.Target.History.Select(h => h.CreatedBy));
+        Assert.Equal(["ENV A=1", "LABEL l=v", "CMD [\"sh\"]", "EXPOSE [80/tcp]"], result.Target.History.Select(h => h.CreatedBy));
         Assert.All(result.Target.History, h => Assert.Null(h.Layer));
     }
 

@@ -4,7 +4,7 @@ using System.Text;
 namespace Sbuild.Parser.Text;
 
 /// <summary>Go's <c>strconv.Quote</c> (and therefore fmt's <c>%q</c>): double-quoted, printable runes kept literally.</summary>
-internal static class GoQuote
+public static class GoQuote
 {
     public static string Quote(string s)
     {
