@@ -41,17 +41,17 @@ public static class FileCopier
         foreach (var (relative, host) in matches)
         {
             var st = Posix.LStat(host);
-            // The root of a build source (context or stage) reaches BuildKit's copy as a plain 0755 directory.
-            if (relative.Length == 0) st = st with { Mode = (st.Mode & ~0xFFFu) | 0x1ED };
             if (st.Type == Posix.FileStat.Directory)
             {
-                var target = EnsureDirectory(destRoot, destClean, uid, gid, st, ownership);
-                CopyChildren(host, target, relative, ownership, hardlinks, ignore);
+                // BuildKit copies a directory's contents: the destination, if it has to be made, is a plain mkdir -p
+                // (0755, the --chown owner, the time of the copy), never a copy of the source directory itself.
+                var target = EnsureDirectory(destRoot, destClean, uid, gid);
+                CopyChildren(host, target, relative, ownership, hardlinks, ignore, keepTimes: false);
             }
             else
             {
                 var targetPath = destIsDir ? destClean.TrimEnd('/') + "/" + Path.GetFileName(relative.TrimEnd('/')) : destClean;
-                var parent = EnsureDirectory(destRoot, Path.GetDirectoryName(targetPath) ?? "/", uid, gid, null, ownership);
+                var parent = EnsureDirectory(destRoot, Path.GetDirectoryName(targetPath) ?? "/", uid, gid);
                 CopyEntry(host, Path.Combine(parent, Path.GetFileName(targetPath)), relative, st, ownership, hardlinks, ignore);
             }
         }
@@ -59,32 +59,25 @@ public static class FileCopier
 
     /// <summary>mkdir -p <paramref name="containerPath"/> in the rootfs; directories it creates are 0755 and owned by uid:gid (WORKDIR).</summary>
     public static void MakeDirectories(string rootfs, string containerPath, uint uid, uint gid) =>
-        EnsureDirectory(rootfs, containerPath, uid, gid, null, new CopyOwnership(uid, gid, null, PreserveOwnership: false));
+        EnsureDirectory(rootfs, containerPath, uid, gid);
 
-    /// <summary>mkdir -p inside the rootfs (following symlinks there); new directories get the source's mode or 0755.</summary>
-    private static string EnsureDirectory(string destRoot, string containerPath, uint uid, uint gid, Posix.FileStat? source, CopyOwnership ownership)
+    /// <summary>mkdir -p inside the rootfs (following symlinks there); new directories are 0755 and owned by uid:gid.</summary>
+    private static string EnsureDirectory(string destRoot, string containerPath, uint uid, uint gid)
     {
         var host = RootPath.Resolve(destRoot, containerPath, followFinal: true);
         if (Directory.Exists(host)) return host;
         if (File.Exists(host) || Posix.TryLStat(host, out _))
             throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy to {containerPath}: it exists and is not a directory");
         var parentPath = Path.GetDirectoryName(containerPath.TrimEnd('/'));
-        if (parentPath is not null) EnsureDirectory(destRoot, parentPath, uid, gid, null, ownership);
+        if (parentPath is not null) EnsureDirectory(destRoot, parentPath, uid, gid);
         Directory.CreateDirectory(host);
-        if (source is { } st)
-        {
-            ApplyMetadata(host, st, ownership, isDirectory: true);
-        }
-        else
-        {
-            Posix.Chmod(host, 0x1ED); // 0755 like mkdir -p in BuildKit
-            Posix.LChown(host, uid, gid);
-        }
+        Posix.Chmod(host, 0x1ED); // 0755 like mkdir -p in BuildKit
+        Posix.LChown(host, uid, gid);
         return host;
     }
 
     private static void CopyChildren(string sourceDir, string targetDir, string relativeDir, CopyOwnership ownership,
-        Dictionary<(ulong, ulong), string> hardlinks, DockerIgnore ignore)
+        Dictionary<(ulong, ulong), string> hardlinks, DockerIgnore ignore, bool keepTimes)
     {
         foreach (var child in Directory.EnumerateFileSystemEntries(sourceDir).Order(StringComparer.Ordinal))
         {
@@ -92,7 +85,7 @@ public static class FileCopier
             if (ignore.ExcludesEntry(relative, child)) continue;
             CopyEntry(child, Path.Combine(targetDir, Path.GetFileName(child)), relative, Posix.LStat(child), ownership, hardlinks, ignore);
         }
-        if (Posix.TryLStat(sourceDir, out var st)) Posix.SetTimes(targetDir, st.MTimeSec, st.MTimeNsec);
+        if (keepTimes && Posix.TryLStat(sourceDir, out var st)) Posix.SetTimes(targetDir, st.MTimeSec, st.MTimeNsec);
     }
 
     private static void CopyEntry(string source, string target, string relative, Posix.FileStat st, CopyOwnership ownership,
@@ -111,7 +104,7 @@ public static class FileCopier
                 Directory.CreateDirectory(target);
                 ApplyMetadata(target, st, ownership, isDirectory: true);
             }
-            CopyChildren(source, target, relative, ownership, hardlinks, ignore);
+            CopyChildren(source, target, relative, ownership, hardlinks, ignore, keepTimes: true);
             return;
         }
         if (Directory.Exists(target) && !Posix.LStat(target).Type.Equals(Posix.FileStat.Symlink))

@@ -402,7 +402,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var env = ExpansionEnvironment(plan);
         var ports = new SortedDictionary<string, EmptyObject>(plan.Config.ExposedPorts ?? new(), StringComparer.Ordinal);
         var added = new List<string>();
-        foreach (var word in expose.Ports)
+        // BuildKit's parser sorts the words as written (before expansion): that order reaches the history.
+        foreach (var word in expose.Ports.Order(StringComparer.Ordinal))
             foreach (var port in PortSpec.Expand(Expand(word, env, expose.Location), expose))
             {
                 ports[port] = new EmptyObject();

@@ -22,15 +22,21 @@ public sealed class FileCopierMetadataTests : IDisposable
             .File("/dir/sub/deep", "d", Modes.Octal("0644"), SourceUid, SourceGid)
             .Symlink("/dir/link", "file", SourceUid, SourceGid);
 
-    private static readonly string[] TreePaths = ["/out", "/out/file", "/out/sub", "/out/sub/deep", "/out/link"];
+    private static readonly string[] TreePaths = ["/out/file", "/out/sub", "/out/sub/deep", "/out/link"];
 
-    private void AssertOwners(uint uid, uint gid)
+    /// <summary>
+    /// The copied entries are owned by uid:gid; /out, which the copy made, by the --chown owner or root: BuildKit copies a
+    /// directory's contents into a plain mkdir -p, not the directory itself.
+    /// </summary>
+    private void AssertOwners(uint uid, uint gid, uint createdUid = 0, uint createdGid = 0)
     {
         foreach (var path in TreePaths)
         {
             var st = _f.StatDest(path);
             Assert.True((st.Uid, st.Gid) == (uid, gid), $"{path} is owned by {st.Uid}:{st.Gid}, expected {uid}:{gid}");
         }
+        var made = _f.StatDest("/out");
+        Assert.Equal((createdUid, createdGid, Octal("0755")), (made.Uid, made.Gid, made.Permissions));
     }
 
     [Fact]
@@ -91,7 +97,7 @@ public sealed class FileCopierMetadataTests : IDisposable
 
         _f.Copy(new CopyOwnership(1000, 1001, null, PreserveOwnership: false), "/out", "dir");
 
-        AssertOwners(1000, 1001);
+        AssertOwners(1000, 1001, 1000, 1001);
     }
 
     [Fact]
@@ -101,17 +107,19 @@ public sealed class FileCopierMetadataTests : IDisposable
 
         _f.Copy(new CopyOwnership(1000, 1001, null, PreserveOwnership: true), "/out", "dir");
 
-        AssertOwners(1000, 1001);
+        AssertOwners(1000, 1001, 1000, 1001);
     }
 
     [Fact]
-    public void Mode_is_applied_to_copied_files_and_directories_but_not_to_created_parents()
+    public void Mode_is_applied_to_copied_files_and_directories_but_not_to_created_ones()
     {
         OwnedSourceTree();
 
         _f.Copy(new CopyOwnership(null, null, Mode: (uint)Octal("0751"), PreserveOwnership: false), "/parent/out", "dir");
 
-        foreach (var path in new[] { "/parent/out", "/parent/out/file", "/parent/out/sub", "/parent/out/sub/deep" })
+        // Current BuildKit gives created directories the --chmod mode too (moby/buildkit#5943, docs/parity.md).
+        Assert.Equal(Octal("0755"), _f.StatDest("/parent/out").Permissions);
+        foreach (var path in new[] { "/parent/out/file", "/parent/out/sub", "/parent/out/sub/deep" })
             Assert.True(_f.StatDest(path).Permissions == Octal("0751"), $"{path} has mode {Convert.ToString(_f.StatDest(path).Permissions, 8)}");
         Assert.Equal(FileKind.Symlink, _f.StatDest("/parent/out/link").Kind);
         Assert.Equal(Octal("0755"), _f.StatDest("/parent").Permissions);
