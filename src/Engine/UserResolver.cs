@@ -45,10 +45,12 @@ public static class UserResolver
             gid = uint.Parse(entry[2]);
         }
 
-        var additional = groupPart is null && userName is not null
-            ? groups.Where(g => g.Length > 3 && g[3].Split(',').Contains(userName) && uint.TryParse(g[2], out _))
-                .Select(g => uint.Parse(g[2])).Where(g => g != gid).Distinct().ToList()
+        // BuildKit: the groups of /etc/group that list the user by name (only when USER names no group), in file
+        // order, and the primary gid first unless among them (its ensureAdditionalGids, from containerd).
+        List<uint> additional = groupPart is null && userName is not null
+            ? [.. groups.Where(g => g.Length > 3 && g[3].Split(',').Contains(userName) && uint.TryParse(g[2], out _)).Select(g => uint.Parse(g[2]))]
             : [];
+        if (!additional.Contains(gid)) additional.Insert(0, gid);
         return new RunUser(uid, gid, additional);
     }
 

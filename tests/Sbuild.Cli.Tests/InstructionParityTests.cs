@@ -104,6 +104,23 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
     }
 
     [Fact]
+    public async Task Run_as_a_user_gets_the_groups_buildkit_gives()
+    {
+        var differences = await _parity.CompareAsync("""
+            FROM busybox
+            RUN echo "app:x:1500:2000::/home/app:/bin/sh" >> /etc/passwd && echo "appgrp:x:2000:" >> /etc/group \
+                && echo "extra:x:2100:other,app" >> /etc/group && echo "more:x:2200:app" >> /etc/group
+            USER app
+            RUN id > /tmp/named && cat /proc/self/status | grep -E '^(Uid|Gid|Groups):' >> /tmp/named
+            USER app:extra
+            RUN id > /tmp/with-group
+            USER 1500
+            RUN id > /tmp/numeric
+            """);
+        BuildKitParity.AssertSame(differences);
+    }
+
+    [Fact]
     public async Task Copy_chown_and_chmod_match_buildkit()
     {
         var differences = await _parity.CompareAsync("""

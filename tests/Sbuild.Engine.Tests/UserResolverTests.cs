@@ -35,10 +35,11 @@ public sealed class UserResolverTests : IDisposable
 
     private RunUser Resolve(string? user) => UserResolver.Resolve(_root.Path, user);
 
+    /// <param name="additional">In BuildKit's order: the primary gid first (unless a listed group), then /etc/group's groups naming the user.</param>
     private static void AssertUser(uint uid, uint gid, uint[] additional, RunUser actual)
     {
         Assert.Equal((uid, gid), (actual.Uid, actual.Gid));
-        Assert.Equal(additional, actual.AdditionalGids.Order().ToArray());
+        Assert.Equal(additional, actual.AdditionalGids.ToArray());
     }
 
     [Theory]
@@ -48,7 +49,7 @@ public sealed class UserResolverTests : IDisposable
     {
         WithDatabases();
 
-        AssertUser(0, 0, [], Resolve(user));
+        AssertUser(0, 0, [0], Resolve(user));
     }
 
     [Theory]
@@ -57,7 +58,7 @@ public sealed class UserResolverTests : IDisposable
     public void No_user_is_root_even_without_a_passwd_file(string? user)
     {
         // A FROM scratch image has no /etc/passwd; BuildKit's GetUser falls back to 0:0 for the default user.
-        AssertUser(0, 0, [], Resolve(user));
+        AssertUser(0, 0, [0], Resolve(user));
     }
 
     [Fact]
@@ -65,13 +66,13 @@ public sealed class UserResolverTests : IDisposable
     {
         WithDatabases();
 
-        AssertUser(1000, 0, [], Resolve("1000"));
+        AssertUser(1000, 0, [0], Resolve("1000"));
     }
 
     [Fact]
     public void A_numeric_uid_without_any_passwd_file_gets_gid_0()
     {
-        AssertUser(1000, 0, [], Resolve("1000"));
+        AssertUser(1000, 0, [0], Resolve("1000"));
     }
 
     [Fact]
@@ -80,7 +81,7 @@ public sealed class UserResolverTests : IDisposable
         WithDatabases();
 
         // app is listed in staff (50) and docker (999), not in audio (29).
-        AssertUser(1001, 1002, [50, 999], Resolve("app"));
+        AssertUser(1001, 1002, [1002, 50, 999], Resolve("app"));
     }
 
     [Fact]
@@ -88,7 +89,7 @@ public sealed class UserResolverTests : IDisposable
     {
         WithDatabases();
 
-        AssertUser(1001, 1002, [50, 999], Resolve("1001"));
+        AssertUser(1001, 1002, [1002, 50, 999], Resolve("1001"));
     }
 
     [Fact]
@@ -96,7 +97,7 @@ public sealed class UserResolverTests : IDisposable
     {
         WithDatabases();
 
-        AssertUser(0, 0, [], Resolve("root"));
+        AssertUser(0, 0, [0], Resolve("root"));
     }
 
     [Fact]
@@ -104,7 +105,7 @@ public sealed class UserResolverTests : IDisposable
     {
         WithDatabases();
 
-        AssertUser(1001, 50, [], Resolve("app:staff"));
+        AssertUser(1001, 50, [50], Resolve("app:staff"));
     }
 
     [Fact]
@@ -112,13 +113,13 @@ public sealed class UserResolverTests : IDisposable
     {
         WithDatabases();
 
-        AssertUser(1001, 4242, [], Resolve("app:4242"));
+        AssertUser(1001, 4242, [4242], Resolve("app:4242"));
     }
 
     [Fact]
     public void A_numeric_uid_and_gid_need_no_database()
     {
-        AssertUser(1000, 50, [], Resolve("1000:50"));
+        AssertUser(1000, 50, [50], Resolve("1000:50"));
     }
 
     [Fact]
@@ -161,6 +162,6 @@ public sealed class UserResolverTests : IDisposable
             .Symlink("/etc/passwd", "/usr/share/passwd")
             .Symlink("/etc/group", "/usr/share/group");
 
-        AssertUser(777, 778, [], Resolve("svc"));
+        AssertUser(777, 778, [778], Resolve("svc"));
     }
 }
