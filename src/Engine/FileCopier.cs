@@ -43,10 +43,11 @@ public static class FileCopier
             var st = Posix.LStat(host);
             if (st.Type == Posix.FileStat.Directory)
             {
-                // BuildKit copies a directory's contents: the destination, if it has to be made, is a plain mkdir -p
-                // (0755, the --chown owner, the time of the copy), never a copy of the source directory itself.
+                // BuildKit copies a directory's contents (fsutil's CopyDirContents): the destination, if it has to be
+                // made, is a plain mkdir -p (0755, the --chown owner or root); made or not, it then takes the source
+                // directory's times. A build source's root has the time of the copy there (its snapshot's own root).
                 var target = EnsureDirectory(destRoot, destClean, uid, gid);
-                CopyChildren(host, target, relative, ownership, hardlinks, ignore, keepTimes: false);
+                CopyChildren(host, target, relative, ownership, hardlinks, ignore, keepTimes: relative.Length > 0);
             }
             else
             {
