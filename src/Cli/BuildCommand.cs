@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sbuild.Engine;
 using Sbuild.Engine.Cache;
 using Sbuild.Core;
+using Sbuild.Frontend;
 using Sbuild.Exporter;
 using Sbuild.Registry;
 using Sbuild.Runner.Seccomp;
@@ -18,6 +19,7 @@ public static class BuildCommand
         var file = new Option<string?>("--file", "-f") { Description = "Dockerfile path (default: PATH/Dockerfile; inside a remote context: relative to its root); - reads it from standard input" };
         var target = new Option<string?>("--target") { Description = "Build this stage instead of the last one" };
         var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=oci,dest=FILE.tar, type=docker,dest=FILE.tar or type=registry[,name=NAME]; repeatable" };
+        var check = new Option<bool>("--check") { Description = "Check the Dockerfile without building: lint warnings and every instruction sbuild cannot build; no base image is pulled. Exit status 1 when something is found" };
         var noCache = new Option<bool>("--no-cache") { Description = "Run every step instead of using the build cache (results are still cached for later builds)" };
         var noCacheFilter = new Option<string[]>("--no-cache-filter") { Description = "Run the steps of these stages (and what uses them) instead of using the cache: STAGE[,STAGE...]; repeatable" };
         var pull = new Option<bool>("--pull") { Description = "Re-resolve base image tags in their registries even when the local store has them" };
@@ -69,7 +71,7 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -83,6 +85,13 @@ public static class BuildCommand
                 throw new SbuildException(ErrorCode.ContextNotFound, $"build context \"{parse.GetValue(context)}\" is not a directory");
             var dockerfile = stdin?.DockerfilePath ?? remote?.DockerfilePath
                 ?? (parse.GetValue(file) is { } f ? Path.GetFullPath(f) : Path.Combine(contextDir, "Dockerfile"));
+            if (parse.GetValue(check))
+                return CheckDockerfile(new FrontendRequest
+                {
+                    DockerfilePath = dockerfile, Target = parse.GetValue(target),
+                    BuildArgs = KeyValueArgs.Parse(parse.GetValue(buildArgs) ?? [], "--build-arg", Environment.GetEnvironmentVariable),
+                    AllowInsecure = (parse.GetValue(allow) ?? []).Contains("security.insecure"),
+                });
             using var sshAgents = await SshForwards.StartAsync(parse.GetValue(ssh) ?? [], "--ssh", Environment.GetEnvironmentVariable, ct);
             var request = new BuildRequest
             {
@@ -149,6 +158,21 @@ public static class BuildCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>--check</c>, like <c>docker build --check</c>: each finding on a line of its own, then a summary; exit status 1
+    /// when anything was found.
+    /// </summary>
+    private static int CheckDockerfile(FrontendRequest request)
+    {
+        var result = DockerfileFrontend.Check(request);
+        foreach (var warning in result.Warnings) Console.Out.WriteLine("WARNING: " + warning);
+        foreach (var problem in result.Problems) Console.Out.WriteLine("NOT SUPPORTED: " + problem);
+        var found = result.Warnings.Count + result.Problems.Count;
+        Console.Out.WriteLine(found == 0 ? "Check complete, no warnings found."
+            : $"Check complete, {found} {(found == 1 ? "warning has" : "warnings have")} been found!");
+        return found == 0 ? 0 : 1;
     }
 
     private const string SeccompOptionPrefix = "seccomp=";

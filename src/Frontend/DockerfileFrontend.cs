@@ -27,6 +27,9 @@ public sealed record FrontendResult(StagePlan Target, IReadOnlyList<string> Warn
 /// The Dockerfile frontend (BuildKit's dockerfile2llb): parse → bind → convert the target stage, and the stages it uses,
 /// into op definitions. Nothing here runs a step; images named by the Dockerfile are only resolved for their config.
 /// </summary>
+/// <summary>What <c>build --check</c> found: lint warnings ("FILE:LINE: Rule: message") and what sbuild cannot build ("FILE:LINE: why").</summary>
+public sealed record CheckResult(IReadOnlyList<string> Warnings, IReadOnlyList<string> Problems);
+
 public static class DockerfileFrontend
 {
     public static FrontendResult Convert(FrontendRequest request, IImageResolver images)
@@ -41,6 +44,46 @@ public static class DockerfileFrontend
             warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");
         LintPolicy.Check(ast, warnings);
         return new FrontendResult(plan, warnings, notes);
+    }
+
+    /// <summary>
+    /// <c>build --check</c>: every stage planned without images (a base image counts as an empty one, nothing is
+    /// pulled or run), collecting the lint warnings the Dockerfile's <c># check=skip</c> keeps and every instruction
+    /// sbuild cannot build or plan, in Dockerfile order.
+    /// </summary>
+    public static CheckResult Check(FrontendRequest request)
+    {
+        var (ast, definition, _) = Load(request);
+        var targetIndex = TargetStage(definition, request.Target);
+        var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
+        var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
+        var problems = new List<DockerfileException>();
+        var converter = new StageConverter(definition, args, userArgs, new UnknownImages(), request) { Problems = problems };
+        for (var i = 0; i < definition.Stages.Count; i++)
+        {
+            try
+            {
+                converter.Plan(i);
+            }
+            catch (DockerfileException e)
+            {
+                problems.Add(e); // its FROM: the stage's instructions cannot be planned on it
+            }
+        }
+        var warnings = definition.Warnings.ToList();
+        if (args.Unconsumed(definition) is { Count: > 0 } unused)
+            warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");
+        LintPolicy.Filter(ast, warnings);
+        return new CheckResult(warnings,
+            problems.DistinctBy(p => (p.Location, p.Reason)).OrderBy(p => p.Location.Line).Select(p => $"{p.Location.File}:{p.Location.Line}: {p.Reason}").ToList());
+    }
+
+    /// <summary>Base images for <see cref="Check"/>: each an empty image of the host platform, so planning needs no store or registry.</summary>
+    private sealed class UnknownImages : IImageResolver
+    {
+        public ResolvedImage Resolve(ImageReference reference, Platform platform) =>
+            new(Digest.Of(System.Text.Encoding.UTF8.GetBytes(reference.ToString())),
+                new ImageConfig { Architecture = platform.Architecture, Os = platform.Os, RootFs = new RootFs { DiffIds = [] } });
     }
 
     private static (DockerfileAst, BuildDefinition, IReadOnlyList<string> Notes) Load(FrontendRequest request)

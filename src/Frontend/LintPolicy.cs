@@ -11,7 +11,15 @@ public static class LintPolicy
 {
     public static void Check(DockerfileAst ast, List<string> warnings)
     {
-        if (!ast.Directives.TryGetValue("check", out var directive)) return;
+        if (Filter(ast, warnings) && warnings.Count > 0)
+            throw new SbuildException(ErrorCode.LintFailed,
+                $"lint check failed ({ast.File} has # check=error=true):\n" + string.Join('\n', warnings.Select(w => "  " + w)));
+    }
+
+    /// <summary>Drops the warnings <c>skip=</c> names; returns whether <c>error=true</c> is set.</summary>
+    public static bool Filter(DockerfileAst ast, List<string> warnings)
+    {
+        if (!ast.Directives.TryGetValue("check", out var directive)) return false;
         var skip = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var error = false;
         foreach (var part in directive.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -25,9 +33,7 @@ public static class LintPolicy
                 error = value.Equals("true", StringComparison.OrdinalIgnoreCase);
         }
         warnings.RemoveAll(w => skip.Contains("all") || skip.Contains(RuleOf(w)));
-        if (error && warnings.Count > 0)
-            throw new SbuildException(ErrorCode.LintFailed,
-                $"lint check failed ({ast.File} has # check=error=true):\n" + string.Join('\n', warnings.Select(w => "  " + w)));
+        return error;
     }
 
     /// <summary>Warnings read "file:line: Rule: message" or "Rule: message".</summary>

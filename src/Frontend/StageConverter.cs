@@ -28,9 +28,21 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         _plans[index] = plan;
         var total = stage.Instructions.Count + 1;
         for (var i = 0; i < stage.Instructions.Count; i++)
-            Apply(plan, stage.Instructions[i], $"[{plan.DisplayName} {i + 2}/{total}]");
+        {
+            try
+            {
+                Apply(plan, stage.Instructions[i], $"[{plan.DisplayName} {i + 2}/{total}]");
+            }
+            catch (DockerfileException e) when (Problems is not null)
+            {
+                Problems.Add(e); // --check: report it and go on with the next instruction
+            }
+        }
         return plan;
     }
+
+    /// <summary>When set (<c>build --check</c>), an instruction that cannot be planned is recorded here instead of thrown.</summary>
+    public List<DockerfileException>? Problems { get; init; }
 
     /// <summary>
     /// Index of the stage named <paramref name="nameOrIndex"/> defined before <paramref name="before"/>, or null. A number
