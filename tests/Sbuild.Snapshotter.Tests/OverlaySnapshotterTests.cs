@@ -68,6 +68,33 @@ public sealed class OverlaySnapshotterTests : IDisposable
     }
 
     [Fact]
+    public void A_chain_of_250_layers_mounts_although_its_layer_paths_take_more_than_a_page()
+    {
+        // 250 layers under this root take ~12 KB as absolute paths, ~4.5 KB as /proc/self/fd/N (the earlier workaround).
+        var workingDirectory = Environment.CurrentDirectory;
+        var snapshotter = new OverlaySnapshotter(Path.Combine(_fixture.Root("deep"), new string('r', 100)));
+        string? parent = null;
+        for (var i = 0; i < 250; i++)
+        {
+            snapshotter.Prepare($"active-{i}", parent);
+            Write(snapshotter.UpperDir($"active-{i}"), $"file-{i}", $"{i}");
+            snapshotter.Commit($"layer-{i}", $"active-{i}");
+            parent = $"layer-{i}";
+        }
+
+        var mounts = snapshotter.Prepare("top", parent);
+        Assert.True(string.Join(',', mounts[0].Options).Length > 2 * Environment.SystemPageSize, "the test must exceed two pages of options");
+        _fixture.WithMounted(mounts, root =>
+        {
+            Assert.Equal(250, Directory.EnumerateFiles(root).Count());
+            Assert.Equal("0", Read(root, "file-0"));
+            Write(root, "written", "through the upper directory");
+        });
+        Assert.Equal("through the upper directory", Read(snapshotter.UpperDir("top"), "written"));
+        Assert.Equal(workingDirectory, Environment.CurrentDirectory); // the mount's chdir stayed on its own thread
+    }
+
+    [Fact]
     public async Task Layers_can_only_be_applied_to_active_snapshots()
     {
         var snapshotter = new OverlaySnapshotter(_fixture.Root());
