@@ -22,7 +22,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         }, new StoreImageResolver(store, environment.Images, ct));
         var plan = frontend.Target;
 
-        var workspace = new SnapshotWorkspace(store, request.SourceDateEpoch);
+        var workspace = new SnapshotWorkspace(store, environment.Snapshotter, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);
         using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log, request.Secrets, request.SshAgents);
         var imported = request.CacheFrom.Count > 0
