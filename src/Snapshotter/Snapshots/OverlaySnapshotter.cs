@@ -47,14 +47,20 @@ public sealed class OverlaySnapshotter(string root) : DirectorySnapshotter(root)
         if (upper is null && lowers.Count == 1)
             return [new Mount("bind", lowers[0], ["rbind", "ro"])]; // overlay needs two lowers when it has no upper
 
+        return [Overlay(lowers, upper is { } id ? (FsDir(id), WorkDir(id)) : null)];
+    }
+
+    /// <summary>The overlay mount of <paramref name="lowers"/> (top first), writable into <paramref name="upper"/> when given: the options every overlay of sbuild uses.</summary>
+    internal static Mount Overlay(IEnumerable<string> lowers, (string Dir, string Work)? upper)
+    {
         var options = OverlayFeatures.DisabledByDefault().ToList();
         options.Add("lowerdir=" + string.Join(':', lowers.Select(OverlayOptionText.Escape)));
-        if (upper is { } id)
+        if (upper is { } writable)
         {
-            options.Add("upperdir=" + OverlayOptionText.Escape(FsDir(id)));
-            options.Add("workdir=" + OverlayOptionText.Escape(WorkDir(id)));
+            options.Add("upperdir=" + OverlayOptionText.Escape(writable.Dir));
+            options.Add("workdir=" + OverlayOptionText.Escape(writable.Work));
         }
-        return [new Mount("overlay", "overlay", options)];
+        return new Mount("overlay", "overlay", options);
     }
 
     private string WorkDir(long id) => Path.Combine(SnapshotDir(id), "work");

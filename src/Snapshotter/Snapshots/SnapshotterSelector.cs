@@ -12,7 +12,7 @@ public sealed record SnapshotterChoice(SnapshotterKind Kind, string? Notice);
 /// directories under the store can be mounted on this host, else the copy snapshotter. overlayfs refuses an upper
 /// directory on overlayfs (a store in a container's own file system) and cannot be mounted without CAP_SYS_ADMIN in the
 /// initial user namespace on older kernels. The probe's verdict is kept in <c>STORE/snapshotter.json</c> per kernel
-/// release and file system type of the store, so only the first build on a host pays for it (a few milliseconds).
+/// release and file system type of the store, so only the first build on a host pays for it.
 /// </summary>
 public static class SnapshotterSelector
 {
@@ -34,20 +34,19 @@ public static class SnapshotterSelector
     }
 
     /// <summary>
-    /// Mounts a two-layer overlay snapshot the way builds do (same snapshotter, same options), writes a file and deletes a
-    /// lower one through it (a whiteout); null if that works, else why not.
+    /// Mounts an overlay as builds do (the same options, upper and work directories under the store), writes a file and
+    /// deletes a lower one through it (a whiteout); null if that works, else why not. Plain directories rather than a
+    /// snapshotter keep it to one mount and no catalog writes.
     /// </summary>
     private static string? ProbeFailure(string storeRoot, string fileSystem)
     {
         var work = Path.Combine(storeRoot, "tmp", "overlay-probe-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            var snapshots = new OverlaySnapshotter(Path.Combine(work, "snapshots"));
-            snapshots.Prepare("lower", null);
-            File.WriteAllText(Path.Combine(snapshots.UpperDir("lower"), "lower"), "");
-            snapshots.Commit("base", "lower");
-            var target = Directory.CreateDirectory(Path.Combine(work, "mnt")).FullName;
-            using (Mounter.MountAll(snapshots.Prepare("probe", "base"), target))
+            var (lower, upper, scratch, target) = (Path.Combine(work, "lower"), Path.Combine(work, "upper"), Path.Combine(work, "work"), Path.Combine(work, "mnt"));
+            foreach (var dir in new[] { lower, upper, scratch, target }) Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(lower, "lower"), "");
+            using (Mounter.MountAll([OverlaySnapshotter.Overlay([lower], (upper, scratch))], target))
             {
                 File.WriteAllText(Path.Combine(target, "upper"), "");
                 File.Delete(Path.Combine(target, "lower"));
