@@ -9,10 +9,11 @@ public sealed record SnapshotterChoice(SnapshotterKind Kind, string? Notice);
 
 /// <summary>
 /// Picks a store's snapshotter: the forced one when given, else overlay if an overlay with its upper and work
-/// directories under the store can be mounted on this host, else the copy snapshotter. overlayfs refuses an upper
-/// directory on overlayfs (a store in a container's own file system) and cannot be mounted without CAP_SYS_ADMIN in the
-/// initial user namespace on older kernels. The probe's verdict is kept in <c>STORE/snapshotter.json</c> per kernel
-/// release and file system type of the store, so only the first build on a host pays for it.
+/// directories under the store can be mounted on this host, else the copy snapshotter (whose bind mounts need less).
+/// overlayfs refuses an upper directory on overlayfs (a store in a container's own file system), and kernels before 5.11
+/// refuse overlay mounts inside a user namespace, where bind mounts still work. The probe's verdict is kept in
+/// <c>STORE/snapshotter.json</c> per kernel release and file system type of the store, so only the first build on a
+/// host pays for it.
 /// </summary>
 public static class SnapshotterSelector
 {
