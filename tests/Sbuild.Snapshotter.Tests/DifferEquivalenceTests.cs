@@ -68,15 +68,16 @@ public sealed class DifferEquivalenceTests : IDisposable
 
     private async Task<byte[]> LayerAsync(SnapshotterKind kind, Func<string, Task> change)
     {
-        var snapshotter = Snapshotters.Open(kind, _fixture.Root(kind.Name()));
-        var differ = Snapshotters.DifferOf(snapshotter, _fixture.NewDirectory(kind.Name() + "-mounts"));
+        var name = kind.ToString().ToLowerInvariant();
+        var snapshotter = Snapshotters.Open(kind, _fixture.Root(name));
+        var differ = Snapshotters.DifferOf(snapshotter, _fixture.NewDirectory(name + "-mounts"));
         _fixture.CommitLayer(snapshotter, "base", null, BaseTree);
         _fixture.CommitLayer(snapshotter, "mid", "base", root =>
         {
             File.Delete(Path.Combine(root, "etc/gone-in-mid"));
             Write(root, "mid/added", "mid", OldTime);
         });
-        var target = _fixture.NewDirectory(kind.Name() + "-step");
+        var target = _fixture.NewDirectory(name + "-step");
         using (Mounter.MountAll(snapshotter.Prepare("step", "mid"), target))
             await change(target);
         var layer = new MemoryStream();

@@ -12,10 +12,7 @@ public enum SnapshotterKind
 /// <summary>Opening a snapshotter of a kind, with its differ.</summary>
 public static class Snapshotters
 {
-    /// <summary>The name the kind goes by in SBUILD_SNAPSHOTTER and messages.</summary>
-    public static string Name(this SnapshotterKind kind) => kind == SnapshotterKind.Overlay ? "overlay" : "native";
-
-    /// <summary>The kind named <paramref name="name"/> (<see cref="Name"/>), or null.</summary>
+    /// <summary>The kind named <paramref name="name"/> (as in SBUILD_SNAPSHOTTER: overlay or native), or null.</summary>
     public static SnapshotterKind? Parse(string name) => name switch
     {
         "overlay" => SnapshotterKind.Overlay,
