@@ -7,7 +7,7 @@ namespace Sbuild.Cli;
 /// <summary>The snapshotter of a build: $SBUILD_SNAPSHOTTER (overlay or native) when set, else what the host can mount, announced when it is the copy fallback.</summary>
 public static class StoreSnapshotter
 {
-    public const string Variable = "SBUILD_SNAPSHOTTER";
+    private const string Variable = "SBUILD_SNAPSHOTTER";
 
     public static SnapshotterKind Choose(string storeRoot, IBuildLog log)
     {
