@@ -124,7 +124,8 @@ public static class BuildCommand
             using var display = ProgressDisplay.Create(parse.GetValue(progress)!, ct);
             using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
-            var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images, registries));
+            var snapshotter = StoreSnapshotter.Choose(store.Root, display);
+            var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images, snapshotter, registries));
             var result = await builder.BuildAsync(request, ct);
 
             foreach (var export in exports)

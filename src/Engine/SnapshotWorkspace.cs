@@ -6,17 +6,40 @@ namespace Sbuild.Engine;
 
 /// <summary>
 /// The snapshot side of a build step: prepare a child of a state's snapshot, mount it, let the step change
-/// it, unmount, turn its upper directory into a layer blob, commit. A step that changes nothing returns its
+/// it, unmount, turn its changes into a layer blob, commit. A step that changes nothing returns its
 /// parent state (no layer, no snapshot). Failed steps leave no snapshot behind.
 /// </summary>
-public sealed class SnapshotWorkspace(ImageStore store, DateTimeOffset? sourceDateEpoch)
+public sealed class SnapshotWorkspace
 {
-    private readonly string _mountRoot = Directory.CreateDirectory(Path.Combine(store.Root, "mnt")).FullName;
+    private readonly ImageStore _store;
+    private readonly DateTimeOffset? _sourceDateEpoch;
+    private readonly string _mountRoot;
+    private readonly IDiffer _differ;
 
-    public OverlaySnapshotter Snapshotter { get; } = SnapshotsOf(store);
+    public SnapshotWorkspace(ImageStore store, SnapshotterKind kind, DateTimeOffset? sourceDateEpoch)
+    {
+        _store = store;
+        _sourceDateEpoch = sourceDateEpoch;
+        _mountRoot = Directory.CreateDirectory(Path.Combine(store.Root, "mnt")).FullName;
+        Snapshotter = SnapshotsOf(store, kind);
+        _differ = Snapshotters.DifferOf(Snapshotter, _mountRoot);
+    }
 
-    /// <summary>The snapshotter over a store's <c>snapshots/</c> directory (what builds write and the cache's life cycle prunes).</summary>
-    public static OverlaySnapshotter SnapshotsOf(ImageStore store) => new(Path.Combine(store.Root, "snapshots"));
+    public ISnapshotter Snapshotter { get; }
+
+    /// <summary>
+    /// The snapshotter of <paramref name="kind"/> over its own root in the store: <c>snapshots/</c> for overlay (where
+    /// stores have always kept them), <c>snapshots-native/</c> for copies. Separate roots keep one kind from ever reading
+    /// the other's snapshots: after a switch, cache records whose snapshot is in the other root are misses.
+    /// </summary>
+    public static ISnapshotter SnapshotsOf(ImageStore store, SnapshotterKind kind) => Snapshotters.Open(kind, RootOf(store, kind));
+
+    /// <summary>The snapshotters of every kind that has a root in the store (what the cache's life cycle prunes).</summary>
+    public static IReadOnlyList<ISnapshotter> AllSnapshotsOf(ImageStore store) =>
+        Enum.GetValues<SnapshotterKind>().Where(k => Directory.Exists(RootOf(store, k))).Select(k => SnapshotsOf(store, k)).ToList();
+
+    private static string RootOf(ImageStore store, SnapshotterKind kind) =>
+        Path.Combine(store.Root, kind == SnapshotterKind.Overlay ? "snapshots" : "snapshots-native");
 
     public async Task<FsState> ChangeAsync(FsState parent, Func<string, Task> change, CancellationToken ct)
     {
@@ -26,10 +49,10 @@ public sealed class SnapshotWorkspace(ImageStore store, DateTimeOffset? sourceDa
         try
         {
             await WithMountAsync(mounts, change).ConfigureAwait(false);
-            if (!Directory.EnumerateFileSystemEntries(Snapshotter.UpperDir(key)).Any()) return parent;
 
-            using var layer = new LayerBlobWriter(store.Content);
-            await new OverlayDiffer(Snapshotter).WriteDiffAsync(key, layer.Stream, new LayerDiffOptions { SourceDateEpoch = sourceDateEpoch }, ct).ConfigureAwait(false);
+            using var layer = new LayerBlobWriter(_store.Content);
+            if (!await _differ.WriteDiffAsync(key, layer.Stream, new LayerDiffOptions { SourceDateEpoch = _sourceDateEpoch }, ct).ConfigureAwait(false))
+                return parent; // the unfinished blob is discarded
             var blob = layer.Commit();
             var name = "step-" + Guid.NewGuid().ToString("N");
             Snapshotter.Commit(name, key);
@@ -68,8 +91,7 @@ public sealed class SnapshotWorkspace(ImageStore store, DateTimeOffset? sourceDa
         Snapshotter.Prepare(key, parent);
         try
         {
-            var differ = new OverlayDiffer(Snapshotter);
-            await openLayer(tar => differ.ApplyAsync(key, tar, ct), ct).ConfigureAwait(false);
+            await openLayer(tar => _differ.ApplyAsync(key, tar, ct), ct).ConfigureAwait(false);
             Snapshotter.Commit(name, key);
             return name;
         }

@@ -10,6 +10,12 @@ public sealed class CacheLifecycleTests(SbuildCli sbuild) : IClassFixture<Sbuild
 {
     private static readonly Regex RecordRow = new(@"^[0-9a-f]{25}\s+true\s+\S+\s+.+ago$", RegexOptions.Multiline);
 
+    /// <summary>
+    /// The sizes these tests count on are overlay layers' (a copy snapshot's size is its whole tree), so their builds pin
+    /// the overlay snapshotter even when the suite runs with SBUILD_SNAPSHOTTER=native.
+    /// </summary>
+    private static readonly Dictionary<string, string?> Overlay = new() { ["SBUILD_SNAPSHOTTER"] = "overlay" };
+
     /// <summary>A store of the test's own holding busybox, so records of other tests do not count.</summary>
     private async Task<TempDirectory> FreshStore()
     {
@@ -25,7 +31,7 @@ public sealed class CacheLifecycleTests(SbuildCli sbuild) : IClassFixture<Sbuild
         var images = new ImageStore(store.Path);
         using var context = new TempDirectory("sbuild-du-");
         File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN head -c 30000 /dev/zero > /big\nRUN echo small > /small\n");
-        var built = await sbuild.RunAsync(["-t", "du:1", context.Path], epoch: 0, storeRoot: store.Path);
+        var built = await sbuild.RunAsync(["-t", "du:1", context.Path], epoch: 0, storeRoot: store.Path, environment: Overlay);
 
         var du = await sbuild.RunAsync(["du"], storeRoot: store.Path);
         Assert.Equal(2, RecordRow.Matches(du.StandardOutput).Count);
@@ -41,7 +47,7 @@ public sealed class CacheLifecycleTests(SbuildCli sbuild) : IClassFixture<Sbuild
         // The image survived (its blobs are referenced), and a rebuild runs the steps again and gives the same image.
         var image = images.Find(ImageReference.Parse("du:1"))!;
         Assert.All(images.ReadManifest(image.Manifest.Digest).Layers, l => Assert.True(images.Content.Exists(l.Digest)));
-        var rebuilt = await sbuild.RunAsync(["--progress", "plain", "-t", "du:1", context.Path], epoch: 0, storeRoot: store.Path);
+        var rebuilt = await sbuild.RunAsync(["--progress", "plain", "-t", "du:1", context.Path], epoch: 0, storeRoot: store.Path, environment: Overlay);
         Assert.DoesNotMatch(@"(?m)^#\d+ CACHED$", rebuilt.StandardError);
         Assert.Equal(built.StandardOutput, rebuilt.StandardOutput);
     }
@@ -53,16 +59,16 @@ public sealed class CacheLifecycleTests(SbuildCli sbuild) : IClassFixture<Sbuild
         using var context = new TempDirectory("sbuild-lru-");
         File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nARG N\nRUN head -c 20000 /dev/zero > /f$N\n");
         foreach (var n in new[] { "lru1", "lru2", "lru3" })
-            await sbuild.RunAsync(["--build-arg", $"N={n}", context.Path], epoch: 0, storeRoot: store.Path);
+            await sbuild.RunAsync(["--build-arg", $"N={n}", context.Path], epoch: 0, storeRoot: store.Path, environment: Overlay);
 
         var none = await sbuild.RunAsync(["prune", "-f", "--filter", "until=24h"], storeRoot: store.Path);
         Assert.Empty(RecordRow.Matches(none.StandardOutput)); // everything was used within 24 hours
 
         var kept = await sbuild.RunAsync(["prune", "-f", "--keep-storage", "45KB"], storeRoot: store.Path);
         Assert.Single(RecordRow.Matches(kept.StandardOutput)); // 3 × 20000 bytes → 2 × 20000 fit in 45 KiB
-        var left = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=lru3", context.Path], epoch: 0, storeRoot: store.Path);
+        var left = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=lru3", context.Path], epoch: 0, storeRoot: store.Path, environment: Overlay);
         Assert.Matches(@"(?m)^#\d+ CACHED$", left.StandardError); // the newest stayed
-        var gone = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=lru1", context.Path], epoch: 0, storeRoot: store.Path);
+        var gone = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=lru1", context.Path], epoch: 0, storeRoot: store.Path, environment: Overlay);
         Assert.DoesNotMatch(@"(?m)^#\d+ CACHED$", gone.StandardError); // the oldest went
 
         var bad = await sbuild.RunAsync(["prune", "-f", "--filter", "since=1h"], allowFailure: true, storeRoot: store.Path);
@@ -124,7 +130,7 @@ public sealed class CacheLifecycleTests(SbuildCli sbuild) : IClassFixture<Sbuild
             File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nARG N\nRUN head -c 20000 /dev/zero > /f$N\n");
             for (var n = 0; n < 6; n++)
             {
-                var build = await sbuild.RunAsync(["--progress", "plain", "--build-arg", $"N={n}", "-t", $"gc:{n}", context.Path], storeRoot: store.Path);
+                var build = await sbuild.RunAsync(["--progress", "plain", "--build-arg", $"N={n}", "-t", $"gc:{n}", context.Path], storeRoot: store.Path, environment: Overlay);
                 using var database = StoreDatabase.Open(store.Path);
                 var records = database.ListCacheRecords();
                 Assert.InRange(records.Sum(r => r.Size), 1, 50 * 1024);

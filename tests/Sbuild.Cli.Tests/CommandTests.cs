@@ -180,11 +180,11 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
             ("ENV A=1", true),
             ("RUN /bin/sh -c echo hi > /x # buildkit", false),
             ("LABEL own=1", true),
-            ("RUN /bin/sh -c true # buildkit", false),
+            ("RUN /bin/sh -c true # buildkit", true), // what runc touches to start it is as it was: BuildKit drops that empty layer too
         ], steps);
         Assert.All(config.History, h => Assert.Equal(DateTimeOffset.UnixEpoch, h.Created));
         // One layer for busybox and one per RUN that changed files.
-        Assert.Equal(3, config.RootFs.DiffIds.Count);
+        Assert.Equal(2, config.RootFs.DiffIds.Count);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace Sbuild.Cli.Tests;
 [Collection(OracleCollection.Name)]
 public sealed class ThreeStageBuildTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
 {
-    private const string Dockerfile = """
+    internal const string Dockerfile = """
         FROM busybox AS base
         RUN mkdir -p /data && echo base > /data/base.txt && chmod 640 /data/base.txt
 
@@ -35,7 +35,7 @@ public sealed class ThreeStageBuildTests(SbuildCli sbuild) : IClassFixture<Sbuil
         CMD ["--help"]
         """;
 
-    private static TempDirectory CreateContext()
+    internal static TempDirectory CreateContext()
     {
         var context = new TempDirectory("sbuild-ctx-");
         File.WriteAllText(context.Combine("Dockerfile"), Dockerfile);

@@ -68,11 +68,76 @@ public sealed class OverlaySnapshotterTests : IDisposable
     }
 
     [Fact]
+    public void A_chain_of_250_layers_mounts_although_its_layer_paths_take_more_than_a_page()
+    {
+        // 250 layers under this root take ~12 KB as absolute paths, ~4.5 KB as /proc/self/fd/N (the earlier workaround).
+        var workingDirectory = Environment.CurrentDirectory;
+        var snapshotter = new OverlaySnapshotter(Path.Combine(_fixture.Root("deep"), new string('r', 100)));
+        string? parent = null;
+        for (var i = 0; i < 250; i++)
+        {
+            snapshotter.Prepare($"active-{i}", parent);
+            Write(snapshotter.UpperDir($"active-{i}"), $"file-{i}", $"{i}");
+            snapshotter.Commit($"layer-{i}", $"active-{i}");
+            parent = $"layer-{i}";
+        }
+
+        var mounts = snapshotter.Prepare("top", parent);
+        Assert.True(string.Join(',', mounts[0].Options).Length > 2 * Environment.SystemPageSize, "the test must exceed two pages of options");
+        _fixture.WithMounted(mounts, root =>
+        {
+            Assert.Equal(250, Directory.EnumerateFiles(root).Count());
+            Assert.Equal("0", Read(root, "file-0"));
+            Write(root, "written", "through the upper directory");
+        });
+        Assert.Equal("through the upper directory", Read(snapshotter.UpperDir("top"), "written"));
+        Assert.Equal(workingDirectory, Environment.CurrentDirectory); // the mount's chdir stayed on its own thread
+    }
+
+    [Fact]
+    public void Chains_deeper_than_overlayfs_allows_are_refused_with_the_way_out()
+    {
+        var snapshotter = new OverlaySnapshotter(_fixture.Root());
+        string? parent = null;
+        for (var i = 0; i <= OverlaySnapshotter.MaxLowerLayers; i++)
+        {
+            snapshotter.Prepare($"active-{i}", parent);
+            snapshotter.Commit($"layer-{i}", $"active-{i}");
+            parent = $"layer-{i}";
+        }
+
+        var error = Assert.Throws<Sbuild.Core.SbuildException>(() => snapshotter.Prepare("top", parent));
+        Assert.Contains("501 layers", error.Message);
+        Assert.Contains("SBUILD_SNAPSHOTTER=native", error.Message);
+    }
+
+    [Fact]
+    public async Task Overlay_bookkeeping_xattrs_stay_out_of_the_layer()
+    {
+        var snapshotter = new OverlaySnapshotter(_fixture.Root());
+        _fixture.CommitLayer(snapshotter, "base", null, root => Write(root, "dir/old", "x"));
+        _fixture.CommitLayer(snapshotter, "child", "base", root =>
+        {
+            Directory.Delete(Path.Combine(root, "dir"), recursive: true);
+            Directory.CreateDirectory(Path.Combine(root, "dir"));
+            Write(root, "dir/new", "y");
+        });
+        Assert.NotNull(Xattrs.Get(Path.Combine(snapshotter.UpperDir("child"), "dir"), "trusted.overlay.opaque")); // the premise
+
+        var output = new MemoryStream();
+        await new OverlayDiffer(snapshotter, _fixture.NewDirectory("mounts")).WriteDiffAsync("child", output, LayerDiffOptions.Default, CancellationToken.None);
+        var entries = LayerTarInspection.Entries(output.ToArray());
+
+        Assert.Equal(["dir/", "dir/.wh.old", "dir/new"], entries.Select(e => e.Name));
+        Assert.DoesNotContain(entries.SelectMany(e => e.PaxRecords.Keys), k => k.Contains("overlay", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Layers_can_only_be_applied_to_active_snapshots()
     {
         var snapshotter = new OverlaySnapshotter(_fixture.Root());
         _fixture.CommitLayer(snapshotter, "base", null, _ => { });
-        var differ = new OverlayDiffer(snapshotter);
+        var differ = new OverlayDiffer(snapshotter, _fixture.NewDirectory("mounts"));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => differ.ApplyAsync("base", new MemoryStream(), CancellationToken.None));
         Assert.Contains("committed", error.Message);

@@ -20,7 +20,8 @@ public abstract class SnapshotterConformanceTests : IDisposable
     protected ISnapshotter Snapshotter { get; }
 
     protected abstract ISnapshotter CreateSnapshotter(string root);
-    protected abstract IDiffer CreateDiffer(ISnapshotter snapshotter);
+
+    protected IDiffer CreateDiffer(ISnapshotter snapshotter) => Snapshotters.DifferOf(snapshotter, Fixture.NewDirectory("diff-mounts"));
 
     public void Dispose() => Fixture.Dispose();
 
@@ -270,6 +271,9 @@ public abstract class SnapshotterConformanceTests : IDisposable
 public sealed class OverlaySnapshotterConformanceTests : SnapshotterConformanceTests
 {
     protected override ISnapshotter CreateSnapshotter(string root) => new OverlaySnapshotter(root);
+}
 
-    protected override IDiffer CreateDiffer(ISnapshotter snapshotter) => new OverlayDiffer((OverlaySnapshotter)snapshotter);
+public sealed class NativeSnapshotterConformanceTests : SnapshotterConformanceTests
+{
+    protected override ISnapshotter CreateSnapshotter(string root) => new NativeSnapshotter(root);
 }

@@ -26,7 +26,7 @@ public sealed record PruneReport(IReadOnlyList<CacheUsage> Removed, int Snapshot
 /// </summary>
 public sealed class BuildCache(ImageStore store, StoreDatabase database)
 {
-    private readonly OverlaySnapshotter _snapshots = SnapshotWorkspace.SnapshotsOf(store);
+    private readonly IReadOnlyList<ISnapshotter> _snapshotters = SnapshotWorkspace.AllSnapshotsOf(store);
 
     public IReadOnlyList<CacheUsage> Usage() =>
         database.ListCacheRecords().Select(ToUsage).OrderByDescending(u => u.LastUsed).ThenBy(u => u.Id, StringComparer.Ordinal).ToList();
@@ -76,7 +76,14 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
     {
         foreach (var record in removed) database.DeleteCacheRecord(record.Key);
         var kept = database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList();
-        var (snapshotCount, snapshotBytes) = RemoveUnusedSnapshots(kept, all);
+        int snapshotCount = 0;
+        long snapshotBytes = 0;
+        foreach (var snapshotter in _snapshotters)
+        {
+            var (count, bytes) = RemoveUnusedSnapshots(snapshotter, kept, all);
+            snapshotCount += count;
+            snapshotBytes += bytes;
+        }
         var (blobCount, blobBytes) = RemoveUnusedBlobs(kept);
         if (all)
         {
@@ -93,10 +100,14 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
         return new PruneReport(removed.Select(ToUsage).ToList(), snapshotCount, blobCount, snapshotBytes + blobBytes);
     }
 
-    /// <summary>Committed step snapshots (and with <paramref name="all"/> unpacked base layers) that no kept record reaches.</summary>
-    private (int Count, long Bytes) RemoveUnusedSnapshots(IReadOnlyList<FsState> kept, bool all)
+    /// <summary>
+    /// Committed step snapshots of <paramref name="snapshots"/> (and with <paramref name="all"/> unpacked base layers) that
+    /// no kept record reaches. Names are matched in every snapshotter's root: an unpacked base layer has the same name in
+    /// each, and stays in each while a kept record builds on it.
+    /// </summary>
+    private static (int Count, long Bytes) RemoveUnusedSnapshots(ISnapshotter snapshots, IReadOnlyList<FsState> kept, bool all)
     {
-        var infos = _snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
+        var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
         var live = new HashSet<string>(StringComparer.Ordinal);
         foreach (var state in kept)
             for (var name = state.Snapshot; name is not null && live.Add(name);)
@@ -114,8 +125,8 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
         while (pending.Count > 0)
         {
             var snapshot = pending.Dequeue();
-            bytes += SnapshotSizes.OwnSize(_snapshots, snapshot.Key);
-            _snapshots.Remove(snapshot.Key);
+            bytes += snapshots.Usage(snapshot.Key);
+            snapshots.Remove(snapshot.Key);
             count++;
             if (snapshot.Parent is { } parent && unusedNames.Contains(parent) && --children[parent] == 0)
                 pending.Enqueue(infos[parent]);

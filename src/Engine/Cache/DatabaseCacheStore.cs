@@ -29,5 +29,5 @@ public sealed class DatabaseCacheStore(StoreDatabase database, SnapshotWorkspace
 
     public void Put(Digest key, FsState result, string description) =>
         database.PutCacheRecord(key.ToString(), JsonSerializer.Serialize(result, BuildJsonContext.Default.FsState),
-            result.Snapshot is { } snapshot ? SnapshotSizes.OwnSize(workspace.Snapshotter, snapshot) : 0, description);
+            result.Snapshot is { } snapshot ? workspace.Snapshotter.Usage(snapshot) : 0, description);
 }

@@ -1,10 +1,17 @@
 namespace Sbuild.Snapshotter;
 
-/// <summary>Converts between snapshots and OCI layers; each snapshotter implementation comes with its own differ.</summary>
+/// <summary>
+/// Converts between snapshots and OCI layers; each snapshotter implementation comes with its own differ. Differs of
+/// different snapshotters write the same bytes for the same change: a layer is a function of the trees before and
+/// after, so an image has one digest whichever snapshotter built it.
+/// </summary>
 public interface IDiffer
 {
-    /// <summary>Writes the changes of snapshot <paramref name="key"/> (against its parent) to <paramref name="output"/> as an uncompressed OCI layer tar.</summary>
-    Task WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the changes of snapshot <paramref name="key"/> (against its parent) to <paramref name="output"/> as an
+    /// uncompressed OCI layer tar. Returns false when there were none (the tar written is then empty).
+    /// </summary>
+    Task<bool> WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken);
 
     /// <summary>Extracts uncompressed OCI layer <paramref name="layer"/> into active, unmounted snapshot <paramref name="key"/>, so its mounts show parent + layer.</summary>
     Task ApplyAsync(string key, Stream layer, CancellationToken cancellationToken);

@@ -1,10 +1,36 @@
 namespace Sbuild.Snapshotter;
 
-/// <summary>The differ of <see cref="OverlaySnapshotter"/>: a snapshot's changes are exactly its upper directory.</summary>
-public sealed class OverlayDiffer(OverlaySnapshotter snapshotter) : IDiffer
+/// <summary>
+/// The differ of <see cref="OverlaySnapshotter"/>: a snapshot's candidate changes are its upper directory, checked
+/// against the parent's tree, which is mounted read-only on a directory under <paramref name="mountRoot"/> while it is
+/// compared (see <see cref="UpperDirChanges"/>).
+/// </summary>
+public sealed class OverlayDiffer(OverlaySnapshotter snapshotter, string mountRoot) : IDiffer
 {
-    public Task WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken) =>
-        UpperDirLayerWriter.WriteAsync(snapshotter.UpperDir(key), output, options, cancellationToken);
+    public async Task<bool> WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
+    {
+        var upper = snapshotter.UpperDir(key);
+        var parent = snapshotter.ParentMounts(key);
+        List<LayerChange> changes;
+        if (parent.Count == 0 || !Directory.EnumerateFileSystemEntries(upper).Any()) // nothing to compare with, or nothing to compare
+        {
+            changes = UpperDirChanges.Scan(upper, lowerRoot: null);
+        }
+        else
+        {
+            var target = Directory.CreateDirectory(Path.Combine(mountRoot, "diff-" + Guid.NewGuid().ToString("N")[..12])).FullName;
+            try
+            {
+                using (Mounter.MountAll(parent, target))
+                    changes = UpperDirChanges.Scan(upper, target);
+            }
+            finally
+            {
+                Directory.Delete(target);
+            }
+        }
+        return await LayerWriter.WriteAsync(upper, changes, output, options, cancellationToken).ConfigureAwait(false);
+    }
 
     public Task ApplyAsync(string key, Stream layer, CancellationToken cancellationToken)
     {

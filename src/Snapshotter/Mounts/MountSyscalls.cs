@@ -3,33 +3,52 @@ using Sbuild.Core;
 
 namespace Sbuild.Snapshotter;
 
-/// <summary>mount(2), umount2(2) and the O_PATH open used to shorten overlay options, via source-generated P/Invoke.</summary>
+/// <summary>mount(2), umount2(2) and the working-directory calls used to shorten overlay options, via source-generated P/Invoke.</summary>
 internal static partial class MountSyscalls
 {
     public const int DetachFlag = 0x2; // MNT_DETACH
-    private const int OPath = 0x200000, OCloexec = 0x80000;
+    private const int CloneFs = 0x200;
 
     public static void Mount(string source, string target, string? fsType, ulong flags, string? data, string description)
     {
         if (MountNative(source, target, fsType, flags, data) != 0)
-            throw new SbuildException(ErrorCode.MountFailed, $"cannot mount {description} on {target}: {LastError()}");
+        {
+            var error = LastError();
+            throw new SbuildException(ErrorCode.MountFailed, $"cannot mount {description} on {target}: {error}", new IOException(error));
+        }
     }
 
+    private const int Busy = 16; // EBUSY
+
+    /// <summary>How long a busy target is retried before unmounting fails.</summary>
+    private static readonly TimeSpan BusyWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Unmounts <paramref name="target"/>. A target busy for a moment is retried: a process another thread is starting
+    /// holds copies of all our descriptors (one open in the mount, say) between fork and exec.
+    /// </summary>
     public static void Unmount(string target, int flags)
     {
-        if (Umount2(target, flags) != 0)
-            throw new SbuildException(ErrorCode.MountFailed, $"cannot unmount {target}: {LastError()}");
+        var deadline = DateTime.UtcNow + BusyWait;
+        while (Umount2(target, flags) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != Busy || DateTime.UtcNow >= deadline)
+                throw new SbuildException(ErrorCode.MountFailed, $"cannot unmount {target}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            Thread.Sleep(10);
+        }
     }
 
-    /// <summary>An O_PATH descriptor of <paramref name="path"/>: it pins the directory without opening it for reading.</summary>
-    public static int OpenPath(string path)
+    /// <summary>Gives the calling thread its own working directory, root and umask (unshare(CLONE_FS)), so a chdir moves no other thread.</summary>
+    public static void UnshareFileSystemAttributes()
     {
-        var fd = Open(path, OPath | OCloexec);
-        if (fd < 0) throw new SbuildException(ErrorCode.MountFailed, $"cannot open {path}: {LastError()}");
-        return fd;
+        if (Unshare(CloneFs) != 0) throw new SbuildException(ErrorCode.MountFailed, $"cannot unshare the working directory of a mount thread: {LastError()}");
     }
 
-    public static void CloseDescriptor(int fd) => Close(fd);
+    public static void ChangeDirectory(string path)
+    {
+        if (Chdir(path) != 0) throw new SbuildException(ErrorCode.MountFailed, $"cannot change to {path}: {LastError()}");
+    }
 
     private static string LastError() => Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
 
@@ -39,9 +58,9 @@ internal static partial class MountSyscalls
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Umount2(string target, int flags);
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
+    [LibraryImport("libc", EntryPoint = "unshare", SetLastError = true)]
+    private static partial int Unshare(int flags);
 
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
+    [LibraryImport("libc", EntryPoint = "chdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Chdir(string path);
 }

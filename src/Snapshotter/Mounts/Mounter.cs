@@ -66,15 +66,9 @@ public static class Mounter
     {
         var data = options.Data;
         if (data is null || mount.Type != "overlay" || Encoding.UTF8.GetByteCount(data) < Environment.SystemPageSize)
-        {
             MountSyscalls.Mount(mount.Source, target, mount.Type, options.Flags, data, description);
-            return;
-        }
-        using var shortened = ShortLowerDirs.Open(data);
-        if (Encoding.UTF8.GetByteCount(shortened.Data) >= Environment.SystemPageSize)
-            throw new SbuildException(ErrorCode.MountFailed,
-                $"cannot mount {description} on {target}: its options exceed one memory page even with shortened layer paths");
-        MountSyscalls.Mount(mount.Source, target, mount.Type, options.Flags, shortened.Data, description);
+        else
+            RelativeLayerPaths.Mount(mount.Source, target, mount.Type, options.Flags, data, description);
     }
 
     /// <summary>Type and source plus the start of the options: enough to recognise the mount without flooding the message.</summary>
@@ -96,7 +90,7 @@ public sealed class MountedTarget : IDisposable
 
     internal int Count { get; set; }
 
-    /// <summary>Unmounts everything this instance mounted. Throws <see cref="SbuildException"/> (MountFailed) if the target is busy.</summary>
+    /// <summary>Unmounts everything this instance mounted. Throws <see cref="SbuildException"/> (MountFailed) if the target stays busy.</summary>
     public void Dispose()
     {
         for (; Count > 0; Count--) Mounter.Unmount(Target);

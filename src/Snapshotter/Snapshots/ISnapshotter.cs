@@ -38,6 +38,9 @@ public interface ISnapshotter
 
     /// <summary>Every snapshot, ordered by key.</summary>
     IReadOnlyList<SnapshotInfo> List();
+
+    /// <summary>Bytes of regular files stored for <paramref name="key"/> itself (not its parents): what removing it frees.</summary>
+    long Usage(string key);
 }
 
 /// <summary>Active snapshots are writable, views read-only, committed snapshots immutable parents.</summary>

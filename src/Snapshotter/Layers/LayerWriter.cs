@@ -4,29 +4,29 @@ using Sbuild.Core;
 namespace Sbuild.Snapshotter;
 
 /// <summary>
-/// Writes an overlay upper directory (a snapshot's own changes) as an uncompressed OCI layer tar: entries sorted by
-/// path bytewise, numeric owners, whiteouts and opaque directories in OCI form, the second and later paths of an inode
-/// as hard links, xattrs except overlay's own. File data is streamed, never buffered whole.
+/// Writes layer changes as an uncompressed OCI layer tar, for every differ: entries sorted by path bytewise, each
+/// preceded by its parent directories (as the new tree has them, like containerd's change writer), numeric owners,
+/// whiteouts in OCI form, the second and later paths of an inode as hard links, xattrs except overlay's own. File data
+/// is streamed, never buffered whole.
 /// </summary>
-public static class UpperDirLayerWriter
+internal static class LayerWriter
 {
-    public static async Task WriteAsync(string upperDir, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="changes"/> of the tree at <paramref name="newRoot"/> (where parent directories are read from); false if there were none.</summary>
+    public static async Task<bool> WriteAsync(string newRoot, IReadOnlyList<LayerChange> changes, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
     {
         var clamp = options.SourceDateEpoch?.ToUnixTimeSeconds();
         var writer = new PaxTarWriter(output);
         var firstPathOfInode = new Dictionary<(ulong Device, ulong Inode), string>();
 
-        foreach (var change in UpperDirScanner.Scan(upperDir))
+        foreach (var change in WithParents(newRoot, changes))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (change.Kind != ChangeKind.Present)
+            if (change.Kind == ChangeKind.Deleted)
             {
-                await writer.WriteEntryAsync(Marker(change.ArchivePath), null, cancellationToken).ConfigureAwait(false);
+                await writer.WriteEntryAsync(Whiteout(change.ArchivePath), null, cancellationToken).ConfigureAwait(false);
                 continue;
             }
             var stat = change.Stat;
-            if (stat.Type == Posix.FileStat.Socket) continue; // tar cannot hold sockets; they are runtime artefacts anyway
-
             var header = HeaderFor(change, clamp);
             if (header.Kind == TarEntryKind.File && stat.Links > 1)
             {
@@ -51,12 +51,33 @@ public static class UpperDirLayerWriter
             }
         }
         await writer.FinishAsync(cancellationToken).ConfigureAwait(false);
+        return changes.Count > 0;
     }
 
-    /// <summary>An OCI whiteout or opaque marker: an empty file with zero metadata, so it never makes layers differ.</summary>
-    private static TarHeader Marker(string archivePath) => new() { Name = archivePath, Kind = TarEntryKind.File };
+    /// <summary>
+    /// The changes plus every parent directory that is not a change itself, sorted (parents sort before their children).
+    /// Extractors create missing parents with default metadata, so a layer carries them as the new tree has them.
+    /// </summary>
+    private static List<LayerChange> WithParents(string newRoot, IReadOnlyList<LayerChange> changes)
+    {
+        var all = new List<LayerChange>(changes);
+        var listed = changes.Where(c => c.Kind == ChangeKind.Present).Select(c => c.ArchivePath).ToHashSet(StringComparer.Ordinal);
+        foreach (var change in changes)
+        {
+            for (var parent = ArchivePath.Split(change.ArchivePath).Parent; parent.Length > 0 && listed.Add(parent); parent = ArchivePath.Split(parent).Parent)
+            {
+                var host = Path.Combine(newRoot, parent);
+                all.Add(LayerChange.Present(parent, host, Posix.LStat(host)));
+            }
+        }
+        all.Sort((a, b) => Utf8OrdinalComparer.Instance.Compare(a.ArchivePath, b.ArchivePath));
+        return all;
+    }
 
-    private static TarHeader HeaderFor(UpperDirChange change, long? clamp)
+    /// <summary>An OCI whiteout: an empty file with zero metadata, so it never makes layers differ.</summary>
+    private static TarHeader Whiteout(string archivePath) => new() { Name = archivePath, Kind = TarEntryKind.File };
+
+    private static TarHeader HeaderFor(LayerChange change, long? clamp)
     {
         var stat = change.Stat;
         var kind = stat.Type switch
@@ -83,24 +104,17 @@ public static class UpperDirLayerWriter
             LinkName = kind == TarEntryKind.Symlink ? new FileInfo(change.HostPath).LinkTarget ?? "" : "",
             DeviceMajor = kind is TarEntryKind.CharDevice or TarEntryKind.BlockDevice ? stat.Major : 0,
             DeviceMinor = kind is TarEntryKind.CharDevice or TarEntryKind.BlockDevice ? stat.Minor : 0,
-            Xattrs = LayerXattrs(change.HostPath),
+            Xattrs = XattrsOf(change.HostPath),
         };
     }
 
-    /// <summary>The xattrs that belong in the layer; overlay's bookkeeping is dropped, and features that hide data refused.</summary>
-    private static IReadOnlyDictionary<string, byte[]> LayerXattrs(string path)
+    private static IReadOnlyDictionary<string, byte[]> XattrsOf(string path)
     {
-        var names = Xattrs.List(path);
+        var names = LayerXattrs.Names(path);
         if (names.Count == 0) return TarHeader.EmptyXattrs;
         var xattrs = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var name in names)
-        {
-            if (name is "trusted.overlay.metacopy" or "trusted.overlay.redirect")
-                throw new SbuildException(ErrorCode.StoreCorrupt,
-                    $"{path} carries {name}: the snapshot was mounted with overlay metacopy or redirect_dir, which a layer cannot represent");
-            if (name.StartsWith(OciWhiteouts.OverlayXattrPrefix, StringComparison.Ordinal)) continue;
             if (Xattrs.Get(path, name) is { } value) xattrs[name] = value;
-        }
         return xattrs;
     }
 }
