@@ -36,13 +36,9 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         // reproduces the same config and image ID.
         var created = request.SourceDateEpoch ?? fs.Created ?? DateTimeOffset.UtcNow;
         var history = new List<HistoryEntry>(plan.BaseHistory);
+        // Every step with a layer op adds a layer, empty or not (as in BuildKit); the others are empty_layer entries.
         foreach (var step in plan.History)
-        {
-            var empty = step.Layer is null
-                || (await solver.ResultOf(graph.VertexOf(step.Layer), ct).ConfigureAwait(false)).Layers.Count
-                   == (await solver.ResultOf(graph.VertexOf(step.Parent!), ct).ConfigureAwait(false)).Layers.Count;
-            history.Add(new HistoryEntry { Created = created, CreatedBy = step.CreatedBy, Comment = StageConverter.HistoryComment, EmptyLayer = empty ? true : null });
-        }
+            history.Add(new HistoryEntry { Created = created, CreatedBy = step.CreatedBy, Comment = StageConverter.HistoryComment, EmptyLayer = step.Layer is null ? true : null });
 
         var config = new ImageConfig
         {

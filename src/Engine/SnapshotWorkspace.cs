@@ -6,8 +6,9 @@ namespace Sbuild.Engine;
 
 /// <summary>
 /// The snapshot side of a build step: prepare a child of a state's snapshot, mount it, let the step change
-/// it, unmount, turn its changes into a layer blob, commit. A step that changes nothing returns its
-/// parent state (no layer, no snapshot). Failed steps leave no snapshot behind.
+/// it, unmount, turn its changes into a layer blob, commit. A step that changes nothing still gets its (empty)
+/// layer and snapshot, as in BuildKit, where every RUN, COPY, ADD and WORKDIR is a layer of the image. Failed steps
+/// leave no snapshot behind.
 /// </summary>
 public sealed class SnapshotWorkspace
 {
@@ -51,8 +52,7 @@ public sealed class SnapshotWorkspace
             await WithMountAsync(mounts, change).ConfigureAwait(false);
 
             using var layer = new LayerBlobWriter(_store.Content);
-            if (!await _differ.WriteDiffAsync(key, layer.Stream, new LayerDiffOptions { SourceDateEpoch = _sourceDateEpoch }, ct).ConfigureAwait(false))
-                return parent; // the unfinished blob is discarded
+            await _differ.WriteDiffAsync(key, layer.Stream, new LayerDiffOptions { SourceDateEpoch = _sourceDateEpoch }, ct).ConfigureAwait(false);
             var blob = layer.Commit();
             var name = "step-" + Guid.NewGuid().ToString("N");
             Snapshotter.Commit(name, key);

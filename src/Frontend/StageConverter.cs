@@ -500,11 +500,11 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void AddLayer(StagePlan plan, OpNode node, string createdBy)
     {
-        plan.History.Add(new PlannedHistory(createdBy, node, plan.Fs));
+        plan.History.Add(new PlannedHistory(createdBy, node));
         plan.Fs = node;
     }
 
-    private static void AddMetadata(StagePlan plan, string createdBy) => plan.History.Add(new PlannedHistory(createdBy, null, null));
+    private static void AddMetadata(StagePlan plan, string createdBy) => plan.History.Add(new PlannedHistory(createdBy, null));
 
     /// <summary>Variables visible to expansion: the stage's ARGs, overridden by ENV (ENV always wins over ARG).</summary>
     private static Dictionary<string, string> ExpansionEnvironment(StagePlan plan)

@@ -2,8 +2,8 @@ using Sbuild.Core;
 
 namespace Sbuild.Frontend;
 
-/// <summary>A history entry to be written once the build ran: layer steps learn only then whether their diff was empty.</summary>
-public sealed record PlannedHistory(string CreatedBy, OpNode? Layer, OpNode? Parent);
+/// <summary>A history entry of the stage: <see cref="Layer"/> is the step that adds its layer (null: an empty_layer entry).</summary>
+public sealed record PlannedHistory(string CreatedBy, OpNode? Layer);
 
 /// <summary>
 /// A stage converted to graph form: the node whose result is the stage's filesystem, and the image

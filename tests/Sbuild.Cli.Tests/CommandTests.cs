@@ -180,11 +180,12 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
             ("ENV A=1", true),
             ("RUN /bin/sh -c echo hi > /x # buildkit", false),
             ("LABEL own=1", true),
-            ("RUN /bin/sh -c true # buildkit", true), // what runc touches to start it is as it was: BuildKit drops that empty layer too
+            ("RUN /bin/sh -c true # buildkit", false), // changes nothing, yet a layer (empty) as in BuildKit
         ], steps);
         Assert.All(config.History, h => Assert.Equal(DateTimeOffset.UnixEpoch, h.Created));
-        // One layer for busybox and one per RUN that changed files.
-        Assert.Equal(2, config.RootFs.DiffIds.Count);
+        // One layer for busybox and one per RUN; an empty layer is the empty tar (1024 zero bytes).
+        Assert.Equal(3, config.RootFs.DiffIds.Count);
+        Assert.Equal("sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef", config.RootFs.DiffIds[^1].ToString());
     }
 
     [Fact]

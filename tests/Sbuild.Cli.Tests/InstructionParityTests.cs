@@ -121,6 +121,22 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
     }
 
     [Fact]
+    public async Task Steps_that_change_nothing_still_add_their_layer_like_buildkit()
+    {
+        // RUN, COPY and WORKDIR each add a layer even when empty; a wildcard matching nothing copies nothing and makes
+        // no destination; WORKDIR / adds no layer at all.
+        var differences = await _parity.CompareAsync("""
+            FROM busybox
+            RUN true
+            WORKDIR /etc
+            COPY nomatch* /never/
+            COPY [ab]*.txt /classes/
+            WORKDIR /
+            """, new Dictionary<string, string> { ["a1.txt"] = "a\n", ["c1.txt"] = "c\n" });
+        BuildKitParity.AssertSame(differences);
+    }
+
+    [Fact]
     public async Task Copy_chown_and_chmod_match_buildkit()
     {
         var differences = await _parity.CompareAsync("""

@@ -9,9 +9,9 @@ public interface IDiffer
 {
     /// <summary>
     /// Writes the changes of snapshot <paramref name="key"/> (against its parent) to <paramref name="output"/> as an
-    /// uncompressed OCI layer tar. Returns false when there were none (the tar written is then empty).
+    /// uncompressed OCI layer tar (an empty one when nothing changed).
     /// </summary>
-    Task<bool> WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken);
+    Task WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken);
 
     /// <summary>Extracts uncompressed OCI layer <paramref name="layer"/> into active, unmounted snapshot <paramref name="key"/>, so its mounts show parent + layer.</summary>
     Task ApplyAsync(string key, Stream layer, CancellationToken cancellationToken);

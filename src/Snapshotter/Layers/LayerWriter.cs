@@ -11,8 +11,8 @@ namespace Sbuild.Snapshotter;
 /// </summary>
 internal static class LayerWriter
 {
-    /// <summary>Writes <paramref name="changes"/> of the tree at <paramref name="newRoot"/> (where parent directories are read from); false if there were none.</summary>
-    public static async Task<bool> WriteAsync(string newRoot, IReadOnlyList<LayerChange> changes, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="changes"/> of the tree at <paramref name="newRoot"/> (where parent directories are read from).</summary>
+    public static async Task WriteAsync(string newRoot, IReadOnlyList<LayerChange> changes, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
     {
         var clamp = options.SourceDateEpoch?.ToUnixTimeSeconds();
         var writer = new PaxTarWriter(output);
@@ -51,7 +51,6 @@ internal static class LayerWriter
             }
         }
         await writer.FinishAsync(cancellationToken).ConfigureAwait(false);
-        return changes.Count > 0;
     }
 
     /// <summary>

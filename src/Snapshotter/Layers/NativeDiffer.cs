@@ -3,11 +3,11 @@ namespace Sbuild.Snapshotter;
 /// <summary>The differ of <see cref="NativeSnapshotter"/>: a snapshot's tree compared with its parent's (see <see cref="CopiedTreeChanges"/>).</summary>
 public sealed class NativeDiffer(NativeSnapshotter snapshotter) : IDiffer
 {
-    public async Task<bool> WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
+    public async Task WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
     {
         var (tree, parentTree, copy) = snapshotter.DiffSources(key);
         var changes = CopiedTreeChanges.Scan(tree, parentTree, copy);
-        return await LayerWriter.WriteAsync(tree, changes, output, options, cancellationToken).ConfigureAwait(false);
+        await LayerWriter.WriteAsync(tree, changes, output, options, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ApplyAsync(string key, Stream layer, CancellationToken cancellationToken)

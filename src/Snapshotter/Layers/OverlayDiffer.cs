@@ -7,7 +7,7 @@ namespace Sbuild.Snapshotter;
 /// </summary>
 public sealed class OverlayDiffer(OverlaySnapshotter snapshotter, string mountRoot) : IDiffer
 {
-    public async Task<bool> WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
+    public async Task WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
     {
         var upper = snapshotter.UpperDir(key);
         var parent = snapshotter.ParentMounts(key);
@@ -29,7 +29,7 @@ public sealed class OverlayDiffer(OverlaySnapshotter snapshotter, string mountRo
                 Directory.Delete(target);
             }
         }
-        return await LayerWriter.WriteAsync(upper, changes, output, options, cancellationToken).ConfigureAwait(false);
+        await LayerWriter.WriteAsync(upper, changes, output, options, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ApplyAsync(string key, Stream layer, CancellationToken cancellationToken)
