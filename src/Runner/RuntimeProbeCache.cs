@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sbuild.Core;
 
@@ -8,41 +7,16 @@ namespace Sbuild.Runner;
 /// upgrading or replacing the binary probes it again. A missing or unreadable file just means "probe again".</summary>
 internal sealed class RuntimeProbeCache(string file)
 {
+    private readonly VerdictFile<RuntimeProbeCacheFile, RuntimeVerdict> _file = new(file, RuntimeProbeCacheJsonContext.Default.RuntimeProbeCacheFile,
+        f => f.Runtimes, verdicts => new RuntimeProbeCacheFile { Runtimes = verdicts });
+
     public RuntimeVerdict? Find(string runtimePath)
     {
         var key = RuntimeVerdict.KeyOf(runtimePath);
-        return key is null ? null : Load().Find(v => v.Path == key.Path && v.Size == key.Size && v.Modified == key.Modified);
+        return key is null ? null : _file.Find(v => v.Path == key.Path && v.Size == key.Size && v.Modified == key.Modified);
     }
 
-    /// <summary>Best effort: a cache that cannot be written only costs a probe next time.</summary>
-    public void Store(RuntimeVerdict verdict)
-    {
-        try
-        {
-            var verdicts = Load();
-            verdicts.RemoveAll(v => v.Path == verdict.Path);
-            verdicts.Add(verdict);
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-            AtomicFile.WriteAllBytes(file, JsonSerializer.SerializeToUtf8Bytes(
-                new RuntimeProbeCacheFile { Runtimes = verdicts }, RuntimeProbeCacheJsonContext.Default.RuntimeProbeCacheFile));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
-
-    private List<RuntimeVerdict> Load()
-    {
-        try
-        {
-            using var stream = File.OpenRead(file);
-            return [.. JsonSerializer.Deserialize(stream, RuntimeProbeCacheJsonContext.Default.RuntimeProbeCacheFile)?.Runtimes ?? []];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            return [];
-        }
-    }
+    public void Store(RuntimeVerdict verdict) => _file.Store(verdict, v => v.Path == verdict.Path);
 }
 
 /// <summary>Whether the runtime at <see cref="Path"/> (as it was: <see cref="Size"/>, <see cref="Modified"/>) ran the probe.</summary>

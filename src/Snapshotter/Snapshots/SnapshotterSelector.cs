@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Sbuild.Core;
 
@@ -88,38 +87,15 @@ internal sealed record OverlayProbeVerdict
     };
 }
 
-/// <summary>Probe verdicts in a JSON file; a missing or unreadable file just means "probe again".</summary>
+/// <summary>Overlay probe verdicts in <c>STORE/snapshotter.json</c> (see <see cref="VerdictFile{TFile, TVerdict}"/>).</summary>
 internal sealed class OverlayProbeCache(string file)
 {
-    public OverlayProbeVerdict? Find(OverlayProbeVerdict host) => Load().Find(v => v.Kernel == host.Kernel && v.FileSystem == host.FileSystem);
+    private readonly VerdictFile<OverlayProbeCacheFile, OverlayProbeVerdict> _file = new(file, OverlayProbeJsonContext.Default.OverlayProbeCacheFile,
+        f => f.Overlay, verdicts => new OverlayProbeCacheFile { Overlay = verdicts });
 
-    /// <summary>Best effort: a cache that cannot be written only costs a probe next time.</summary>
-    public void Store(OverlayProbeVerdict verdict)
-    {
-        try
-        {
-            var verdicts = Load();
-            verdicts.RemoveAll(v => v.Kernel == verdict.Kernel && v.FileSystem == verdict.FileSystem);
-            verdicts.Add(verdict);
-            AtomicFile.WriteAllBytes(file, JsonSerializer.SerializeToUtf8Bytes(new OverlayProbeCacheFile { Overlay = verdicts }, OverlayProbeJsonContext.Default.OverlayProbeCacheFile));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
+    public OverlayProbeVerdict? Find(OverlayProbeVerdict host) => _file.Find(v => v.Kernel == host.Kernel && v.FileSystem == host.FileSystem);
 
-    private List<OverlayProbeVerdict> Load()
-    {
-        try
-        {
-            using var stream = File.OpenRead(file);
-            return [.. JsonSerializer.Deserialize(stream, OverlayProbeJsonContext.Default.OverlayProbeCacheFile)?.Overlay ?? []];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            return [];
-        }
-    }
+    public void Store(OverlayProbeVerdict verdict) => _file.Store(verdict, v => v.Kernel == verdict.Kernel && v.FileSystem == verdict.FileSystem);
 }
 
 internal sealed record OverlayProbeCacheFile
