@@ -38,7 +38,15 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var history = new List<HistoryEntry>(plan.BaseHistory);
         // Every step with a layer op adds a layer, empty or not (as in BuildKit); the others are empty_layer entries.
         foreach (var step in plan.History)
+        {
+            // A cache hit does not solve its inputs, but a rebuild lists each step of the image (FROM included) as
+            // CACHED, as BuildKit's progress does: resolving a layer step and the state it starts from (input 0) is
+            // a cache lookup that reports them.
+            if (step.Layer is { } layer)
+                foreach (var node in layer.Inputs.Take(1).Append(layer))
+                    await solver.ResultOf(graph.VertexOf(node), ct).ConfigureAwait(false);
             history.Add(new HistoryEntry { Created = created, CreatedBy = step.CreatedBy, Comment = StageConverter.HistoryComment, EmptyLayer = step.Layer is null ? true : null });
+        }
 
         var config = new ImageConfig
         {

@@ -255,7 +255,7 @@ public sealed class DockerfileFrontendTests : IDisposable
             "CMD [\"echo\" \"say \\\"hi\\\"\"]",
             "ENTRYPOINT [\"/bin/sh\" \"-c\" \"/bin/run\"]",
             "SHELL [/bin/sh -xc]",
-            "EXPOSE [80/tcp 53/udp 8000/tcp 8001/tcp]",
+            "EXPOSE [53/udp 80/tcp 8000/tcp 8001/tcp]", // BuildKit's parser sorts the words as written
             "VOLUME [/data /logs]",
             "HEALTHCHECK {Test:[CMD-SHELL wget -q localhost] Interval:1m30s Timeout:1.5s StartPeriod:0s StartInterval:0s Retries:3}",
         ], result.Target.History.Select(h => h.CreatedBy));
