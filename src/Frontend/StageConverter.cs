@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Sbuild.Core;
 using Sbuild.Parser;
 
