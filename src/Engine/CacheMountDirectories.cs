@@ -93,7 +93,7 @@ public sealed record CacheBase(string Content, string SourceDir)
     /// <summary>Copies the directory's content, owners and modes (its own included) into <paramref name="destination"/>.</summary>
     public void CopyTo(string destination)
     {
-        FileCopier.Copy(SourceDir, ["."], destination, "/", new CopyOwnership(null, null, null, PreserveOwnership: true));
+        FileCopier.Copy(SourceDir, new CopySelection(["."]), destination, "/", new CopyOwnership(null, null, null, PreserveOwnership: true));
         var st = Posix.LStat(SourceDir);
         Posix.Chmod(destination, st.Permissions);
         Posix.LChown(destination, st.Uid, st.Gid);

@@ -21,17 +21,18 @@ namespace Sbuild.Engine;
 /// </remarks>
 public static class ContextChecksum
 {
-    public static Digest Compute(string contextDir, IReadOnlyList<string> sources, DockerIgnore? ignore = null, FileDigestCache? statCache = null,
+    public static Digest Compute(string contextDir, CopySelection selection, DockerIgnore? ignore = null, FileDigestCache? statCache = null,
         bool includeOwnership = false)
     {
         ignore ??= DockerIgnore.Empty;
         var session = statCache?.Begin(contextDir);
         var walk = new Walk();
-        foreach (var source in sources)
+        foreach (var copy in selection.Roots())
         {
-            walk.Text($"source {source}\n");
-            foreach (var (relative, host) in SourceMatcher.Expand(contextDir, source, ignore))
-                AppendTree(walk, host, relative, ignore, includeOwnership);
+            walk.Text(CopySelection.Describe(copy));
+            if (copy.Required is { } required) SourceMatcher.Expand(contextDir, required, ignore); // throws when it is not there
+            foreach (var (relative, host) in SourceMatcher.Expand(contextDir, copy.Path, ignore))
+                AppendTree(walk, new TreeEntry(host, relative, ""), copy.Filter, ignore, includeOwnership);
         }
 
         var digests = FileDigests(walk.Files, contextDir, session);
@@ -61,25 +62,33 @@ public static class ContextChecksum
         }
     }
 
-    private static void AppendTree(Walk walk, string host, string relative, DockerIgnore ignore, bool includeOwnership)
+    /// <summary>An entry of the walk: host path, path below the source root (for .dockerignore), path below the copied
+    /// source (for the copy's own patterns; "" is the source itself, which they never leave out).</summary>
+    private readonly record struct TreeEntry(string Host, string Relative, string Below);
+
+    private static void AppendTree(Walk walk, TreeEntry entry, CopyFilter filter, DockerIgnore ignore, bool includeOwnership)
     {
-        if (!Posix.TryLStat(host, out var st)) return;
-        walk.Text($"{relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
+        if (!Posix.TryLStat(entry.Host, out var st)) return;
+        var copied = entry.Below.Length == 0 || filter.Copies(entry.Below);
+        if (st.Type == Posix.FileStat.Directory ? !copied && !filter.Enters(entry.Below) : !copied) return;
+        // A directory walked only for what lies below it is in the record too: over-keying is safe, under-keying is not.
+        walk.Text($"{entry.Relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
         if (includeOwnership) walk.Text($"{st.Uid}:{st.Gid}\0");
         switch (st.Type)
         {
             case Posix.FileStat.Regular:
-                walk.File(host, st);
+                walk.File(entry.Host, st);
                 break;
             case Posix.FileStat.Symlink:
-                walk.Text(new FileInfo(host).LinkTarget ?? "");
+                walk.Text(new FileInfo(entry.Host).LinkTarget ?? "");
                 break;
             case Posix.FileStat.Directory:
-                foreach (var child in Directory.EnumerateFileSystemEntries(host).Order(StringComparer.Ordinal))
+                foreach (var child in Directory.EnumerateFileSystemEntries(entry.Host).Order(StringComparer.Ordinal))
                 {
-                    var childRelative = SourceMatcher.Join(relative, Path.GetFileName(child));
+                    var name = Path.GetFileName(child);
+                    var childRelative = SourceMatcher.Join(entry.Relative, name);
                     if (ignore.ExcludesEntry(childRelative, child)) continue;
-                    AppendTree(walk, child, childRelative, ignore, includeOwnership);
+                    AppendTree(walk, new TreeEntry(child, childRelative, SourceMatcher.Join(entry.Below, name)), filter, ignore, includeOwnership);
                 }
                 break;
         }

@@ -16,44 +16,47 @@ public sealed record CopyOwnership(uint? Uid, uint? Gid, uint? Mode, bool Preser
 }
 
 /// <summary>
-/// COPY semantics as BuildKit's Dockerfile frontend applies them: wildcards, a directory source copies its
-/// contents, a symlink named as a source is followed, the destination is a directory when it ends in '/' or
-/// already is one, missing parents are created, modes and times are kept.
+/// COPY semantics as BuildKit's Dockerfile frontend and fsutil's copier apply them: wildcards, a directory source copies
+/// its contents, a symlink named as a source is followed, the destination is a directory when it ends in '/' or
+/// already is one, missing parents are created, modes and times are kept, a directory below the source that exists in
+/// the destination takes the source's metadata, and include/exclude patterns (<see cref="CopySelection"/>) pick what
+/// below each source is copied.
 /// </summary>
 public static class FileCopier
 {
     /// <param name="sourceRoot">Host directory that the source paths are relative to (context dir or another stage's rootfs).</param>
-    /// <param name="sources">Source paths as written (already expanded), relative to <paramref name="sourceRoot"/>.</param>
+    /// <param name="selection">Source paths as written (already expanded), relative to <paramref name="sourceRoot"/>, and their patterns.</param>
     /// <param name="destRoot">Host directory of the target rootfs.</param>
     /// <param name="destination">Absolute container path; a trailing '/' marks a directory.</param>
     /// <param name="ignore">.dockerignore rules of the build context: excluded paths are not there for COPY.</param>
-    public static void Copy(string sourceRoot, IReadOnlyList<string> sources, string destRoot, string destination, CopyOwnership ownership, DockerIgnore? ignore = null)
+    public static void Copy(string sourceRoot, CopySelection selection, string destRoot, string destination, CopyOwnership ownership, DockerIgnore? ignore = null)
     {
         ignore ??= DockerIgnore.Empty;
-        var matches = sources.SelectMany(s => SourceMatcher.Expand(sourceRoot, s, ignore)).ToList();
+        var matches = selection.Resolve(sourceRoot, ignore);
         var destIsDir = destination.EndsWith('/') || matches.Count > 1
             || Directory.Exists(RootPath.Resolve(destRoot, destination, followFinal: true));
         var destClean = RootPath.Clean(destination);
         var uid = ownership.Uid ?? 0;
         var gid = ownership.Gid ?? 0;
-        var hardlinks = new Dictionary<(ulong, ulong), string>();
+        var copier = new Copier(ownership, ignore);
 
-        foreach (var (relative, host) in matches)
+        foreach (var match in matches)
         {
-            var st = Posix.LStat(host);
+            var st = Posix.LStat(match.Host);
             if (st.Type == Posix.FileStat.Directory)
             {
                 // BuildKit copies a directory's contents (fsutil's CopyDirContents): the destination, if it has to be
                 // made, is a plain mkdir -p (0755, the --chown owner or root); made or not, it then takes the source
                 // directory's times. A build source's root has the time of the copy there (its snapshot's own root).
                 var target = EnsureDirectory(destRoot, destClean, uid, gid);
-                CopyChildren(host, target, relative, ownership, hardlinks, ignore, keepTimes: relative.Length > 0);
+                copier.CopyChildren(match.Host, target, match.Relative, "", match.Filter);
+                if (match.Relative.Length > 0) Posix.SetTimes(target, st.MTimeSec, st.MTimeNsec);
             }
             else
             {
-                var targetPath = destIsDir ? destClean.TrimEnd('/') + "/" + Path.GetFileName(relative.TrimEnd('/')) : destClean;
+                var targetPath = destIsDir ? destClean.TrimEnd('/') + "/" + Path.GetFileName(match.Relative.TrimEnd('/')) : destClean;
                 var parent = EnsureDirectory(destRoot, Path.GetDirectoryName(targetPath) ?? "/", uid, gid);
-                CopyEntry(host, Path.Combine(parent, Path.GetFileName(targetPath)), relative, st, ownership, hardlinks, ignore);
+                copier.CopyFile(match.Host, Path.Combine(parent, Path.GetFileName(targetPath)), st);
             }
         }
     }
@@ -77,76 +80,124 @@ public static class FileCopier
         return host;
     }
 
-    private static void CopyChildren(string sourceDir, string targetDir, string relativeDir, CopyOwnership ownership,
-        Dictionary<(ulong, ulong), string> hardlinks, DockerIgnore ignore, bool keepTimes)
+    /// <summary>One copy's walk: its ownership rules, the hard links it has made, and directories not made yet.</summary>
+    private sealed class Copier(CopyOwnership ownership, DockerIgnore ignore)
     {
-        foreach (var child in Directory.EnumerateFileSystemEntries(sourceDir).Order(StringComparer.Ordinal))
-        {
-            var relative = SourceMatcher.Join(relativeDir, Path.GetFileName(child));
-            if (ignore.ExcludesEntry(relative, child)) continue;
-            CopyEntry(child, Path.Combine(targetDir, Path.GetFileName(child)), relative, Posix.LStat(child), ownership, hardlinks, ignore);
-        }
-        if (keepTimes && Posix.TryLStat(sourceDir, out var st)) Posix.SetTimes(targetDir, st.MTimeSec, st.MTimeNsec);
-    }
+        private readonly Dictionary<(ulong, ulong), string> _hardlinks = [];
 
-    private static void CopyEntry(string source, string target, string relative, Posix.FileStat st, CopyOwnership ownership,
-        Dictionary<(ulong, ulong), string> hardlinks, DockerIgnore ignore)
-    {
-        if (st.Type == Posix.FileStat.Directory)
+        // Directories entered but not copied themselves (not matched by the include pattern, or excluded with a
+        // '!pattern' that may bring something below back): made, with the source's metadata, only once something
+        // below them is copied, as fsutil's copier delays them.
+        private readonly List<(string Target, Posix.FileStat Source, bool Made)> _pending = [];
+
+        /// <param name="relativeDir">The directory's path below the source root (what .dockerignore rules match).</param>
+        /// <param name="belowDir">Its path below the copied source (what the copy's own patterns match; "" is the source).</param>
+        public void CopyChildren(string sourceDir, string targetDir, string relativeDir, string belowDir, CopyFilter filter)
         {
+            foreach (var child in Directory.EnumerateFileSystemEntries(sourceDir).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(child);
+                var relative = SourceMatcher.Join(relativeDir, name);
+                if (ignore.ExcludesEntry(relative, child)) continue;
+                CopyEntry(child, Path.Combine(targetDir, name), relative, SourceMatcher.Join(belowDir, name), filter);
+            }
+        }
+
+        private void CopyEntry(string source, string target, string relative, string below, CopyFilter filter)
+        {
+            var st = Posix.LStat(source);
+            var copies = filter.Copies(below);
+            if (st.Type != Posix.FileStat.Directory)
+            {
+                if (!copies) return;
+                MakePending();
+                CopyFile(source, target, st);
+                return;
+            }
+            if (!copies && !filter.Enters(below)) return;
             // lstat, not Directory.Exists: a symlink in the rootfs must never lead the copy out of it (BuildKit refuses too).
-            if (Posix.TryLStat(target, out var existing))
+            var exists = Posix.TryLStat(target, out var existing);
+            if (exists && existing.Type != Posix.FileStat.Directory)
+                throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy directory {Path.GetFileName(source)} to {target}: the destination exists and is not a directory");
+            if (copies)
             {
-                if (existing.Type != Posix.FileStat.Directory)
-                    throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy directory {Path.GetFileName(source)} to {target}: the destination exists and is not a directory");
+                MakePending();
+                if (!exists) Directory.CreateDirectory(target);
+                // A directory that is copied takes the source's owner and mode even where one is there already.
+                ApplyMetadata(target, st, isDirectory: true);
+                _pending.Add((target, st, true));
             }
-            else
+            else _pending.Add((target, st, false));
+            CopyChildren(source, target, relative, below, filter);
+            _pending.RemoveAt(_pending.Count - 1);
+            if (copies) Posix.SetTimes(target, st.MTimeSec, st.MTimeNsec);
+        }
+
+        /// <summary>Makes the delayed directories above an entry that is copied: new ones with the source's metadata,
+        /// existing ones only re-moded (fsutil's createParentDirs).</summary>
+        private void MakePending()
+        {
+            for (var i = 0; i < _pending.Count; i++)
             {
-                Directory.CreateDirectory(target);
-                ApplyMetadata(target, st, ownership, isDirectory: true);
+                var (target, source, made) = _pending[i];
+                if (made) continue;
+                if (Posix.TryLStat(target, out var existing))
+                {
+                    if (existing.Type != Posix.FileStat.Directory)
+                        throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy to non-directory: {target}");
+                    Posix.Chmod(target, source.Permissions);
+                }
+                else
+                {
+                    Directory.CreateDirectory(target);
+                    ApplyMetadata(target, source, isDirectory: true);
+                }
+                _pending[i] = (target, source, true);
             }
-            CopyChildren(source, target, relative, ownership, hardlinks, ignore, keepTimes: true);
-            return;
         }
-        if (Directory.Exists(target) && !Posix.LStat(target).Type.Equals(Posix.FileStat.Symlink))
-            throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot overwrite directory {target} with non-directory {Path.GetFileName(source)}");
-        RemoveNonDirectory(target);
 
-        if (st.Links > 1 && hardlinks.TryGetValue((st.Device, st.Inode), out var first))
+        public void CopyFile(string source, string target, Posix.FileStat st)
         {
-            Posix.Link(first, target);
-            return;
+            if (Directory.Exists(target) && !Posix.LStat(target).Type.Equals(Posix.FileStat.Symlink))
+                throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot overwrite directory {target} with non-directory {Path.GetFileName(source)}");
+            RemoveNonDirectory(target);
+
+            if (st.Links > 1 && _hardlinks.TryGetValue((st.Device, st.Inode), out var first))
+            {
+                Posix.Link(first, target);
+                return;
+            }
+            switch (st.Type)
+            {
+                case Posix.FileStat.Regular:
+                    File.Copy(source, target);
+                    break;
+                case Posix.FileStat.Symlink:
+                    File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
+                    break;
+                case Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice or Posix.FileStat.Fifo:
+                    Posix.MkNod(target, st.Mode, st.Major, st.Minor);
+                    break;
+                default:
+                    return; // sockets are not copied, as in BuildKit
+            }
+            if (st.Links > 1) _hardlinks[(st.Device, st.Inode)] = target;
+            ApplyMetadata(target, st, isDirectory: false);
         }
-        switch (st.Type)
+
+        private void ApplyMetadata(string path, Posix.FileStat st, bool isDirectory)
         {
-            case Posix.FileStat.Regular:
-                File.Copy(source, target);
-                break;
-            case Posix.FileStat.Symlink:
-                File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
-                break;
-            case Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice or Posix.FileStat.Fifo:
-                Posix.MkNod(target, st.Mode, st.Major, st.Minor);
-                break;
-            default:
-                return; // sockets are not copied, as in BuildKit
+            var uid = ownership.Uid ?? (ownership.PreserveOwnership ? st.Uid : 0);
+            var gid = ownership.Gid ?? (ownership.PreserveOwnership ? st.Gid : 0);
+            Posix.LChown(path, uid, gid);
+            if (st.Type != Posix.FileStat.Symlink)
+                Posix.Chmod(path, ownership.Mode ?? st.Permissions); // after chown, which clears setuid bits
+            if (!isDirectory) Posix.SetTimes(path, st.MTimeSec, st.MTimeNsec);
         }
-        if (st.Links > 1) hardlinks[(st.Device, st.Inode)] = target;
-        ApplyMetadata(target, st, ownership, isDirectory: false);
-    }
 
-    private static void ApplyMetadata(string path, Posix.FileStat st, CopyOwnership ownership, bool isDirectory)
-    {
-        var uid = ownership.Uid ?? (ownership.PreserveOwnership ? st.Uid : 0);
-        var gid = ownership.Gid ?? (ownership.PreserveOwnership ? st.Gid : 0);
-        Posix.LChown(path, uid, gid);
-        if (st.Type != Posix.FileStat.Symlink)
-            Posix.Chmod(path, ownership.Mode ?? st.Permissions); // after chown, which clears setuid bits
-        if (!isDirectory) Posix.SetTimes(path, st.MTimeSec, st.MTimeNsec);
-    }
-
-    private static void RemoveNonDirectory(string path)
-    {
-        if (Posix.TryLStat(path, out var st) && st.Type != Posix.FileStat.Directory) File.Delete(path);
+        private static void RemoveNonDirectory(string path)
+        {
+            if (Posix.TryLStat(path, out var st) && st.Type != Posix.FileStat.Directory) File.Delete(path);
+        }
     }
 }

@@ -16,5 +16,4 @@ public sealed record FsState(string? Snapshot, IReadOnlyList<LayerBlob> Layers, 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FsState))]
 [JsonSerializable(typeof(Sbuild.Engine.Cache.CacheConfigFile))]
-[JsonSerializable(typeof(IReadOnlyList<string>))]
 internal sealed partial class BuildJsonContext : JsonSerializerContext;

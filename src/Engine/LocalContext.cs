@@ -19,6 +19,6 @@ public sealed record LocalContext(string Root, DockerIgnore Ignore, FileDigestCa
         return new LocalContext(root, ignore, FileDigestCache.ForContext(database, root));
     }
 
-    /// <summary>The content checksum of what <paramref name="sources"/> select (see <see cref="ContextChecksum"/>).</summary>
-    public Digest Checksum(IReadOnlyList<string> sources) => ContextChecksum.Compute(Root, sources, Ignore, StatCache);
+    /// <summary>The content checksum of what <paramref name="selection"/> selects (see <see cref="ContextChecksum"/>).</summary>
+    public Digest Checksum(CopySelection selection) => ContextChecksum.Compute(Root, selection, Ignore, StatCache);
 }

@@ -38,7 +38,7 @@ public static class SourceMatcher
     public static string Join(string relativeDir, string name) => relativeDir.Length == 0 ? name : relativeDir + "/" + name;
 
     /// <summary>BuildKit's test: <c>*</c>, <c>?</c> or <c>[</c> not escaped by a backslash (a lone escape is no wildcard).</summary>
-    private static bool HasWildcards(string path)
+    internal static bool HasWildcards(string path)
     {
         for (var i = 0; i < path.Length; i++)
         {

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Sbuild.Core;
 
 namespace Sbuild.Engine;
@@ -11,17 +10,16 @@ namespace Sbuild.Engine;
 /// </summary>
 public sealed class StateContentDigests(SnapshotWorkspace workspace, string memoDirectory)
 {
-    private const string Version = "v1";
+    private const string Version = "v2";
 
-    public async ValueTask<Digest> DigestAsync(FsState state, IReadOnlyList<string> sources, CancellationToken ct)
+    public async ValueTask<Digest> DigestAsync(FsState state, CopySelection selection, CancellationToken ct)
     {
-        var selection = JsonSerializer.Serialize(sources, BuildJsonContext.Default.IReadOnlyListString);
         var memo = state.Snapshot is { } snapshot
-            ? Path.Combine(memoDirectory, Digest.Of(Encoding.UTF8.GetBytes($"{Version}\n{snapshot}\n{selection}")).Encoded)
+            ? Path.Combine(memoDirectory, Digest.Of(Encoding.UTF8.GetBytes($"{Version}\n{snapshot}\n{selection.Text()}")).Encoded)
             : null;
         if (memo is not null && File.Exists(memo) && Digest.TryParse(File.ReadAllText(memo).Trim(), out var known)) return known;
         var digest = await workspace.WithViewAsync(state,
-            root => Task.FromResult(ContextChecksum.Compute(root, sources, includeOwnership: true)), ct).ConfigureAwait(false);
+            root => Task.FromResult(ContextChecksum.Compute(root, selection, includeOwnership: true)), ct).ConfigureAwait(false);
         if (memo is not null)
         {
             Directory.CreateDirectory(memoDirectory);

@@ -222,10 +222,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Copy(StagePlan plan, CopyInstruction copy, string label)
     {
-        // --link only changes how BuildKit reuses layers, not the result, so it is accepted; these change the result.
-        if (copy.Excludes.Count > 0 || copy.Parents)
-            throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location,
-                $"{(copy.IsAdd ? "ADD" : "COPY")} {(copy.Parents ? "--parents" : "--exclude")} is not supported yet by sbuild", copy.Original);
+        // --link only changes how BuildKit reuses layers, not the result, so it is accepted. --exclude patterns are
+        // taken as written (BuildKit does not expand them).
         var env = ExpansionEnvironment(plan);
         var words = copy.Sources.Append(copy.Destination).Select(w => Expand(w, env, copy.Location)).ToList();
         var sources = words[..^1];
@@ -247,20 +245,21 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         }
         else if (copy.IsAdd)
         {
-            node = Step(plan, new AddOp(sources, absolute, chown, chmod, copy.Unpack, AddChecksum(copy, sources, env)), [plan.Fs], name, copy);
+            node = Step(plan, new AddOp(sources, absolute, chown, chmod, copy.Unpack, AddChecksum(copy, sources, env)) { Excludes = Excludes(copy) }, [plan.Fs], name, copy);
         }
         else if (copy.From is { } fromRaw)
         {
             var source = CopyFromNode(plan, copy, Expand(fromRaw, env, copy.Location), label);
-            node = Step(plan, new CopyOp(CopySource.Input, sources, absolute, chown, chmod), [plan.Fs, source], name, copy);
+            node = Step(plan, new CopyOp(CopySource.Input, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy) }, [plan.Fs, source], name, copy);
         }
         else
         {
-            node = Step(plan, new CopyOp(CopySource.Context, sources, absolute, chown, chmod), [plan.Fs], name, copy);
+            node = Step(plan, new CopyOp(CopySource.Context, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy) }, [plan.Fs], name, copy);
         }
-        // BuildKit's text: the instruction, --chown/--chmod as given (expanded), the sources, here-documents as <<NAME,
-        // the destination; never --from.
+        // BuildKit's text: the instruction, --parents, --chown/--chmod as given (expanded), the sources, here-documents
+        // as <<NAME, the destination; never --from or --exclude.
         var createdBy = new List<string> { copy.IsAdd ? "ADD" : "COPY" };
+        if (copy.Parents) createdBy.Add("--parents");
         if (chown is not null) createdBy.Add("--chown=" + chown);
         if (copy.Chmod is { } rawChmod) createdBy.Add("--chmod=" + Expand(rawChmod, env, copy.Location));
         createdBy.AddRange(sources);
@@ -268,6 +267,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         createdBy.Add(destination);
         AddLayer(plan, node, string.Join(' ', createdBy) + " # buildkit");
     }
+
+    private static IReadOnlyList<string>? Excludes(CopyInstruction copy) => copy.Excludes.Count > 0 ? copy.Excludes : null;
 
     /// <summary>The filesystem <c>COPY --from</c> reads: an earlier stage (by name or index) or an image.</summary>
     private OpNode CopyFromNode(StagePlan plan, Instruction copy, string from, string label)

@@ -48,25 +48,41 @@ public sealed class DockerIgnore
             }
             // Compiling it: the full text is trimmed and cleaned once more and a leading '!' decides again (so "!/"
             // becomes a lone "!", "./!x" an exception and "/ *" plain "*"), exactly as BuildKit's two steps behave.
-            string full = (exception ? "!" + pattern : pattern).Trim();
-            if (full.Length == 0) continue;
-            full = GoPath.Clean(full);
-            exception = full[0] == '!';
-            if (exception && full.Length == 1)
-                throw Invalid(fileName, i + 1, lines[i], "illegal exclusion pattern: \"!\"");
-            pattern = exception ? full[1..] : full;
-            if (!GoGlob.IsValid(pattern))
-                throw Invalid(fileName, i + 1, lines[i], $"syntax error in pattern {Text.GoQuote.Quote(pattern)}");
-            try
-            {
-                patterns.Add(new IgnorePattern(pattern, exception));
-            }
-            catch (FormatException ex)
-            {
-                throw Invalid(fileName, i + 1, lines[i], $"{Text.GoQuote.Quote(pattern)}: {ex.Message}");
-            }
+            var (number, original) = (i + 1, lines[i]);
+            if (Compile(exception ? "!" + pattern : pattern, message => Invalid(fileName, number, original, message)) is { } compiled)
+                patterns.Add(compiled);
         }
         return new DockerIgnore(patterns);
+    }
+
+    /// <summary>
+    /// Patterns given as a list, compiled as BuildKit's patternmatcher.New compiles them (no comments, no removal of a
+    /// leading '/'): the include and exclude patterns of a copy (<c>COPY --exclude</c>, <c>COPY --parents</c>).
+    /// </summary>
+    /// <param name="invalid">Makes the error for a malformed pattern from its message.</param>
+    public static DockerIgnore FromPatterns(IEnumerable<string> patterns, Func<string, Exception> invalid) =>
+        new(patterns.Select(p => Compile(p, invalid)).OfType<IgnorePattern>().ToList());
+
+    /// <summary>patternmatcher.New's step for one pattern: trimmed, cleaned, a leading '!' makes an exception; blank is none.</summary>
+    private static IgnorePattern? Compile(string text, Func<string, Exception> invalid)
+    {
+        string full = text.Trim();
+        if (full.Length == 0) return null;
+        full = GoPath.Clean(full);
+        bool exception = full[0] == '!';
+        if (exception && full.Length == 1)
+            throw invalid("illegal exclusion pattern: \"!\"");
+        string pattern = exception ? full[1..] : full;
+        if (!GoGlob.IsValid(pattern))
+            throw invalid($"syntax error in pattern {Text.GoQuote.Quote(pattern)}");
+        try
+        {
+            return new IgnorePattern(pattern, exception);
+        }
+        catch (FormatException ex)
+        {
+            throw invalid($"{Text.GoQuote.Quote(pattern)}: {ex.Message}");
+        }
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ public sealed class ContextChecksumFormatTests : IDisposable
     public void The_checksum_of_a_fixed_tree_is_the_one_the_old_implementation_gave()
     {
         FixedContextTree.Populate(_context.Path);
-        Assert.Equal(FixedContextTree.Expected, ContextChecksum.Compute(_context.Path, FixedContextTree.Sources, FixedContextTree.Ignore).ToString());
+        Assert.Equal(FixedContextTree.Expected, ContextChecksum.Compute(_context.Path, new CopySelection(FixedContextTree.Sources), FixedContextTree.Ignore).ToString());
     }
 }
 

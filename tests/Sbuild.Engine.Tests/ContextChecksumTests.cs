@@ -27,7 +27,7 @@ public sealed class ContextChecksumTests : IDisposable
             .File("/README.md", "readme")
             .File("/unrelated/other.txt", "other");
 
-    private Digest Compute() => ContextChecksum.Compute(_context.Path, Sources);
+    private Digest Compute() => ContextChecksum.Compute(_context.Path, new CopySelection(Sources));
 
     /// <summary>The digest before and after <paramref name="change"/>.</summary>
     private (Digest Before, Digest After) Around(Action<RootfsBuilder> change)
@@ -43,7 +43,7 @@ public sealed class ContextChecksumTests : IDisposable
         using var other = new TempDirectory("sbuild-ctx-copy-");
         Populate(new RootfsBuilder(other.Path));
 
-        Assert.Equal(Compute(), ContextChecksum.Compute(other.Path, Sources));
+        Assert.Equal(Compute(), ContextChecksum.Compute(other.Path, new CopySelection(Sources)));
         Assert.Equal(Compute(), Compute());
     }
 
@@ -119,11 +119,11 @@ public sealed class ContextChecksumTests : IDisposable
     public void Changing_files_no_source_covers_keeps_the_digest()
     {
         string[] sources = ["app", "single.txt"];
-        var before = ContextChecksum.Compute(_context.Path, sources);
+        var before = ContextChecksum.Compute(_context.Path, new CopySelection(sources));
 
         _fs.File("/unrelated/other.txt", "changed").File("/unrelated/new.txt", "new").File("/top.txt", "new");
 
-        Assert.Equal(before, ContextChecksum.Compute(_context.Path, sources));
+        Assert.Equal(before, ContextChecksum.Compute(_context.Path, new CopySelection(sources)));
     }
 
     [Fact]
@@ -133,11 +133,11 @@ public sealed class ContextChecksumTests : IDisposable
         // "*" never matches "/", so nothing below a subdirectory can match "package*.json".
         _fs.File("/package.json", "{}").File("/package-lock.json", "{}").File("/src/index.js", "v1");
         string[] sources = ["package*.json"];
-        var before = ContextChecksum.Compute(_context.Path, sources);
+        var before = ContextChecksum.Compute(_context.Path, new CopySelection(sources));
 
         _fs.File("/src/index.js", "v2").File("/src/extra.js", "new");
 
-        Assert.Equal(before, ContextChecksum.Compute(_context.Path, sources));
+        Assert.Equal(before, ContextChecksum.Compute(_context.Path, new CopySelection(sources)));
     }
 
     [Fact]
@@ -145,17 +145,17 @@ public sealed class ContextChecksumTests : IDisposable
     {
         _fs.File("/package.json", "{}").File("/src/index.js", "v1");
         string[] sources = ["package*.json"];
-        var before = ContextChecksum.Compute(_context.Path, sources);
+        var before = ContextChecksum.Compute(_context.Path, new CopySelection(sources));
 
         _fs.File("/package.json", "{\"name\":\"x\"}");
 
-        Assert.NotEqual(before, ContextChecksum.Compute(_context.Path, sources));
+        Assert.NotEqual(before, ContextChecksum.Compute(_context.Path, new CopySelection(sources)));
     }
 
     [Fact]
     public void A_missing_source_fails_naming_it()
     {
-        var error = Assert.Throws<SbuildException>(() => ContextChecksum.Compute(_context.Path, ["app", "nope.txt"]));
+        var error = Assert.Throws<SbuildException>(() => ContextChecksum.Compute(_context.Path, new CopySelection(["app", "nope.txt"])));
 
         Assert.Equal(ErrorCode.CopySourceNotFound, error.Code);
         Assert.Contains("nope.txt", error.Message);

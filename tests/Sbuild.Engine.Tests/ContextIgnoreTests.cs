@@ -17,9 +17,9 @@ public sealed class ContextIgnoreTests : IDisposable
     private static readonly CopyOwnership Ownership = CopyFixture.DefaultOwnership;
 
     private void Copy(DockerIgnore ignore, string destination, params string[] sources) =>
-        FileCopier.Copy(_f.Source.Root, sources, _f.Dest.Root, destination, Ownership, ignore);
+        FileCopier.Copy(_f.Source.Root, new CopySelection(sources), _f.Dest.Root, destination, Ownership, ignore);
 
-    private Digest Key(DockerIgnore ignore, params string[] sources) => ContextChecksum.Compute(_f.Source.Root, sources, ignore);
+    private Digest Key(DockerIgnore ignore, params string[] sources) => ContextChecksum.Compute(_f.Source.Root, new CopySelection(sources), ignore);
 
     [Fact]
     public void An_excluded_file_named_as_a_source_is_not_found_even_when_a_pattern_may_reinclude_below_its_name()

@@ -37,7 +37,7 @@ public sealed class ContextStatCacheTests : IDisposable
     private FileDigestCache Live() => new(_db);
 
     private Digest Compute(FileDigestCache? cache, params string[] sources) =>
-        ContextChecksum.Compute(_context.Path, sources.Length == 0 ? FixedContextTree.Sources : sources, FixedContextTree.Ignore, cache);
+        ContextChecksum.Compute(_context.Path, new CopySelection(sources.Length == 0 ? FixedContextTree.Sources : sources), FixedContextTree.Ignore, cache);
 
     private void Write(string relative, string content) => File.WriteAllText(Path.Combine(_context.Path, relative), content);
 
@@ -179,7 +179,7 @@ public sealed class ContextStatCacheTests : IDisposable
         File.WriteAllText(Path.Combine(other.Path, "a.txt"), "two");
         Compute(Settled(), "a.txt");
         var cache = Settled();
-        ContextChecksum.Compute(other.Path, ["a.txt"], null, cache);
+        ContextChecksum.Compute(other.Path, new CopySelection(["a.txt"]), null, cache);
 
         Assert.Equal((0, 1), (cache.Hits, cache.Hashed));
         Assert.Equal(1, _db.CountFileDigests(other.Path));

@@ -23,7 +23,7 @@ public sealed class CopyFixture : IDisposable
     public void Copy(string destination, params string[] sources) => Copy(DefaultOwnership, destination, sources);
 
     public void Copy(CopyOwnership ownership, string destination, params string[] sources) =>
-        FileCopier.Copy(Source.Root, sources, Dest.Root, destination, ownership);
+        FileCopier.Copy(Source.Root, new CopySelection(sources), Dest.Root, destination, ownership);
 
     public FileStat StatDest(string path) => UnixFs.LStat(Dest.HostPath(path));
 

@@ -176,7 +176,7 @@ public sealed class FileCopierTests : IDisposable
         File.WriteAllText(Path.Combine(outer.Path, "secret.txt"), "host");
         File.WriteAllText(Path.Combine(inner, "secret.txt"), "context");
 
-        FileCopier.Copy(inner, ["../secret.txt"], _f.Dest.Root, "/got", CopyFixture.DefaultOwnership);
+        FileCopier.Copy(inner, new CopySelection(["../secret.txt"]), _f.Dest.Root, "/got", CopyFixture.DefaultOwnership);
 
         Assert.Equal("context", _f.ReadDest("/got"));
     }

@@ -66,6 +66,20 @@ public sealed class DockerfileFrontendTests : IDisposable
     }
 
     [Fact]
+    public void Copy_parents_and_exclude_enter_the_op_unexpanded_and_the_history_shows_parents_only()
+    {
+        var result = Convert("FROM busybox\nARG P=x\nCOPY --parents --exclude=$P --exclude=*.md --chown=1 a/./b /d/\nADD --exclude=*.tmp c /e/\n");
+        Assert.Equal(
+            """
+            {"op":"copy","from":"Context","sources":["a/./b"],"destination":"/d/","chown":"1","parents":true,"excludes":["$P","*.md"]}
+            {"op":"add","sources":["c"],"destination":"/e/","excludes":["*.tmp"]}
+            """.ReplaceLineEndings("\n"),
+            string.Join('\n', new[] { result.Target.Fs.Inputs[0].Op, result.Target.Fs.Op }.Select(op => JsonSerializer.Serialize(op, FrontendJsonContext.Default.Op))));
+        // BuildKit's dispatchCopy: COPY, --parents, --chown, the sources, the destination; --exclude is not shown.
+        Assert.Equal(["ARG P=x", "COPY --parents --chown=1 a/./b /d/ # buildkit", "ADD c /e/ # buildkit"], result.Target.History.Select(h => h.CreatedBy));
+    }
+
+    [Fact]
     public void Relative_destinations_workdir_user_and_network_are_resolved_when_planning()
     {
         Assert.Equal(

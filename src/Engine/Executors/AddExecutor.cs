@@ -21,7 +21,7 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
         var content = new List<Digest>();
         var local = op.Sources.Where(s => !SourceUrl.IsUrl(s)).ToList();
         if (local.Count > 0)
-            content.Add(StepErrors.At(step, () => context.Checksum(local)));
+            content.Add(StepErrors.At(step, () => context.Checksum(new CopySelection(local, Excludes: op.Excludes))));
         foreach (var url in op.Sources.Where(SourceUrl.IsUrl))
         {
             var file = await StepErrors.AtAsync(step, () => downloads().DownloadAsync(url, scratch, op.Checksum, ct)).ConfigureAwait(false);
@@ -52,7 +52,7 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
                         await StepErrors.AtAsync(step, () => ArchiveExtractor.ExtractAsync(host, rootfs, op.Destination, unpacked, ct)).ConfigureAwait(false);
                     }
                     else
-                        StepErrors.At(step, () => { FileCopier.Copy(context.Root, [relative], rootfs, op.Destination, ownership, context.Ignore); return 0; });
+                        StepErrors.At(step, () => { FileCopier.Copy(context.Root, new CopySelection([relative], Excludes: op.Excludes), rootfs, op.Destination, ownership, context.Ignore); return 0; });
                 }
             }
         }, ct);

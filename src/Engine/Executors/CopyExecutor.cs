@@ -15,15 +15,17 @@ internal sealed class CopyExecutor(CopyOp op, StepDescription step, LocalContext
 {
     public string Name => step.Name;
 
+    private CopySelection Selection => new(op.Sources, op.Parents, op.Excludes);
+
     public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) =>
         ValueTask.FromResult(op.From == CopySource.Context
-            ? CacheKeys.Of(op, inputs, [StepErrors.At(step, () => context.Checksum(op.Sources))])
+            ? CacheKeys.Of(op, inputs, [StepErrors.At(step, () => context.Checksum(Selection))])
             : CacheKeys.Of(op, inputs));
 
     public bool KeysInputByContent(int index) => index == 1;
 
     public async ValueTask<Digest> InputContentDigestAsync(int index, FsState input, CancellationToken ct) =>
-        await StepErrors.AtAsync(step, async () => await selections.DigestAsync(input, op.Sources, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        await StepErrors.AtAsync(step, async () => await selections.DigestAsync(input, Selection, ct).ConfigureAwait(false)).ConfigureAwait(false);
 
     public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
     {
@@ -39,7 +41,7 @@ internal sealed class CopyExecutor(CopyOp op, StepDescription step, LocalContext
         {
             // Context files become root's unless --chown; another stage's keep their owners (BuildKit).
             var ownership = CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod, preserveOwnership: op.From == CopySource.Input);
-            FileCopier.Copy(sourceRoot, op.Sources, rootfs, op.Destination, ownership, ignore);
+            FileCopier.Copy(sourceRoot, Selection, rootfs, op.Destination, ownership, ignore);
             return 0;
         });
         return Task.CompletedTask;

@@ -27,14 +27,14 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
 
     public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) =>
         ValueTask.FromResult(CacheKeys.Of(op, inputs, op.Mounts.Where(m => m.Type == RunMountType.Bind && m.Input is null)
-            .Select(m => StepErrors.At(step, () => context.Checksum([SourceOf(m)]))).ToList()));
+            .Select(m => StepErrors.At(step, () => context.Checksum(new CopySelection([SourceOf(m)])))).ToList()));
 
     /// <summary>Inputs after the rootfs are bind sources: keyed by the files the mounts expose.</summary>
     public bool KeysInputByContent(int index) => index > 0;
 
     public async ValueTask<Digest> InputContentDigestAsync(int index, FsState input, CancellationToken ct) =>
         await StepErrors.AtAsync(step, async () => await selections.DigestAsync(input,
-            op.Mounts.Where(m => m.Input == index).Select(SourceOf).ToList(), ct).ConfigureAwait(false)).ConfigureAwait(false);
+            new CopySelection(op.Mounts.Where(m => m.Input == index).Select(SourceOf).ToList()), ct).ConfigureAwait(false)).ConfigureAwait(false);
 
     public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
     {
@@ -126,14 +126,14 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         if (mount.ReadOnly && ignore.Patterns.Count == 0) return source;
         var copy = Directory.CreateDirectory(Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"))).FullName;
         copies.Add(copy);
-        FileCopier.Copy(root, [SourceOf(mount)], copy, "/", new CopyOwnership(null, null, null, PreserveOwnership: true), ignore);
+        FileCopier.Copy(root, new CopySelection([SourceOf(mount)]), copy, "/", new CopyOwnership(null, null, null, PreserveOwnership: true), ignore);
         return Directory.Exists(source) ? copy : Path.Combine(copy, Path.GetFileName(source));
     });
 
     /// <summary>The directory a cache mount with <c>from=</c> starts as, and the digest of its content.</summary>
     private async Task<CacheBase> CacheBaseAsync(RunMount mount, FsState input, string view, CancellationToken ct)
     {
-        var content = await StepErrors.AtAsync(step, async () => await selections.DigestAsync(input, [SourceOf(mount)], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        var content = await StepErrors.AtAsync(step, async () => await selections.DigestAsync(input, new CopySelection([SourceOf(mount)]), ct).ConfigureAwait(false)).ConfigureAwait(false);
         return StepErrors.At(step, () =>
         {
             var source = RootPath.Resolve(view, mount.Source, followFinal: true);
