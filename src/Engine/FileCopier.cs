@@ -32,7 +32,12 @@ public static class FileCopier
     public static void Copy(string sourceRoot, CopySelection selection, string destRoot, string destination, CopyOwnership ownership, DockerIgnore? ignore = null)
     {
         ignore ??= DockerIgnore.Empty;
-        var matches = selection.Resolve(sourceRoot, ignore);
+        Copy(selection.Resolve(sourceRoot, ignore), destRoot, destination, ownership, ignore);
+    }
+
+    /// <summary>Copies sources already resolved (<see cref="CopySelection.Resolve"/>), so a matched name is never matched again.</summary>
+    internal static void Copy(IReadOnlyList<CopyMatch> matches, string destRoot, string destination, CopyOwnership ownership, DockerIgnore ignore)
+    {
         var destIsDir = destination.EndsWith('/') || matches.Count > 1
             || Directory.Exists(RootPath.Resolve(destRoot, destination, followFinal: true));
         var destClean = RootPath.Clean(destination);

@@ -42,17 +42,17 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
                     StepErrors.At(step, () => DownloadedFileInstaller.Install(_downloaded[source], rootfs, op.Destination, ownership));
                     continue;
                 }
-                foreach (var (relative, host) in StepErrors.At(step, () => SourceMatcher.Expand(context.Root, source, context.Ignore)))
+                foreach (var match in StepErrors.At(step, () => new CopySelection([source], Excludes: op.Excludes).Resolve(context.Root, context.Ignore)))
                 {
-                    if (op.Unpack != false && ArchiveDetector.IsArchive(host))
+                    if (op.Unpack != false && ArchiveDetector.IsArchive(match.Host))
                     {
                         // --chown owns the destination and every unpacked entry (current BuildKit; 0.8 kept the
-                        // archive's owners); --chmod does not apply to unpacked content.
+                        // archive's owners); --chmod does not apply to unpacked content, nor --exclude.
                         var unpacked = new CopyOwnership(ownership.Uid, ownership.Gid, null, PreserveOwnership: true);
-                        await StepErrors.AtAsync(step, () => ArchiveExtractor.ExtractAsync(host, rootfs, op.Destination, unpacked, ct)).ConfigureAwait(false);
+                        await StepErrors.AtAsync(step, () => ArchiveExtractor.ExtractAsync(match.Host, rootfs, op.Destination, unpacked, ct)).ConfigureAwait(false);
                     }
                     else
-                        StepErrors.At(step, () => { FileCopier.Copy(context.Root, new CopySelection([relative], Excludes: op.Excludes), rootfs, op.Destination, ownership, context.Ignore); return 0; });
+                        StepErrors.At(step, () => { FileCopier.Copy([match], rootfs, op.Destination, ownership, context.Ignore); return 0; });
                 }
             }
         }, ct);
