@@ -71,7 +71,8 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Suppress the build output and print the image ID on success (same as --progress=quiet)" };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -121,7 +122,7 @@ public static class BuildCommand
 
             var store = new ImageStore(storeRoot);
             using var hold = StoreHold.Shared(storeRoot);
-            using var display = ProgressDisplay.Create(parse.GetValue(progress)!, ct);
+            using var display = ProgressDisplay.Create(parse.GetValue(quiet) ? "quiet" : parse.GetValue(progress)!, ct);
             using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
             var snapshotter = StoreSnapshotter.Choose(store.Root, display);

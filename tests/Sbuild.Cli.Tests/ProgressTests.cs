@@ -142,6 +142,16 @@ public sealed class ProgressTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task Dash_q_is_quiet_as_in_docker_build()
+    {
+        using var context = new TempDirectory("sbuild-quiet-");
+        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN echo {Guid.NewGuid():N}\n");
+        var result = await sbuild.RunAsync(["build", "-q", context.Path], epoch: 0);
+        Assert.Equal("", result.StandardError);
+        Assert.Matches("^sha256:[0-9a-f]{64}\n$", result.StandardOutput);
+    }
+
+    [Fact]
     public async Task An_unknown_progress_value_is_refused_naming_the_flag()
     {
         var result = await sbuild.RunAsync(["--progress", "bogus", "."], allowFailure: true);
