@@ -5,7 +5,7 @@ namespace Sbuild.Engine.Tests;
 
 /// <summary>
 /// <c>COPY --parents</c> and <c>--exclude</c> as BuildKit's frontend and fsutil copier apply them (the cases of its
-/// exclude_patterns_test.go and the pivot rule of dispatchCopy); CopyPatternParityTests checks the same against BuildKit.
+/// exclude_patterns_test.go and the pivot rule of dispatchCopy); CopyFlagParityTests checks the same against BuildKit.
 /// </summary>
 public sealed class CopyPatternTests : IDisposable
 {

@@ -3,11 +3,11 @@ using Sbuild.TestSupport;
 namespace Sbuild.Cli.Tests;
 
 /// <summary>
-/// <c>COPY --parents</c>, <c>COPY/ADD --exclude</c> and copies over existing directories, checked against the reference
+/// <c>COPY --parents</c>, <c>COPY/ADD --exclude</c>, <c>--chmod</c> forms and copies over existing directories, checked against the reference
 /// BuildKit with the same Dockerfile and context (the full comparison: files, modes, owners, times, config, history).
 /// </summary>
 [Collection(OracleCollection.Name)]
-public sealed class CopyPatternParityTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
+public sealed class CopyFlagParityTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
 {
     private readonly BuildKitParity _parity = new(sbuild);
 
@@ -71,6 +71,27 @@ public sealed class CopyPatternParityTests(SbuildCli sbuild) : IClassFixture<Sbu
             COPY --from=src /t/etc/ /etc/
             COPY --from=src /t/etc/ /dest/
             """);
+        BuildKitParity.AssertSame(differences);
+    }
+
+    [Fact]
+    public async Task Symbolic_expanded_and_empty_chmod_match_buildkit()
+    {
+        var differences = await _parity.CompareAsync("""
+            FROM busybox AS src
+            RUN mkdir -p /t/bin /t/etc && echo x > /t/bin/tool && chmod 0750 /t/bin/tool && echo c > /t/etc/conf && chmod 0604 /t/etc/conf
+            FROM busybox
+            ARG MODE=0640
+            ARG EMPTY
+            COPY --from=src --chmod=a+X,g-w /t/ /sym/
+            COPY --from=src --chmod=u=rwx,go=u-w /t/ /sym2/
+            COPY --chmod=+x run.sh /bin/
+            COPY --chmod=$MODE run.sh /arg.sh
+            COPY --chmod=$EMPTY run.sh /empty.sh
+            COPY --chmod=o+w <<EOF /inline.txt
+            inline
+            EOF
+            """, new Dictionary<string, string> { ["run.sh"] = "#!/bin/sh\necho run\n" });
         BuildKitParity.AssertSame(differences);
     }
 
