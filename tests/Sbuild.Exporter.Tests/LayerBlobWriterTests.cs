@@ -61,6 +61,60 @@ public sealed class LayerBlobWriterTests : IDisposable
         Assert.Equal(whole, chunked);
     }
 
+    // Several 1 MiB deflate blocks, the last one partial: text that compresses, and random bytes that do not.
+    private static byte[] BigTar() => TestImage.LayerTar(
+        TestImage.File("text.txt", System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 120_000).Select(i => $"line {i}\n"))), 0b110_100_100),
+        TestImage.File("noise.bin", new Random(7).GetItems<byte>(Enumerable.Range(0, 256).Select(i => (byte)i).ToArray(), 2_500_000), 0b110_100_100));
+
+    [Fact]
+    public async Task A_layer_of_many_blocks_is_one_gzip_member_the_system_gzip_reads_back()
+    {
+        var tar = BigTar();
+        var layer = TestImage.WriteLayer(_store, tar);
+        var path = _store.PathOf(layer.Blob.Digest);
+
+        var test = await ProcessRunner.RunAsync(Tools.Gzip, ["-t", path], CancellationToken.None);
+        Assert.Equal(0, test.ExitCode);
+        var gunzipped = await ProcessRunner.RunAsync("/bin/sh", ["-c", $"{Tools.Gzip} -dc < {path} | sha256sum"], CancellationToken.None);
+        Assert.StartsWith(Digest.Of(tar).Encoded, gunzipped.StandardOutput);
+        // .NET's reader stops at the end of the first member: one member holds it all.
+        await using var reader = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        using var copy = new MemoryStream();
+        await reader.CopyToAsync(copy);
+        Assert.Equal(tar, copy.ToArray());
+        Assert.True(layer.Blob.Size < tar.Length, "the text part should compress");
+    }
+
+    [Fact]
+    public void A_layer_of_many_blocks_gives_the_same_blob_however_it_is_written()
+    {
+        var tar = BigTar();
+        var whole = TestImage.WriteLayer(_store, tar);
+
+        using var writer = new LayerBlobWriter(_store);
+        var offset = 0;
+        foreach (var size in Enumerable.Range(1, int.MaxValue).Select(i => i * 7919 % 300_000 + 1))
+        {
+            var n = Math.Min(size, tar.Length - offset);
+            writer.Stream.Write(tar, offset, n);
+            offset += n;
+            if (offset == tar.Length) break;
+        }
+
+        Assert.Equal(whole, writer.Commit());
+    }
+
+    [Fact]
+    public async Task An_empty_layer_is_a_valid_gzip_of_nothing()
+    {
+        using var writer = new LayerBlobWriter(_store);
+        var layer = writer.Commit();
+
+        Assert.Equal(Digest.Of([]), layer.DiffId);
+        var gunzipped = await ProcessRunner.RunAsync("/bin/sh", ["-c", $"{Tools.Gzip} -dc < {_store.PathOf(layer.Blob.Digest)} | wc -c"], CancellationToken.None);
+        Assert.Equal("0", gunzipped.StandardOutput.Trim());
+    }
+
     [Fact]
     public async Task A_TarWriter_can_stream_into_it_and_close_the_stream()
     {

@@ -28,11 +28,12 @@ public static class LayerCompressionExtensions
 
     /// <summary>
     /// A stream that compresses into <paramref name="output"/> and leaves it open; disposing it writes the trailer.
-    /// .NET's gzip header carries no file name and a zero mtime, so equal input gives equal bytes.
+    /// The gzip header carries no file name and a zero mtime, and blocks are deflated on their own, so equal input gives
+    /// equal bytes on any machine.
     /// </summary>
     internal static Stream Compress(this LayerCompression compression, Stream output) => compression switch
     {
-        LayerCompression.Gzip => new GZipStream(output, new ZLibCompressionOptions { CompressionLevel = GzipLevel }, leaveOpen: true),
+        LayerCompression.Gzip => new ParallelGzipStream(output, GzipLevel),
         LayerCompression.Zstd => new CompressionStream(output, ZstdLevel, leaveOpen: true),
         LayerCompression.Uncompressed => new NonClosingStream(output),
         _ => throw new ArgumentOutOfRangeException(nameof(compression), compression, null),

@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.IO.Hashing;
+
+namespace Sbuild.Exporter;
+
+/// <summary>
+/// A write-only gzip stream that deflates fixed 1 MiB blocks on every core at once, as pigz does, and writes them in
+/// order. Each block is a deflate run of its own (no window shared with the block before it) ending in a sync flush,
+/// the last one ends the stream; so the output is one ordinary gzip member that any reader takes, and it depends only
+/// on the bytes written and the level — never on the number of cores or on how the writes were chunked.
+/// </summary>
+/// <remarks>
+/// At most twice as many blocks as cores are in flight, so memory stays bounded whatever the layer's size. The CRC-32 of
+/// the trailer is computed as the data arrives (vectorised), the deflating runs on the thread pool.
+/// </remarks>
+internal sealed class ParallelGzipStream : Stream
+{
+    public const int BlockSize = 1024 * 1024;
+
+    // RFC 1952 header: magic, deflate, no flags, no mtime, no extra flags, OS "unknown" (Go's gzip writer writes the same).
+    private static readonly byte[] Header = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+    private readonly Stream _output;
+    private readonly int _level;
+    private readonly int _maxInFlight = Math.Max(2, 2 * Environment.ProcessorCount);
+    private readonly Queue<Task<byte[]>> _inFlight = new();
+    private readonly Crc32 _crc = new();
+    private byte[] _block = new byte[BlockSize];
+    private int _filled;
+    private long _length;
+    private bool _finished;
+
+    public ParallelGzipStream(Stream output, int level)
+    {
+        _output = output;
+        _level = level;
+        _output.Write(Header);
+    }
+
+    // Async writes go through the same path: the work is in-memory copying and handing blocks to the pool.
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Write(buffer.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        Write(buffer.AsSpan(offset, count));
+        return Task.CompletedTask;
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => !_finished;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(_finished, this);
+        _crc.Append(buffer);
+        _length += buffer.Length;
+        while (!buffer.IsEmpty)
+        {
+            // A full block is handed on only when more data comes: the last block, full or not, ends the stream.
+            if (_filled == BlockSize) Submit(final: false);
+            var n = Math.Min(buffer.Length, BlockSize - _filled);
+            buffer[..n].CopyTo(_block.AsSpan(_filled));
+            _filled += n;
+            buffer = buffer[n..];
+        }
+    }
+
+    public override void Flush()
+    {
+        // Nothing to do: a flush must not cut a block short, or the output would depend on where callers flushed.
+    }
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_finished)
+        {
+            _finished = true;
+            Submit(final: true);
+            while (_inFlight.Count > 0) _output.Write(_inFlight.Dequeue().GetAwaiter().GetResult());
+            Span<byte> trailer = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt32LittleEndian(trailer, _crc.GetCurrentHashAsUInt32());
+            BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], (uint)_length);
+            _output.Write(trailer);
+        }
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Hands the current block to the pool; writes finished blocks out while too many are in flight.</summary>
+    private void Submit(bool final)
+    {
+        var block = _block;
+        var count = _filled;
+        var level = _level;
+        _inFlight.Enqueue(Task.Run(() => Deflate(block, count, level, final)));
+        _block = new byte[BlockSize];
+        _filled = 0;
+        while (_inFlight.Count >= _maxInFlight) _output.Write(_inFlight.Dequeue().GetAwaiter().GetResult());
+    }
+
+    /// <summary>One block as raw deflate: ending in a sync flush (byte-aligned, not final), or ending the stream.</summary>
+    private static byte[] Deflate(byte[] block, int count, int level, bool final)
+    {
+        using var compressed = new MemoryStream(count / 2 + 1024);
+        var deflate = new DeflateStream(compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
+        deflate.Write(block, 0, count);
+        if (final)
+        {
+            deflate.Dispose();
+            return compressed.ToArray();
+        }
+        deflate.Flush(); // Z_SYNC_FLUSH: everything so far, then an empty stored block
+        var bytes = compressed.ToArray();
+        deflate.Dispose(); // appends the end of a stream this block does not end; those bytes are not used
+        return bytes;
+    }
+}
