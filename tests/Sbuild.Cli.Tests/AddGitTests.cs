@@ -116,7 +116,7 @@ public sealed class AddGitTests(SbuildCli sbuild, GitRepositoryServers git) : IC
     [Fact]
     public async Task A_rebuild_fetches_a_moved_branch_again_and_reuses_an_unmoved_one()
     {
-        await git.CommitToMainAsync("moving.git", new Dictionary<string, string> { ["v.txt"] = "one\n" });
+        await git.CommitToMainAsync("moving.git", work => GitRepositoryServers.Write(work, "v.txt", "one\n"));
         var dockerfile = $"FROM scratch\nADD {git.SmartHttpUrl("moving.git")}#main /m\n";
         using (var first = await BuildAsync(dockerfile, noCache: false))
             Assert.Equal("one\n", Read(first.RootfsDir, "m/v.txt"));
@@ -124,7 +124,7 @@ public sealed class AddGitTests(SbuildCli sbuild, GitRepositoryServers git) : IC
         var unchanged = await BuildProgressAsync(dockerfile);
         Assert.Matches(@"(?m)^#\d+ \[stage-0 2/2\] ADD .*moving\.git#main /m\n#\d+ CACHED$", unchanged);
 
-        await git.CommitToMainAsync("moving.git", new Dictionary<string, string> { ["v.txt"] = "two\n" });
+        await git.CommitToMainAsync("moving.git", work => GitRepositoryServers.Write(work, "v.txt", "two\n"));
         using var moved = await BuildAsync(dockerfile, noCache: false);
         Assert.Equal("two\n", Read(moved.RootfsDir, "m/v.txt"));
     }

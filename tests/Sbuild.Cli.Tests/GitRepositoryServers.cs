@@ -73,10 +73,10 @@ public sealed class GitRepositoryServers : IAsyncLifetime
     }
 
     /// <summary>
-    /// Commits <paramref name="files"/> (path → text) to branch main of the served repository <paramref name="repository"/>,
-    /// creating it on first use, and returns the new commit.
+    /// Commits what <paramref name="change"/> does to the work tree (its argument) to branch main of the served repository
+    /// <paramref name="repository"/>, creating it on first use, and returns the new commit.
     /// </summary>
-    public async Task<string> CommitToMainAsync(string repository, IReadOnlyDictionary<string, string> files)
+    public async Task<string> CommitToMainAsync(string repository, Action<string> change)
     {
         var work = _work.Combine("work-" + repository);
         var bare = Path.Combine(Served, repository);
@@ -86,7 +86,7 @@ public sealed class GitRepositoryServers : IAsyncLifetime
             await Git(null, "init", "-q", "--bare", "-b", "main", bare);
             await Git(work, "remote", "add", "origin", bare);
         }
-        foreach (var (path, text) in files) Write(work, path, text);
+        change(work);
         var commit = await Commit(work, "update");
         await Git(work, "push", "-q", "origin", "main");
         return commit;
@@ -140,7 +140,7 @@ public sealed class GitRepositoryServers : IAsyncLifetime
         _daemon = null;
     }
 
-    private static void Write(string repo, string relative, string text)
+    public static void Write(string repo, string relative, string text)
     {
         var path = Path.Combine(repo, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
