@@ -63,6 +63,12 @@ public static partial class Posix
         if (LinkNative(existing, newPath) != 0) throw Error("link", newPath);
     }
 
+    /// <summary>rename(2): moves any kind of entry (a symlink itself, not its target) within one file system.</summary>
+    public static void Rename(string oldPath, string newPath)
+    {
+        if (RenameNative(oldPath, newPath) != 0) throw Error("rename", oldPath);
+    }
+
     public static void Chmod(string path, uint mode)
     {
         if (ChmodNative(path, mode) != 0) throw Error("chmod", path);
@@ -114,6 +120,9 @@ public static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LinkNative(string existing, string newPath);
+
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameNative(string oldPath, string newPath);
 
     [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int ChmodNative(string path, uint mode);

@@ -9,7 +9,7 @@ namespace Sbuild.Engine;
 /// <summary>
 /// Turns the frontend's op graph into solver vertices: one executor per op, each given the services it needs and no
 /// more. One node becomes one vertex however many consumers it has. Owns the per-build temp directory (heredoc files,
-/// downloads) and the HTTP client of ADD, both released on dispose.
+/// downloads, git fetches) and the HTTP client of ADD, both released on dispose.
 /// </summary>
 public sealed class ExecutorGraph : IDisposable
 {
@@ -61,6 +61,7 @@ public sealed class ExecutorGraph : IDisposable
         InlineCopyOp op => new InlineCopyExecutor(op, node.Description, _workspace, _scratch),
         AddOp op => new AddExecutor(op, node.Description, _context, _workspace, () => new UrlSource(_http.Value, TimeSpan.FromSeconds(60)), _scratch),
         MkdirOp op => new MkdirExecutor(op, node.Description, _workspace),
+        GitOp op => new GitExecutor(op, node.Description, _workspace, _scratch),
         _ => throw new SbuildException(ErrorCode.UnsupportedInstruction, $"{node.Description.Name}: no executor for {node.Op.GetType().Name}"),
     };
 

@@ -17,6 +17,7 @@ namespace Sbuild.Frontend;
 [JsonDerivedType(typeof(InlineCopyOp), "copy-inline")]
 [JsonDerivedType(typeof(AddOp), "add")]
 [JsonDerivedType(typeof(MkdirOp), "mkdir")]
+[JsonDerivedType(typeof(GitOp), "git")]
 public abstract record Op;
 
 /// <summary>The empty filesystem (<c>FROM scratch</c>).</summary>
@@ -86,6 +87,15 @@ public sealed record AddOp(IReadOnlyList<string> Sources, string Destination, st
     /// <summary>A symbolic <c>--chmod</c> (<see cref="SymbolicMode"/>), applied to each copied entry's own mode.</summary>
     public string? SymbolicChmod { get; init; }
 }
+
+/// <summary>
+/// A git repository as BuildKit's git source (llb.Git) checks it out: a source with no inputs, which ADD copies from.
+/// <see cref="Ref"/> null is the remote's default branch; <see cref="Subdir"/> (relative, cleaned) makes its contents
+/// the root; <see cref="KeepGitDir"/> keeps the repository as <c>.git</c> (not with a subdirectory, as in BuildKit);
+/// <see cref="Checksum"/> is a commit hash or a prefix of one the ref must resolve to. The key also holds the commit
+/// the ref points at when the step runs, so a moved branch is fetched again.
+/// </summary>
+public sealed record GitOp(string Remote, string? Ref, string? Subdir, bool KeepGitDir, string? Checksum, bool SkipSubmodules, bool FetchByCommit) : Op;
 
 /// <summary>WORKDIR: creates <see cref="Path"/> (and missing parents) in input 0, owned by <see cref="User"/>.</summary>
 public sealed record MkdirOp(string Path, string User) : Op;

@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Git;
 using Sbuild.Parser;
 
 namespace Sbuild.Frontend;
@@ -243,6 +244,11 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Content)).ToList();
             node = Step(plan, new InlineCopyOp(files, absolute, chown, chmod) { SymbolicChmod = symbolicChmod }, [plan.Fs], name, copy);
         }
+        else if (copy.IsAdd && GitCheckout(plan, copy, sources, env, label) is { } repository)
+        {
+            // As BuildKit: the checkout's root is copied onto the destination, its files keeping their (root) owners.
+            node = Step(plan, new CopyOp(CopySource.Input, ["/"], absolute, chown, chmod) { Excludes = Excludes(copy), SymbolicChmod = symbolicChmod }, [plan.Fs, repository], name, copy);
+        }
         else if (copy.IsAdd)
         {
             node = Step(plan, new AddOp(sources, absolute, chown, chmod, copy.Unpack, AddChecksum(copy, sources, env)) { Excludes = Excludes(copy), SymbolicChmod = symbolicChmod }, [plan.Fs], name, copy);
@@ -308,17 +314,50 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         return result;
     }
 
-    /// <summary>ADD's <c>--checksum</c>: a sha256 digest, for URL sources only; git sources are not supported yet.</summary>
+    /// <summary>ADD's <c>--checksum</c> of URL sources: a sha256 digest (a git source's is a commit, see <see cref="GitCheckout"/>).</summary>
     private Digest? AddChecksum(CopyInstruction add, IReadOnlyList<string> sources, IReadOnlyDictionary<string, string> env)
     {
-        if (add.KeepGitDir is not null)
-            throw new DockerfileException(ErrorCode.UnsupportedInstruction, add.Location, "ADD of git repositories (--keep-git-dir) is not supported yet by sbuild", add.Original);
         if (add.Checksum is not { } raw) return null;
         if (!Digest.TryParse(Expand(raw, env, add.Location), out var checksum))
             throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, $"invalid --checksum {raw}: expected sha256:<64 hex digits>", add.Original);
         if (sources.Any(s => !SourceUrl.IsUrl(s)))
-            throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, "ADD --checksum can only be used with URL sources", add.Original);
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, "ADD --checksum can only be used with URL or git sources", add.Original);
         return checksum;
+    }
+
+    /// <summary>
+    /// The checkout ADD copies when its source is a git repository (BuildKit's rule: <see cref="GitReference.Parse"/>),
+    /// or null when no source is one. <c>--keep-git-dir</c> and <c>--checksum</c> (a commit hash or a prefix of one) join
+    /// the URL's own query options, which must agree with them.
+    /// </summary>
+    private OpNode? GitCheckout(StagePlan plan, CopyInstruction add, IReadOnlyList<string> sources, IReadOnlyDictionary<string, string> env, string label)
+    {
+        var parsed = sources.Select(source =>
+        {
+            try
+            {
+                return GitReference.Parse(source);
+            }
+            catch (FormatException e)
+            {
+                throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, $"invalid git source {GitReference.Redact(source)}: {e.Message}", add.Original);
+            }
+        }).ToList();
+        if (parsed.All(p => p is null)) return null;
+        if (parsed.Count > 1)
+            throw new DockerfileException(ErrorCode.UnsupportedInstruction, add.Location,
+                "ADD of a git repository together with other sources in one instruction is not supported yet by sbuild: use one ADD per source", add.Original);
+        var git = parsed[0]!;
+        if (add.KeepGitDir is { } keep && git.KeepGitDir is { } keepInUrl && keep != keepInUrl)
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, "inconsistent keep-git-dir configuration", add.Original);
+        var checksum = add.Checksum is { } raw ? Expand(raw, env, add.Location) : null;
+        if (checksum is not null && git.Checksum is not null && checksum != git.Checksum)
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, add.Location, $"checksum mismatch \"{checksum}\" != \"{git.Checksum}\"", add.Original);
+        var subdir = git.Subdir is null ? null : RootPath.Clean(git.Subdir).TrimStart('/');
+        var op = new GitOp(git.Remote, git.Ref, subdir is { Length: > 0 } ? subdir : null, (git.KeepGitDir ?? add.KeepGitDir) == true,
+            git.Checksum ?? checksum, git.Submodules == false, git.FetchByCommit);
+        var shown = GitReference.Redact(git.Remote) + (op.Ref is not null || op.Subdir is not null ? $"#{op.Ref}" : "") + (op.Subdir is null ? "" : ":" + op.Subdir);
+        return Step(plan, op, [], $"{label} git source {shown}{(op.KeepGitDir ? " with .git" : "")}", add);
     }
 
     private void Workdir(StagePlan plan, WorkdirInstruction workdir, string label)

@@ -5,19 +5,21 @@ using Sbuild.TestSupport;
 namespace Sbuild.Cli.Tests;
 
 /// <summary>
-/// Real git servers on 127.0.0.1 for remote-context tests: <c>git daemon</c> (git://, smart protocol, shallow fetches)
-/// and a dumb-HTTP server (the bare repository's files after <c>git update-server-info</c>, no shallow fetches).
+/// Real git servers on 127.0.0.1 for remote-context and ADD tests: <c>git daemon</c> (git://, smart protocol, shallow
+/// fetches), git's smart HTTP (<c>git http-backend</c>, <see cref="GitHttpBackendServer"/>) over the same repositories,
+/// and a dumb-HTTP server (the files of repo.git after <c>git update-server-info</c>, no shallow fetches).
 /// </summary>
 /// <remarks>
-/// <c>repo.git</c>: tag <c>v1</c> (a.txt "v1"), then <c>main</c> (a.txt "main", sub/ with build/Dockerfile.sub and
-/// b.txt, a submodule <c>lib</c> from <c>lib.git</c>), and branch <c>feature</c> off main (a.txt "feature").
-/// Every Dockerfile copies its whole context, so a test sees exactly what the context held.
+/// <c>repo.git</c>: tag <c>v1</c> and annotated tag <c>v1-annotated</c> (a.txt "v1"), then <c>main</c> (a.txt "main",
+/// sub/ with build/Dockerfile.sub and b.txt, a submodule <c>lib</c> from <c>lib.git</c>), and branch <c>feature</c> off
+/// main (a.txt "feature"). Every Dockerfile copies its whole context, so a test sees exactly what the context held.
 /// </remarks>
 public sealed class GitRepositoryServers : IAsyncLifetime
 {
     private readonly TempDirectory _work = new("sbuild-git-");
     private Process? _daemon;
     private TestHttpServer? _http;
+    private GitHttpBackendServer? _smartHttp;
 
     public int DaemonPort { get; private set; }
     public string V1Commit { get; private set; } = "";
@@ -25,6 +27,7 @@ public sealed class GitRepositoryServers : IAsyncLifetime
 
     public string GitUrl(string repository) => $"git://127.0.0.1:{DaemonPort}/{repository}";
     public string HttpUrl(string repository) => _http!.Url("/" + repository);
+    public string SmartHttpUrl(string repository) => _smartHttp!.Url(repository);
 
     private string Served => _work.Combine("served");
 
@@ -46,6 +49,7 @@ public sealed class GitRepositoryServers : IAsyncLifetime
         Write(work, "a.txt", "v1\n");
         V1Commit = await Commit(work, "v1");
         await Git(work, "tag", "v1");
+        await Git(work, "tag", "-a", "-m", "annotated v1", "v1-annotated");
 
         Write(work, "a.txt", "main\n");
         Write(work, "sub/b.txt", "in sub\n");
@@ -62,9 +66,30 @@ public sealed class GitRepositoryServers : IAsyncLifetime
         await Git(null, "clone", "-q", "--bare", work, bare);
         await Git(bare, "update-server-info");
 
+        _smartHttp = new GitHttpBackendServer(Served);
         _http = new TestHttpServer();
         foreach (var file in Directory.EnumerateFiles(bare, "*", SearchOption.AllDirectories))
             _http.Serve("/repo.git/" + Path.GetRelativePath(bare, file), new TestResponse(200, File.ReadAllBytes(file)));
+    }
+
+    /// <summary>
+    /// Commits what <paramref name="change"/> does to the work tree (its argument) to branch main of the served repository
+    /// <paramref name="repository"/>, creating it on first use, and returns the new commit.
+    /// </summary>
+    public async Task<string> CommitToMainAsync(string repository, Action<string> change)
+    {
+        var work = _work.Combine("work-" + repository);
+        var bare = Path.Combine(Served, repository);
+        if (!Directory.Exists(bare))
+        {
+            await Git(null, "init", "-q", "-b", "main", work);
+            await Git(null, "init", "-q", "--bare", "-b", "main", bare);
+            await Git(work, "remote", "add", "origin", bare);
+        }
+        change(work);
+        var commit = await Commit(work, "update");
+        await Git(work, "push", "-q", "origin", "main");
+        return commit;
     }
 
     /// <summary>Serves a file over http beside the repositories (tarball and Dockerfile contexts).</summary>
@@ -115,7 +140,7 @@ public sealed class GitRepositoryServers : IAsyncLifetime
         _daemon = null;
     }
 
-    private static void Write(string repo, string relative, string text)
+    public static void Write(string repo, string relative, string text)
     {
         var path = Path.Combine(repo, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -137,6 +162,7 @@ public sealed class GitRepositoryServers : IAsyncLifetime
     {
         StopDaemon();
         _http?.Dispose();
+        _smartHttp?.Dispose();
         _work.Dispose();
         return Task.CompletedTask;
     }

@@ -313,6 +313,70 @@ public sealed class DockerfileFrontendTests : IDisposable
     }
 
     [Fact]
+    public void Add_of_a_git_repository_copies_the_root_of_a_git_source()
+    {
+        Assert.Equal(
+            $$"""
+            #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
+            #1 {"op":"git","remote":"https://h/org/repo.git","ref":"v1.2","subdir":"docs/api","keepGitDir":false,"skipSubmodules":false,"fetchByCommit":false}
+            #2 {"op":"copy","from":"Input","sources":["/"],"destination":"/srv/"} <- #0,#1
+
+            """.ReplaceLineEndings("\n"),
+            Graph("FROM busybox\nADD https://h/org/repo.git#v1.2:docs//api/ /srv/\n"));
+    }
+
+    [Fact]
+    public void Add_git_flags_and_query_options_reach_the_git_source_but_not_the_history()
+    {
+        var result = Convert("""
+            FROM busybox
+            ARG SUM=0a1b2c
+            ADD --keep-git-dir=true --checksum=$SUM --chown=1:2 --chmod=750 git@h:org/repo.git src
+            ADD "https://h/r.git?branch=dev&subdir=/pkg&submodules=false&keep-git-dir" /pkg
+            ADD git://h/r.git?fetch-by-commit&commit=0123456789abcdef0123456789abcdef01234567 /pinned
+            """);
+        var pinned = result.Target.Fs;
+        var pkg = pinned.Inputs[0];
+        var src = pkg.Inputs[0];
+        Assert.Equal(new GitOp("git@h:org/repo.git", null, null, true, "0a1b2c", false, false), src.Inputs[1].Op);
+        var copy = Assert.IsType<CopyOp>(src.Op);
+        Assert.Equal((CopySource.Input, "/home/src", "1:2", (uint?)0x1E8), (copy.From, copy.Destination, copy.Chown, copy.Chmod)); // 0750
+        Assert.Equal(["/"], copy.Sources);
+        Assert.Equal(new GitOp("https://h/r.git", "refs/heads/dev", "pkg", true, null, true, false), pkg.Inputs[1].Op);
+        Assert.Equal(new GitOp("git://h/r.git", null, null, false, "0123456789abcdef0123456789abcdef01234567", false, true), pinned.Inputs[1].Op);
+        // BuildKit's text has --chown and --chmod only, and the source as written.
+        Assert.Equal([
+            "ARG SUM=0a1b2c",
+            "ADD --chown=1:2 --chmod=750 git@h:org/repo.git src # buildkit",
+            "ADD https://h/r.git?branch=dev&subdir=/pkg&submodules=false&keep-git-dir /pkg # buildkit",
+            "ADD git://h/r.git?fetch-by-commit&commit=0123456789abcdef0123456789abcdef01234567 /pinned # buildkit",
+        ], result.Target.History.Select(h => h.CreatedBy));
+        Assert.Equal("[stage-0 3/5] git source git@h:org/repo.git with .git", src.Inputs[1].Description.Name);
+        Assert.Equal(3, src.Inputs[1].Description.Location!.Value.Line);
+    }
+
+    [Fact]
+    public void Add_sources_that_are_no_git_repositories_stay_downloads_and_files()
+    {
+        // An http URL whose path does not end in .git is a download; github.com/… is a local path for ADD;
+        // --keep-git-dir is ignored for them, as by BuildKit.
+        var result = Convert("FROM busybox\nADD --keep-git-dir=true https://h/repo.git.tar.gz github.com/org/repo /x/\n");
+        Assert.Equal(["https://h/repo.git.tar.gz", "github.com/org/repo"], Assert.IsType<AddOp>(result.Target.Fs.Op).Sources);
+    }
+
+    [Theory]
+    [InlineData("ADD https://h/r.git?depth=1 /x", ErrorCode.DockerfileSyntax, "invalid git source https://h/r.git?depth=1: unexpected query \"depth\"")]
+    [InlineData("ADD --keep-git-dir=false https://h/r.git?keep-git-dir=true /x", ErrorCode.DockerfileSyntax, "inconsistent keep-git-dir configuration")]
+    [InlineData("ADD --checksum=abc https://h/r.git?checksum=def /x", ErrorCode.DockerfileSyntax, "checksum mismatch \"abc\" != \"def\"")]
+    [InlineData("ADD https://h/r.git local.txt /x/", ErrorCode.UnsupportedInstruction, "ADD of a git repository together with other sources")]
+    public void Add_git_errors_name_the_line(string instruction, ErrorCode code, string message)
+    {
+        var error = Assert.Throws<DockerfileException>(() => Convert($"FROM busybox\n{instruction}\n"));
+        Assert.Equal((code, 2), (error.Code, error.Location.Line));
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
     public void No_cache_filter_marks_the_steps_of_that_stage_only()
     {
         Assert.Equal(
