@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Sbuild.Engine;
 using Sbuild.Core;
+using Sbuild.Frontend;
 using Sbuild.Exporter;
 using Sbuild.Parser;
 
@@ -97,8 +98,7 @@ public static class Commands
         ast.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
-            if (!path.Exists) throw new SbuildException(ErrorCode.DockerfileNotFound, $"{path.FullName}: no such file");
-            Console.Out.Write(AstPrinter.Print(DockerfileParser.Parse(File.ReadAllText(path.FullName), path.FullName)));
+            Console.Out.Write(AstPrinter.Print(DockerfileParser.Parse(DockerfileText.Read(path.FullName), path.FullName)));
             return 0;
         });
 

@@ -88,15 +88,7 @@ public static class DockerfileFrontend
 
     private static (DockerfileAst, BuildDefinition, IReadOnlyList<string> Notes) Load(FrontendRequest request)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(request.DockerfilePath);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
-        {
-            throw new SbuildException(ErrorCode.DockerfileNotFound, $"failed to read Dockerfile {request.DockerfilePath}: {e.Message}");
-        }
+        var text = DockerfileText.Read(request.DockerfilePath);
         var ast = DockerfileParser.Parse(text, request.DockerfilePath);
         var notes = SyntaxDirective.Check(ast, text) is { } note ? [note] : Array.Empty<string>();
         var targetName = request.Target?.ToLowerInvariant();
