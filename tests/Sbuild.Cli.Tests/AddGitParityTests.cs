@@ -23,6 +23,7 @@ public sealed class AddGitParityTests(SbuildCli sbuild, GitRepositoryServers git
             ADD --chown=7:8 {git.GitUrl("parity-plain.git")}#{commit} /owned
             ADD --checksum={commit[..12]} {smart}?branch=main /pinned
             ADD {git.SmartHttpUrl("repo.git")}#v1-annotated /tag
+            ADD {smart}?fetch-by-commit&commit={commit}&branch=main /by-commit
             ADD --chmod=750 {smart} /moded
             """);
         // moby/buildkit#5943: the destination directory the step makes gets --chmod's mode in BuildKit; sbuild makes it 0755.
@@ -34,14 +35,19 @@ public sealed class AddGitParityTests(SbuildCli sbuild, GitRepositoryServers git
     {
         var commit = await ParityRepositoryAsync("parity-kept.git");
         var smart = git.SmartHttpUrl("parity-kept.git");
+        // BuildKit reuses one checkout for every source with the same commit, ref and options, whatever the remote or
+        // the way of fetching, so whose .git /kept gets would depend on which ran first (docs/parity.md): the
+        // fetch-by-commit source (whose .git names its refs differently) checks out another commit.
+        var pinned = await ParityRepositoryAsync("parity-by-commit.git");
         var differences = await _parity.CompareAsync($"""
             FROM busybox
             ADD --keep-git-dir=true {smart} /kept
             ADD --keep-git-dir=true {smart}#{commit} /commit
             ADD --keep-git-dir=true {git.SmartHttpUrl("repo.git")}#v1-annotated /tag
             ADD {smart}?keep-git-dir=true&subdir=dir /sub
+            ADD --keep-git-dir=true {git.SmartHttpUrl("parity-by-commit.git")}?fetch-by-commit&commit={pinned}&branch=main /by-commit
             """);
-        BuildKitParity.AssertSame(Except(differences, "/kept/.git/index", "/commit/.git/index", "/tag/.git/index"));
+        BuildKitParity.AssertSame(Except(differences, "/kept/.git/index", "/commit/.git/index", "/tag/.git/index", "/by-commit/.git/index"));
     }
 
     [Fact]
@@ -68,12 +74,12 @@ public sealed class AddGitParityTests(SbuildCli sbuild, GitRepositoryServers git
             d.StartsWith(path + ": sha256 ", StringComparison.Ordinal) || d.StartsWith(path + ": size ", StringComparison.Ordinal))).ToArray();
 
     /// <summary>
-    /// A served repository (one commit on main) with what a checkout must carry over: an executable, a symlink, nested
-    /// directories. Returns the commit.
+    /// A served repository (one commit on main, its own) with what a checkout must carry over: an executable, a
+    /// symlink, nested directories. Returns the commit.
     /// </summary>
     private Task<string> ParityRepositoryAsync(string name) => git.CommitToMainAsync(name, work =>
     {
-        GitRepositoryServers.Write(work, "a.txt", "a\n");
+        GitRepositoryServers.Write(work, "a.txt", name + "\n");
         GitRepositoryServers.Write(work, "bin/tool.sh", "#!/bin/sh\necho tool\n");
         File.SetUnixFileMode(Path.Combine(work, "bin/tool.sh"), Modes.Octal("755"));
         File.CreateSymbolicLink(Path.Combine(work, "link"), "a.txt");
