@@ -228,6 +228,10 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var env = ExpansionEnvironment(plan);
         var words = copy.Sources.Append(copy.Destination).Select(w => Expand(w, env, copy.Location)).ToList();
         var sources = words[..^1];
+        // BuildKit's dispatchCopy: only ADD fetches; COPY names a git repository or a URL only by mistake.
+        if (!copy.IsAdd && sources.FirstOrDefault(s => SourceUrl.IsUrl(s) || IsGitSource(s)) is { } remote)
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
+                $"source can't be a {(IsGitSource(remote) ? "git ref" : "URL")} for COPY: {GitReference.Redact(remote)} (ADD fetches it)", copy.Original);
         var destination = words[^1];
         if (sources.Count > 1 && !destination.EndsWith('/'))
             throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
@@ -272,6 +276,18 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         createdBy.AddRange(copy.Heredocs.Select(h => "<<" + h.Name));
         createdBy.Add(destination);
         AddLayer(plan, node, string.Join(' ', createdBy) + " # buildkit");
+    }
+
+    private static bool IsGitSource(string source)
+    {
+        try
+        {
+            return GitReference.Parse(source) is not null;
+        }
+        catch (FormatException)
+        {
+            return true; // git's own syntax, badly formed: a git source all the same
+        }
     }
 
     private static IReadOnlyList<string>? Excludes(CopyInstruction copy) => copy.Excludes.Count > 0 ? copy.Excludes : null;

@@ -79,6 +79,17 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal(["ARG P=x", "COPY --parents --chown=1 a/./b /d/ # buildkit", "ADD c /e/ # buildkit"], result.Target.History.Select(h => h.CreatedBy));
     }
 
+    [Theory]
+    [InlineData("COPY https://example.com/a.txt /a", "source can't be a URL for COPY")]
+    [InlineData("COPY https://example.com/repo.git /r", "source can't be a git ref for COPY")]
+    [InlineData("COPY git@example.com:org/repo.git#main /r", "source can't be a git ref for COPY")]
+    public void Copy_refuses_urls_and_git_sources_as_buildkit_does(string instruction, string message)
+    {
+        var error = Assert.Throws<DockerfileException>(() => Convert($"FROM busybox\n{instruction}\n"));
+        Assert.Contains(message, error.Message);
+        Assert.Equal(2, error.Location.Line);
+    }
+
     [Fact]
     public void Relative_destinations_workdir_user_and_network_are_resolved_when_planning()
     {
