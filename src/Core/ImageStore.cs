@@ -19,6 +19,7 @@ public sealed class ImageStore
     public ImageStore(string root)
     {
         Root = root;
+        RefuseWhatIsNoStore(root);
         Directory.CreateDirectory(root);
         Content = new FileContentStore(root);
         _indexPath = Path.Combine(root, "index.json");
@@ -26,6 +27,19 @@ public sealed class ImageStore
         var layoutPath = Path.Combine(root, "oci-layout");
         if (!File.Exists(layoutPath))
             AtomicFile.WriteAllBytes(layoutPath, JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), OciJsonContext.Canonical.OciLayoutFile));
+    }
+
+    /// <summary>
+    /// A store is made in a missing or empty directory, or opened where one is (its <c>oci-layout</c>); a file, or a
+    /// directory holding other things, is refused before anything is written into it.
+    /// </summary>
+    private static void RefuseWhatIsNoStore(string root)
+    {
+        const string hint = "(the store directory comes from --root or $SBUILD_ROOT)";
+        if (File.Exists(root))
+            throw new SbuildException(ErrorCode.InvalidOption, $"{root} is a file, not a store directory {hint}");
+        if (Directory.Exists(root) && !File.Exists(Path.Combine(root, "oci-layout")) && Directory.EnumerateFileSystemEntries(root).Any())
+            throw new SbuildException(ErrorCode.InvalidOption, $"{root} is not an sbuild store (it has no oci-layout file) and is not empty: refusing to write into it {hint}");
     }
 
     public string Root { get; }
