@@ -1,5 +1,4 @@
 using Sbuild.Core;
-using Sbuild.Frontend;
 using Sbuild.Parser;
 
 namespace Sbuild.Engine;
@@ -7,22 +6,13 @@ namespace Sbuild.Engine;
 /// <summary>How copied files are owned and moded. Null fields keep what the source has (or 0:0 for ownership, see <see cref="PreserveOwnership"/>).</summary>
 public sealed record CopyOwnership(uint? Uid, uint? Gid, uint? Mode, bool PreserveOwnership)
 {
-    /// <summary>A symbolic <c>--chmod</c>: each entry's mode is its own with this applied (when <see cref="Mode"/> is null).</summary>
-    public SymbolicMode? Symbolic { get; init; }
-
     /// <summary>A COPY's ownership: <paramref name="chown"/> (user[:group]) resolved in <paramref name="rootfs"/>'s /etc/passwd and /etc/group.</summary>
-    public static CopyOwnership Resolve(string rootfs, string? chown, uint? chmod, string? symbolicChmod, bool preserveOwnership)
+    public static CopyOwnership Resolve(string rootfs, string? chown, uint? chmod, bool preserveOwnership)
     {
-        var symbolic = symbolicChmod is null ? null
-            : SymbolicMode.TryParse(symbolicChmod, out var parsed) ? parsed
-            : throw new SbuildException(ErrorCode.DockerfileSyntax, $"invalid --chmod={symbolicChmod}");
-        if (chown is null) return new CopyOwnership(null, null, chmod, preserveOwnership) { Symbolic = symbolic };
+        if (chown is null) return new CopyOwnership(null, null, chmod, preserveOwnership);
         var (uid, gid) = UserResolver.ResolveChown(rootfs, chown);
-        return new CopyOwnership(uid, gid, chmod, preserveOwnership) { Symbolic = symbolic };
+        return new CopyOwnership(uid, gid, chmod, preserveOwnership);
     }
-
-    /// <summary>The permission bits an entry with <paramref name="permissions"/> gets.</summary>
-    public uint ModeOf(uint permissions, bool isDirectory) => Mode ?? Symbolic?.Apply(permissions, isDirectory) ?? permissions;
 }
 
 /// <summary>
@@ -206,7 +196,7 @@ public static class FileCopier
             var gid = ownership.Gid ?? (ownership.PreserveOwnership ? st.Gid : 0);
             Posix.LChown(path, uid, gid);
             if (st.Type != Posix.FileStat.Symlink)
-                Posix.Chmod(path, ownership.ModeOf(st.Permissions, isDirectory)); // after chown, which clears setuid bits
+                Posix.Chmod(path, ownership.Mode ?? st.Permissions); // after chown, which clears setuid bits
             if (!isDirectory) Posix.SetTimes(path, st.MTimeSec, st.MTimeNsec);
         }
 

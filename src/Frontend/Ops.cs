@@ -65,16 +65,10 @@ public sealed record CopyOp(CopySource From, IReadOnlyList<string> Sources, stri
     public bool Parents { get; init; }
     /// <summary><c>--exclude</c> patterns, matched below each source (null: none).</summary>
     public IReadOnlyList<string>? Excludes { get; init; }
-    /// <summary>A symbolic <c>--chmod</c> (<see cref="SymbolicMode"/>), applied to each copied entry's own mode.</summary>
-    public string? SymbolicChmod { get; init; }
 }
 
 /// <summary>COPY of here-documents into input 0: files with the given contents (mode 0644 unless <c>--chmod</c>).</summary>
-public sealed record InlineCopyOp(IReadOnlyList<InlineFile> Files, string Destination, string? Chown, uint? Chmod) : Op
-{
-    /// <summary>A symbolic <c>--chmod</c> (<see cref="SymbolicMode"/>), applied to the files' 0644.</summary>
-    public string? SymbolicChmod { get; init; }
-}
+public sealed record InlineCopyOp(IReadOnlyList<InlineFile> Files, string Destination, string? Chown, uint? Chmod) : Op;
 
 /// <summary>
 /// ADD into input 0: URLs are downloaded (and checked against <see cref="Checksum"/>), local archives unpacked unless
@@ -84,8 +78,6 @@ public sealed record AddOp(IReadOnlyList<string> Sources, string Destination, st
 {
     /// <summary><c>--exclude</c> patterns, matched below each local source (null: none).</summary>
     public IReadOnlyList<string>? Excludes { get; init; }
-    /// <summary>A symbolic <c>--chmod</c> (<see cref="SymbolicMode"/>), applied to each copied entry's own mode.</summary>
-    public string? SymbolicChmod { get; init; }
 }
 
 /// <summary>

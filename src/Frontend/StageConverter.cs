@@ -237,7 +237,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
                 "when using COPY with more than one source file, the destination must be a directory and end with a /", copy.Original);
         var absolute = destination.StartsWith('/') ? destination : JoinPath(plan.Config.WorkingDir ?? "/", destination) + (destination.EndsWith('/') ? "/" : "");
-        var (chmod, symbolicChmod) = ParseChmod(copy, env);
+        var chmod = ParseChmod(copy);
         var chown = copy.Chown is { } rawChown ? Expand(rawChown, env, copy.Location) : null;
         var name = $"{label} {(copy.IsAdd ? "ADD" : "COPY")} {Display(copy)}";
         OpNode node;
@@ -246,32 +246,32 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             if (sources.Count > 0 || copy.From is not null)
                 throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "mixing here-documents with other COPY sources is not supported yet by sbuild", copy.Original);
             var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Content)).ToList();
-            node = Step(plan, new InlineCopyOp(files, absolute, chown, chmod) { SymbolicChmod = symbolicChmod }, [plan.Fs], name, copy);
+            node = Step(plan, new InlineCopyOp(files, absolute, chown, chmod), [plan.Fs], name, copy);
         }
         else if (copy.IsAdd && GitCheckout(plan, copy, sources, env, label) is { } repository)
         {
             // As BuildKit: the checkout's root is copied onto the destination, its files keeping their (root) owners.
-            node = Step(plan, new CopyOp(CopySource.Input, ["/"], absolute, chown, chmod) { Excludes = Excludes(copy), SymbolicChmod = symbolicChmod }, [plan.Fs, repository], name, copy);
+            node = Step(plan, new CopyOp(CopySource.Input, ["/"], absolute, chown, chmod) { Excludes = Excludes(copy) }, [plan.Fs, repository], name, copy);
         }
         else if (copy.IsAdd)
         {
-            node = Step(plan, new AddOp(sources, absolute, chown, chmod, copy.Unpack, AddChecksum(copy, sources, env)) { Excludes = Excludes(copy), SymbolicChmod = symbolicChmod }, [plan.Fs], name, copy);
+            node = Step(plan, new AddOp(sources, absolute, chown, chmod, copy.Unpack, AddChecksum(copy, sources, env)) { Excludes = Excludes(copy) }, [plan.Fs], name, copy);
         }
         else if (copy.From is { } fromRaw)
         {
             var source = CopyFromNode(plan, copy, Expand(fromRaw, env, copy.Location), label);
-            node = Step(plan, new CopyOp(CopySource.Input, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy), SymbolicChmod = symbolicChmod }, [plan.Fs, source], name, copy);
+            node = Step(plan, new CopyOp(CopySource.Input, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy) }, [plan.Fs, source], name, copy);
         }
         else
         {
-            node = Step(plan, new CopyOp(CopySource.Context, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy), SymbolicChmod = symbolicChmod }, [plan.Fs], name, copy);
+            node = Step(plan, new CopyOp(CopySource.Context, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy) }, [plan.Fs], name, copy);
         }
         // BuildKit's text: the instruction, --parents, --chown/--chmod as given (expanded), the sources, here-documents
         // as <<NAME, the destination; never --from or --exclude.
         var createdBy = new List<string> { copy.IsAdd ? "ADD" : "COPY" };
         if (copy.Parents) createdBy.Add("--parents");
         if (chown is not null) createdBy.Add("--chown=" + chown);
-        if (copy.Chmod is { } rawChmod && Expand(rawChmod, env, copy.Location) is { Length: > 0 } shownChmod) createdBy.Add("--chmod=" + shownChmod);
+        if (copy.Chmod is { } rawChmod) createdBy.Add("--chmod=" + Expand(rawChmod, env, copy.Location));
         createdBy.AddRange(sources);
         createdBy.AddRange(copy.Heredocs.Select(h => "<<" + h.Name));
         createdBy.Add(destination);
@@ -595,23 +595,17 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         }
     }
 
-    /// <summary>
-    /// <c>--chmod</c> (expanded) as BuildKit's dispatchCopy reads it: an octal mode up to 07777, else a symbolic one
-    /// (<see cref="SymbolicMode"/>); a value that starts like a number but is not octal is the octal error.
-    /// </summary>
-    private (uint? Octal, string? Symbolic) ParseChmod(CopyInstruction copy, IReadOnlyDictionary<string, string> env)
+    private static uint? ParseChmod(CopyInstruction copy)
     {
-        var text = copy.Chmod is { } raw ? Expand(raw, env, copy.Location) : "";
-        if (text.Length == 0) return (null, null); // BuildKit: an empty --chmod is no --chmod
-        if (char.IsAsciiDigit(text[0]))
+        if (copy.Chmod is null) return null;
+        try
         {
-            if (text.Length <= 11 && text.All(c => c is >= '0' and <= '7') && Convert.ToUInt64(text, 8) is var mode && mode <= 0xFFF)
-                return ((uint)mode, null);
+            return Convert.ToUInt32(copy.Chmod, 8) is var mode && mode <= 0xFFF ? mode : throw new FormatException();
         }
-        else if (SymbolicMode.TryParse(text, out _))
-            return (null, text);
-        throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
-            $"invalid chmod parameter: '{text}'. it should be octal string and between 0 and 07777, or a symbolic mode such as u+x", copy.Original);
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location, $"invalid --chmod={copy.Chmod}: expected an octal mode such as 755", copy.Original);
+        }
     }
 
     private static string JoinPath(string cwd, string path) =>

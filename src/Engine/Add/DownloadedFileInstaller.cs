@@ -33,7 +33,7 @@ public static class DownloadedFileInstaller
         }
         File.Copy(file.TempPath, host);
         Posix.LChown(host, uid, gid);
-        Posix.Chmod(host, ownership.ModeOf(DownloadMode, isDirectory: false)); // after chown, which clears setuid bits
+        Posix.Chmod(host, ownership.Mode ?? DownloadMode); // after chown, which clears setuid bits
         Posix.SetTimes(host, file.ModificationTimeSeconds, 0);
         return target;
     }

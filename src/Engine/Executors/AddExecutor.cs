@@ -34,7 +34,7 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
     public Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct) =>
         workspace.ChangeAsync(inputs[0], async rootfs =>
         {
-            var ownership = StepErrors.At(step, () => CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod, op.SymbolicChmod, preserveOwnership: false));
+            var ownership = StepErrors.At(step, () => CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod, preserveOwnership: false));
             foreach (var source in op.Sources)
             {
                 if (SourceUrl.IsUrl(source))

@@ -40,7 +40,7 @@ internal sealed class CopyExecutor(CopyOp op, StepDescription step, LocalContext
         StepErrors.At(step, () =>
         {
             // Context files become root's unless --chown; another stage's keep their owners (BuildKit).
-            var ownership = CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod, op.SymbolicChmod, preserveOwnership: op.From == CopySource.Input);
+            var ownership = CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod, preserveOwnership: op.From == CopySource.Input);
             FileCopier.Copy(sourceRoot, Selection, rootfs, op.Destination, ownership, ignore);
             return 0;
         });
