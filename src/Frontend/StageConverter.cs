@@ -84,7 +84,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var (fs, config) = stage.BaseName == "scratch"
             ? (new OpNode(new ScratchOp(), [], new StepDescription(label)), null)
             : Image(stage.BaseName, label, stage.Location);
-        var containerConfig = config?.Config ?? new ContainerConfig();
+        // BuildKit's empty image (FROM scratch) has the working directory "/" in its config.
+        var containerConfig = config?.Config ?? new ContainerConfig { WorkingDir = "/" };
         if (containerConfig.Env is not { } env || !env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
             containerConfig = containerConfig with { Env = [.. containerConfig.Env ?? [], "PATH=" + DefaultPath] };
         var plan = new StagePlan

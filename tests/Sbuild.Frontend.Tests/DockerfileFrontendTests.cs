@@ -202,6 +202,17 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal("/a/c/d", Assert.IsType<MkdirOp>(result.Target.Fs.Op).Path);
     }
 
+    [Fact]
+    public void A_scratch_stage_starts_with_the_default_path_and_the_root_as_working_directory()
+    {
+        // BuildKit's emptyImage: the oracle's FROM scratch image has WorkingDir "/" and PATH, and nothing else.
+        var config = Convert("FROM scratch\n").Target.Config;
+        Assert.Equal(["PATH=" + StageConverter.DefaultPath], config.Env);
+        Assert.Equal("/", config.WorkingDir);
+        // An image without a WorkingDir keeps none.
+        Assert.Null(Convert("FROM alpine:3\n").Target.Config.WorkingDir);
+    }
+
     [Theory]
     [InlineData("docker/dockerfile:1")]
     [InlineData("docker/dockerfile:1.7")]
