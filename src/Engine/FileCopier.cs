@@ -36,10 +36,11 @@ public static class FileCopier
         var destClean = RootPath.Clean(destination);
         var uid = ownership.Uid ?? 0;
         var gid = ownership.Gid ?? 0;
-        var hardlinks = new Dictionary<(ulong, ulong), string>();
-
         foreach (var (relative, host) in matches)
         {
+            // BuildKit copies each match with a copier of its own: hard links are kept inside one directory that is
+            // copied, never between two sources (or two wildcard matches) that are links to one file.
+            var hardlinks = new Dictionary<(ulong, ulong), string>();
             var st = Posix.LStat(host);
             if (st.Type == Posix.FileStat.Directory)
             {

@@ -18,6 +18,11 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private readonly Dictionary<int, StagePlan> _plans = [];
     private readonly Dictionary<string, (OpNode Fs, ImageConfig Config)> _images = [];
     private readonly ShellLex _lex = new(definition.EscapeToken);
+    /// <summary>
+    /// Expands COPY/ADD here-document bodies whose delimiter was not quoted, as BuildKit's ExpandRaw does: the backslash
+    /// escapes whatever the escape directive says, and quotes stay as they are (the body is file content).
+    /// </summary>
+    private static readonly ShellLex HeredocLex = new('\\') { SkipProcessQuotes = true };
 
     public StagePlan Plan(int index)
     {
@@ -243,7 +248,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         {
             if (sources.Count > 0 || copy.From is not null)
                 throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "mixing here-documents with other COPY sources is not supported yet by sbuild", copy.Original);
-            var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Content)).ToList();
+            var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Expand ? Expand(HeredocLex, h.Content, env, copy.Location) : h.Content)).ToList();
             node = Step(plan, new InlineCopyOp(files, absolute, chown, chmod), [plan.Fs], name, copy);
         }
         else if (copy.IsAdd)
@@ -528,11 +533,13 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         return env;
     }
 
-    private string Expand(string word, IReadOnlyDictionary<string, string> env, SourceLocation at)
+    private string Expand(string word, IReadOnlyDictionary<string, string> env, SourceLocation at) => Expand(_lex, word, env, at);
+
+    private static string Expand(ShellLex lex, string word, IReadOnlyDictionary<string, string> env, SourceLocation at)
     {
         try
         {
-            return _lex.ProcessWord(word, env);
+            return lex.ProcessWord(word, env);
         }
         catch (SbuildException e) when (e is not DockerfileException)
         {

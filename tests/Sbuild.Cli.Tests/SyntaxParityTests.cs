@@ -124,4 +124,66 @@ public sealed class SyntaxParityTests(SbuildCli sbuild) : IClassFixture<SbuildCl
             """, new Dictionary<string, string> { ["a b.txt"] = "spaces\n" });
         BuildKitParity.AssertSame(differences);
     }
+
+    [Fact]
+    public async Task Copy_destinations_wildcards_links_and_heredocs_match_buildkit()
+    {
+        using var context = new TempDirectory("sbuild-syntax-copy-");
+        void Write(string path, string content)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(context.Combine(path))!);
+            File.WriteAllText(context.Combine(path), content);
+        }
+        foreach (var name in new[] { "a.txt", "b.txt", "c.txt", "ab.md", "file with spaces.txt", "dir/y.txt", "dir/sub/x.txt", "lit*.txt", "q?.txt" })
+            Write(name, name + "\n");
+        File.SetUnixFileMode(context.Combine("dir/sub/x.txt"), Modes.Octal("751"));
+        File.SetUnixFileMode(context.Combine("dir/sub"), Modes.Octal("700"));
+        File.CreateSymbolicLink(context.Combine("link-to-a"), "a.txt");
+        Write("links/target.txt", "target\n");
+        File.CreateSymbolicLink(context.Combine("links/relative"), "target.txt");
+        File.CreateSymbolicLink(context.Combine("links/dangling"), "/nowhere");
+        UnixFs.HardLink(context.Combine("links/target.txt"), context.Combine("links/hard.txt"));
+        Write("hard1", "hard\n");
+        UnixFs.HardLink(context.Combine("hard1"), context.Combine("hard2"));
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox
+            WORKDIR /work
+            COPY a.txt rel/
+            COPY a.txt rel-file
+            COPY b.txt rel
+            COPY ["file with spaces.txt", "/spaced dir/"]
+            COPY [ab].txt /class/
+            COPY [^a]*.txt /negated/
+            COPY [a-b]*.* /range/
+            COPY lit\*.txt q\?.txt /escaped/
+            COPY nothing-* /none/
+            COPY dir /dir-no-slash
+            COPY dir/ /dir-slash/
+            COPY dir /etc/
+            COPY a.txt /etc/passwd
+            COPY a.txt /newdir/
+            COPY a.txt /newdir/sub/
+            COPY link-to-a /followed
+            COPY links /links/
+            COPY hard1 hard2 /hard/
+            COPY --from=busybox /bin/busybox /etc/group /from-image/
+            ENV WHO=env
+            COPY <<EOF /inline.txt
+            inline $WHO '$WHO' "$WHO" \$WHO ${NOPE:-"x"} it's
+            EOF
+            COPY <<"EOF" /inline-quoted.txt
+            $WHO
+            EOF
+            COPY <<A <<B /inline-dir/
+            first
+            A
+            second
+            B
+            """);
+        using var build = await _parity.BuildContextAsync(context.Path);
+        BuildKitParity.AssertSame(build.Differences);
+        // What the rules above gave (so a rule that silently copies nothing on both sides is noticed).
+        Assert.Equal(["lit*.txt", "q?.txt"], Directory.GetFileSystemEntries(Path.Combine(build.Actual.RootfsDir, "escaped")).Select(Path.GetFileName).Order());
+        Assert.Equal("inline env 'env' \"env\" $WHO \"x\" it's\n", File.ReadAllText(Path.Combine(build.Actual.RootfsDir, "inline.txt")));
+    }
 }

@@ -300,6 +300,20 @@ public sealed class DockerfileFrontendTests : IDisposable
             result.Target.History.Select(h => h.CreatedBy));
     }
 
+    [Theory]
+    // BuildKit expands the body with the stage environment, keeps quotes, escapes with a backslash even under
+    // "# escape=`", and leaves a body with a quoted delimiter alone (values as the oracle builds them).
+    [InlineData("COPY <<EOF /f\nhome=$HOME unset=$NOPE '$HOME' \"$HOME\" \\$HOME\nEOF\n", "home=/root unset= '/root' \"/root\" $HOME\n")]
+    [InlineData("# escape=`\nFROM busybox\nCOPY <<EOF /f\n\\$HOME `$HOME\nEOF\n", "$HOME `/root\n")]
+    [InlineData("COPY <<'EOF' /f\n$HOME\nEOF\n", "$HOME\n")]
+    [InlineData("ARG V=arg\nADD <<EOF /f\n${V}\nEOF\n", "arg\n")]
+    public void Copy_heredoc_bodies_are_expanded_unless_the_delimiter_is_quoted(string instructions, string expected)
+    {
+        var dockerfile = instructions.StartsWith('#') ? instructions : "FROM busybox\n" + instructions;
+        var copy = Assert.IsType<InlineCopyOp>(Convert(dockerfile).Target.Fs.Op);
+        Assert.Equal(expected, Assert.Single(copy.Files).Content);
+    }
+
     [Fact]
     public void Add_keeps_urls_checksum_and_unpack_choice()
     {
