@@ -386,7 +386,8 @@ public sealed class SyntaxParityTests(SbuildCli sbuild) : IClassFixture<SbuildCl
             USER 1000:1000
             WORKDIR /made-by-uid-gid
             RUN id > /tmp/id-uid-gid
-            USER daemon:nogroup
+            ENV WHO=daemon
+            USER $WHO:nogroup
             RUN id > /tmp/id-names
             USER root
             RUN id > /id-root
