@@ -12,7 +12,8 @@ public sealed class ChmodSpec
 {
     private const uint SetUid = 0x800, SetGid = 0x400, Sticky = 0x200;
     private const uint UserBits = 0x1C0, GroupBits = 0x38, OtherBits = 0x7;
-    private const uint Read = 0x124, Write = 0x92, Execute = 0x49;
+    private const uint UserRead = 0x100, GroupRead = 0x20, OtherRead = 0x4;
+    private const uint Read = UserRead | GroupRead | OtherRead, Write = 0x92, Execute = 0x49;
     /// <summary>What "=" with no "who" clears: everything but the sticky bit (setmode's STANDARD_BITS).</summary>
     private const uint StandardBits = SetUid | SetGid | UserBits | GroupBits | OtherBits;
     /// <summary>setmode's mask with umask 0: every bit.</summary>
@@ -81,12 +82,12 @@ public sealed class ChmodSpec
     private static FormatException NotOctal(string text) =>
         new($"invalid chmod parameter: '{text}'. it should be octal string and between 0 and 07777");
 
-    /// <summary>The shifts of the classes a copy command writes: user 6, group 3, other 0.</summary>
+    /// <summary>The shifts of the classes a copy command writes (marked by their read bit): user 6, group 3, other 0.</summary>
     private static IEnumerable<int> Shifts(uint to)
     {
-        if ((to & 0x100) != 0) yield return 6;
-        if ((to & 0x20) != 0) yield return 3;
-        if ((to & 0x4) != 0) yield return 0;
+        if ((to & UserRead) != 0) yield return 6;
+        if ((to & GroupRead) != 0) yield return 3;
+        if ((to & OtherRead) != 0) yield return 0;
     }
 
     /// <summary>setmode's parser, clause by clause; null for a syntax error.</summary>
@@ -172,9 +173,9 @@ public sealed class ChmodSpec
 
     private static void AddCopy(List<Command> commands, char from, uint who, char op)
     {
-        // With a "who", the bits of the classes it names are written (any bit, even setuid, passes the mask);
-        // without one, every class is written.
-        var to = who != 0 ? who & (0x100 | 0x20 | 0x4) : 0x100 | 0x20 | 0x4;
+        // With a "who", the classes it names are written (setmode marks each by its read bit; any bit, even setuid,
+        // passes the mask); without one, every class is.
+        var to = who != 0 ? who & Read : Read;
         commands.Add(new Command(from, AllBits, Clear: op is '-' or '=', Set: op is '+' or '=', To: to));
     }
 }
