@@ -4,14 +4,18 @@ using Sbuild.Parser;
 namespace Sbuild.Engine;
 
 /// <summary>How copied files are owned and moded. Null fields keep what the source has (or 0:0 for ownership, see <see cref="PreserveOwnership"/>).</summary>
-public sealed record CopyOwnership(uint? Uid, uint? Gid, uint? Mode, bool PreserveOwnership)
+public sealed record CopyOwnership(uint? Uid, uint? Gid, ChmodSpec? Mode, bool PreserveOwnership)
 {
-    /// <summary>A COPY's ownership: <paramref name="chown"/> (user[:group]) resolved in <paramref name="rootfs"/>'s /etc/passwd and /etc/group.</summary>
-    public static CopyOwnership Resolve(string rootfs, string? chown, uint? chmod, bool preserveOwnership)
+    /// <summary>
+    /// A COPY's ownership: <paramref name="chown"/> (user[:group]) resolved in <paramref name="rootfs"/>'s /etc/passwd and
+    /// /etc/group, <paramref name="chmod"/> (octal or symbolic) parsed.
+    /// </summary>
+    public static CopyOwnership Resolve(string rootfs, string? chown, string? chmod, bool preserveOwnership)
     {
-        if (chown is null) return new CopyOwnership(null, null, chmod, preserveOwnership);
+        var mode = chmod is null ? null : ChmodSpec.Parse(chmod);
+        if (chown is null) return new CopyOwnership(null, null, mode, preserveOwnership);
         var (uid, gid) = UserResolver.ResolveChown(rootfs, chown);
-        return new CopyOwnership(uid, gid, chmod, preserveOwnership);
+        return new CopyOwnership(uid, gid, mode, preserveOwnership);
     }
 }
 
@@ -43,10 +47,11 @@ public static class FileCopier
         var destClean = RootPath.Clean(destination);
         var uid = ownership.Uid ?? 0;
         var gid = ownership.Gid ?? 0;
-        var copier = new Copier(ownership, ignore);
-
         foreach (var match in matches)
         {
+            // BuildKit copies each match with a copier of its own: hard links are kept inside one directory that is
+            // copied, never between two sources (or two wildcard matches) that are links to one file.
+            var copier = new Copier(ownership, ignore);
             var st = Posix.LStat(match.Host);
             if (st.Type == Posix.FileStat.Directory)
             {
@@ -196,7 +201,7 @@ public static class FileCopier
             var gid = ownership.Gid ?? (ownership.PreserveOwnership ? st.Gid : 0);
             Posix.LChown(path, uid, gid);
             if (st.Type != Posix.FileStat.Symlink)
-                Posix.Chmod(path, ownership.Mode ?? st.Permissions); // after chown, which clears setuid bits
+                Posix.Chmod(path, ownership.Mode?.Apply(st.Permissions, isDirectory) ?? st.Permissions); // after chown, which clears setuid bits
             if (!isDirectory) Posix.SetTimes(path, st.MTimeSec, st.MTimeNsec);
         }
 

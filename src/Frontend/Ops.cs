@@ -57,8 +57,9 @@ public enum CopySource { Context, Input }
 /// COPY into input 0. Sources are expanded paths or wildcards, relative to the source root; the destination is absolute
 /// (a trailing '/' marks a directory). <see cref="Chown"/> (user[:group]) is resolved in the destination's /etc/passwd
 /// when the step runs; without it, context files become 0:0 and files of another stage keep their owners.
+/// <see cref="Chmod"/> is the <c>--chmod</c> value, octal or symbolic (checked by <see cref="ChmodSpec.Parse"/>).
 /// </summary>
-public sealed record CopyOp(CopySource From, IReadOnlyList<string> Sources, string Destination, string? Chown, uint? Chmod) : Op
+public sealed record CopyOp(CopySource From, IReadOnlyList<string> Sources, string Destination, string? Chown, string? Chmod) : Op
 {
     /// <summary><c>--parents</c>: each source is a pattern (below an optional <c>pivot/./</c>) whose matches keep their parent directories.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
@@ -68,13 +69,13 @@ public sealed record CopyOp(CopySource From, IReadOnlyList<string> Sources, stri
 }
 
 /// <summary>COPY of here-documents into input 0: files with the given contents (mode 0644 unless <c>--chmod</c>).</summary>
-public sealed record InlineCopyOp(IReadOnlyList<InlineFile> Files, string Destination, string? Chown, uint? Chmod) : Op;
+public sealed record InlineCopyOp(IReadOnlyList<InlineFile> Files, string Destination, string? Chown, string? Chmod) : Op;
 
 /// <summary>
 /// ADD into input 0: URLs are downloaded (and checked against <see cref="Checksum"/>), local archives unpacked unless
 /// <see cref="Unpack"/> is false, other context files copied like COPY.
 /// </summary>
-public sealed record AddOp(IReadOnlyList<string> Sources, string Destination, string? Chown, uint? Chmod, bool? Unpack, Digest? Checksum) : Op
+public sealed record AddOp(IReadOnlyList<string> Sources, string Destination, string? Chown, string? Chmod, bool? Unpack, Digest? Checksum) : Op
 {
     /// <summary><c>--exclude</c> patterns, matched below each local source (null: none).</summary>
     public IReadOnlyList<string>? Excludes { get; init; }

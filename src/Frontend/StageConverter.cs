@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sbuild.Core;
 using Sbuild.Git;
 using Sbuild.Parser;
@@ -19,6 +20,11 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private readonly Dictionary<int, StagePlan> _plans = [];
     private readonly Dictionary<string, (OpNode Fs, ImageConfig Config)> _images = [];
     private readonly ShellLex _lex = new(definition.EscapeToken);
+    /// <summary>
+    /// Expands COPY/ADD here-document bodies whose delimiter was not quoted, as BuildKit's ExpandRaw does: the backslash
+    /// escapes whatever the escape directive says, and quotes stay as they are (the body is file content).
+    /// </summary>
+    private static readonly ShellLex HeredocLex = new('\\') { SkipProcessQuotes = true };
 
     public StagePlan Plan(int index)
     {
@@ -85,7 +91,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var (fs, config) = stage.BaseName == "scratch"
             ? (new OpNode(new ScratchOp(), [], new StepDescription(label)), null)
             : Image(stage.BaseName, label, stage.Location);
-        var containerConfig = config?.Config ?? new ContainerConfig();
+        // BuildKit's empty image (FROM scratch) has the working directory "/" in its config.
+        var containerConfig = config?.Config ?? new ContainerConfig { WorkingDir = "/" };
         if (containerConfig.Env is not { } env || !env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
             containerConfig = containerConfig with { Env = [.. containerConfig.Env ?? [], "PATH=" + DefaultPath] };
         var plan = new StagePlan
@@ -237,15 +244,22 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
                 "when using COPY with more than one source file, the destination must be a directory and end with a /", copy.Original);
         var absolute = destination.StartsWith('/') ? destination : JoinPath(plan.Config.WorkingDir ?? "/", destination) + (destination.EndsWith('/') ? "/" : "");
-        var chmod = ParseChmod(copy);
-        var chown = copy.Chown is { } rawChown ? Expand(rawChown, env, copy.Location) : null;
+        // BuildKit expands both flags; one that expands to nothing is as if it were not given.
+        var chmod = copy.Chmod is { } rawChmod ? NullIfEmpty(Expand(rawChmod, env, copy.Location)) : null;
+        if (chmod is not null) CheckChmod(copy, chmod);
+        var chown = copy.Chown is { } rawChown ? NullIfEmpty(Expand(rawChown, env, copy.Location)) : null;
+        // BuildKit runs a --link copy (without --chmod) on an empty filesystem that has no /etc/passwd to look names up
+        // in: it fails ("invalid user index: -1"; newer frontends refuse it while parsing, moby/buildkit#7134).
+        if (copy.Link && chmod is null && chown is not null && !chown.Split(':', 2).All(IsNumericOwner))
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
+                $"--chown={chown} with --link: only numeric ids (or root) can be used, as there is no /etc/passwd to look names up in", copy.Original);
         var name = $"{label} {(copy.IsAdd ? "ADD" : "COPY")} {Display(copy)}";
         OpNode node;
         if (copy.Heredocs.Count > 0)
         {
             if (sources.Count > 0 || copy.From is not null)
                 throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "mixing here-documents with other COPY sources is not supported yet by sbuild", copy.Original);
-            var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Content)).ToList();
+            var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Expand ? Expand(HeredocLex, h.Content, env, copy.Location) : h.Content)).ToList();
             node = Step(plan, new InlineCopyOp(files, absolute, chown, chmod), [plan.Fs], name, copy);
         }
         else if (copy.IsAdd && GitCheckout(plan, copy, sources, env, label) is { } repository)
@@ -271,7 +285,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var createdBy = new List<string> { copy.IsAdd ? "ADD" : "COPY" };
         if (copy.Parents) createdBy.Add("--parents");
         if (chown is not null) createdBy.Add("--chown=" + chown);
-        if (copy.Chmod is { } rawChmod) createdBy.Add("--chmod=" + Expand(rawChmod, env, copy.Location));
+        if (chmod is not null) createdBy.Add("--chmod=" + chmod);
         createdBy.AddRange(sources);
         createdBy.AddRange(copy.Heredocs.Select(h => "<<" + h.Name));
         createdBy.Add(destination);
@@ -445,7 +459,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     {
         var args = CommandArgs(plan, cmd.Command);
         // BuildKit's dispatchCmd sets ArgsEscaped on every CMD (ENTRYPOINT leaves it as it is); only Windows reads it.
-        plan.Config = plan.Config with { Cmd = args, ArgsEscaped = true };
+        plan.Config = plan.Config with { Cmd = NullIfEmpty(args), ArgsEscaped = true };
         plan.CmdSet = true;
         AddMetadata(plan, "CMD " + GoText.QuotedList(args));
     }
@@ -453,7 +467,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     private void Entrypoint(StagePlan plan, EntrypointInstruction entrypoint)
     {
         var args = CommandArgs(plan, entrypoint.Command);
-        plan.Config = plan.Config with { Entrypoint = args, Cmd = plan.CmdSet ? plan.Config.Cmd : null };
+        plan.Config = plan.Config with { Entrypoint = NullIfEmpty(args), Cmd = plan.CmdSet ? plan.Config.Cmd : null };
         AddMetadata(plan, "ENTRYPOINT " + GoText.QuotedList(args));
     }
 
@@ -583,11 +597,13 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         return env;
     }
 
-    private string Expand(string word, IReadOnlyDictionary<string, string> env, SourceLocation at)
+    private string Expand(string word, IReadOnlyDictionary<string, string> env, SourceLocation at) => Expand(_lex, word, env, at);
+
+    private static string Expand(ShellLex lex, string word, IReadOnlyDictionary<string, string> env, SourceLocation at)
     {
         try
         {
-            return _lex.ProcessWord(word, env);
+            return lex.ProcessWord(word, env);
         }
         catch (SbuildException e) when (e is not DockerfileException)
         {
@@ -595,18 +611,26 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         }
     }
 
-    private static uint? ParseChmod(CopyInstruction copy)
+    private static void CheckChmod(CopyInstruction copy, string chmod)
     {
-        if (copy.Chmod is null) return null;
         try
         {
-            return Convert.ToUInt32(copy.Chmod, 8) is var mode && mode <= 0xFFF ? mode : throw new FormatException();
+            ChmodSpec.Parse(chmod);
         }
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        catch (FormatException e)
         {
-            throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location, $"invalid --chmod={copy.Chmod}: expected an octal mode such as 755", copy.Original);
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location, e.Message, copy.Original);
         }
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    /// <summary>An owner LLB takes as an id rather than a name to look up (BuildKit's parseUID).</summary>
+    private static bool IsNumericOwner(string part) =>
+        part == "root" || int.TryParse(part, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _);
+
+    /// <summary><c>CMD []</c> / <c>ENTRYPOINT []</c> leave no key in BuildKit's config (Go's omitempty drops empty lists).</summary>
+    private static List<string>? NullIfEmpty(List<string> args) => args.Count == 0 ? null : args;
 
     private static string JoinPath(string cwd, string path) =>
         RootPath.Clean(path.StartsWith('/') ? path : cwd.TrimEnd('/') + "/" + path);

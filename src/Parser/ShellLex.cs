@@ -20,6 +20,12 @@ public sealed class ShellLex(char escapeToken)
     /// <summary>Keep escape tokens in the output.</summary>
     internal bool RawEscapes { get; init; }
 
+    /// <summary>
+    /// Quotes are ordinary characters (BuildKit's SkipProcessQuotes): how the build expands COPY and ADD here-document
+    /// bodies, which are file contents, not shell words.
+    /// </summary>
+    public bool SkipProcessQuotes { get; init; }
+
     /// <summary>Leave references to unset variables as written instead of expanding them to "".</summary>
     internal bool SkipUnsetEnv { get; init; }
 

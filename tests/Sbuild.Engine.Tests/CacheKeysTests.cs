@@ -42,7 +42,7 @@ public sealed class CacheKeysTests
         var key = CacheKeys.Of(copy, [Parent]);
         Assert.NotEqual(key, CacheKeys.Of(copy with { From = CopySource.Input }, [Parent]));
         Assert.NotEqual(key, CacheKeys.Of(copy with { Chown = "1:1" }, [Parent]));
-        Assert.NotEqual(key, CacheKeys.Of(copy with { Chmod = 0x1ED }, [Parent]));
+        Assert.NotEqual(key, CacheKeys.Of(copy with { Chmod = "755" }, [Parent]));
         Assert.NotEqual(key, CacheKeys.Of(copy with { Destination = "/b" }, [Parent]));
     }
 }

@@ -1,3 +1,4 @@
+using Sbuild.Core;
 using Sbuild.TestSupport;
 
 namespace Sbuild.Engine.Tests;
@@ -115,7 +116,7 @@ public sealed class FileCopierMetadataTests : IDisposable
     {
         OwnedSourceTree();
 
-        _f.Copy(new CopyOwnership(null, null, Mode: (uint)Octal("0751"), PreserveOwnership: false), "/parent/out", "dir");
+        _f.Copy(new CopyOwnership(null, null, Mode: ChmodSpec.Parse("0751"), PreserveOwnership: false), "/parent/out", "dir");
 
         // Current BuildKit gives created directories the --chmod mode too (moby/buildkit#5943, docs/parity.md).
         Assert.Equal(Octal("0755"), _f.StatDest("/parent/out").Permissions);
@@ -130,7 +131,7 @@ public sealed class FileCopierMetadataTests : IDisposable
     {
         _f.Source.File("/script.sh", "#!/bin/sh\n", Modes.Octal("0644"));
 
-        _f.Copy(new CopyOwnership(null, null, Mode: (uint)Octal("0700"), PreserveOwnership: false), "/bin/", "script.sh");
+        _f.Copy(new CopyOwnership(null, null, Mode: ChmodSpec.Parse("0700"), PreserveOwnership: false), "/bin/", "script.sh");
 
         Assert.Equal(Octal("0700"), _f.StatDest("/bin/script.sh").Permissions);
     }

@@ -250,6 +250,23 @@ public sealed class FileCopierTests : IDisposable
     }
 
     [Fact]
+    public void Hardlinked_files_named_as_separate_sources_or_matched_separately_are_copied_as_separate_files()
+    {
+        // BuildKit (checked by the oracle): each source and each wildcard match is copied on its own, so links between
+        // them are not kept.
+        _f.Source.File("/hard1", "shared").HardLink("/hard2", "/hard1");
+
+        _f.Copy("/named/", "hard1", "hard2");
+        _f.Copy("/matched/", "hard*");
+
+        foreach (var dir in new[] { "/named", "/matched" })
+        {
+            Assert.NotEqual(_f.StatDest($"{dir}/hard1").Inode, _f.StatDest($"{dir}/hard2").Inode);
+            Assert.Equal(1u, _f.StatDest($"{dir}/hard1").LinkCount);
+        }
+    }
+
+    [Fact]
     public void Missing_parent_directories_are_created_0755_and_root_owned()
     {
         _f.Source.Dir("/dir", Modes.Octal("0700"), uid: 1234, gid: 1234).File("/dir/f", "x", uid: 1234, gid: 1234);

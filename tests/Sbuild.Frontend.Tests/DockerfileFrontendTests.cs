@@ -58,7 +58,7 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal(
             $$"""
             #0 {"op":"image","reference":"docker.io/library/busybox:latest","manifest":"{{BusyboxManifest}}"}
-            #1 {"op":"copy","from":"Context","sources":["src","go.*"],"destination":"/app/","chmod":493} <- #0
+            #1 {"op":"copy","from":"Context","sources":["src","go.*"],"destination":"/app/","chmod":"755"} <- #0
             #2 {"op":"exec","args":["/bin/sh","-c","make \u003E out"],"env":["PATH=/bin","HOME=/root"],"cwd":"/home","user":"","network":"Host","scripts":[],"privileged":false,"mounts":[],"proxyEnv":[]} <- #1
 
             """.ReplaceLineEndings("\n"),
@@ -227,6 +227,17 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal("/a/c/d", Assert.IsType<MkdirOp>(result.Target.Fs.Op).Path);
     }
 
+    [Fact]
+    public void A_scratch_stage_starts_with_the_default_path_and_the_root_as_working_directory()
+    {
+        // BuildKit's emptyImage: the oracle's FROM scratch image has WorkingDir "/" and PATH, and nothing else.
+        var config = Convert("FROM scratch\n").Target.Config;
+        Assert.Equal(["PATH=" + StageConverter.DefaultPath], config.Env);
+        Assert.Equal("/", config.WorkingDir);
+        // An image without a WorkingDir keeps none.
+        Assert.Null(Convert("FROM alpine:3\n").Target.Config.WorkingDir);
+    }
+
     [Theory]
     [InlineData("docker/dockerfile:1")]
     [InlineData("docker/dockerfile:1.7")]
@@ -314,6 +325,60 @@ public sealed class DockerfileFrontendTests : IDisposable
             result.Target.History.Select(h => h.CreatedBy));
     }
 
+    [Theory]
+    // BuildKit expands the body with the stage environment, keeps quotes, escapes with a backslash even under
+    // "# escape=`", and leaves a body with a quoted delimiter alone (values as the oracle builds them).
+    [InlineData("COPY <<EOF /f\nhome=$HOME unset=$NOPE '$HOME' \"$HOME\" \\$HOME\nEOF\n", "home=/root unset= '/root' \"/root\" $HOME\n")]
+    [InlineData("# escape=`\nFROM busybox\nCOPY <<EOF /f\n\\$HOME `$HOME\nEOF\n", "$HOME `/root\n")]
+    [InlineData("COPY <<'EOF' /f\n$HOME\nEOF\n", "$HOME\n")]
+    [InlineData("ARG V=arg\nADD <<EOF /f\n${V}\nEOF\n", "arg\n")]
+    public void Copy_heredoc_bodies_are_expanded_unless_the_delimiter_is_quoted(string instructions, string expected)
+    {
+        var dockerfile = instructions.StartsWith('#') ? instructions : "FROM busybox\n" + instructions;
+        var copy = Assert.IsType<InlineCopyOp>(Convert(dockerfile).Target.Fs.Op);
+        Assert.Equal(expected, Assert.Single(copy.Files).Content);
+    }
+
+    [Fact]
+    public void Empty_cmd_and_entrypoint_lists_leave_no_key()
+    {
+        // BuildKit writes neither key for CMD [] / ENTRYPOINT [] (the oracle's config has none).
+        var config = Convert("FROM busybox\nCMD [\"x\"]\nENTRYPOINT []\nCMD []\n").Target.Config;
+        Assert.Null(config.Entrypoint);
+        Assert.Null(config.Cmd);
+        Assert.True(config.ArgsEscaped);
+    }
+
+    [Fact]
+    public void Chmod_and_chown_are_expanded_and_an_empty_expansion_is_no_flag()
+    {
+        var result = Convert("FROM busybox\nARG MODE=u+x,go-w\nARG OWNER=1:2\nARG EMPTY=\nCOPY --chmod=$MODE --chown=$OWNER a /a\nCOPY --chmod=$EMPTY --chown=$EMPTY b /b\n");
+        var empty = Assert.IsType<CopyOp>(result.Target.Fs.Op);
+        var given = Assert.IsType<CopyOp>(result.Target.Fs.Inputs[0].Op);
+        Assert.Equal(("u+x,go-w", "1:2"), (given.Chmod, given.Chown));
+        Assert.Equal((null, null), (empty.Chmod, empty.Chown));
+        Assert.Equal(["COPY --chown=1:2 --chmod=u+x,go-w a /a # buildkit", "COPY b /b # buildkit"], result.Target.History.TakeLast(2).Select(h => h.CreatedBy));
+        var bad = Assert.Throws<DockerfileException>(() => Convert("FROM busybox\nARG MODE=8\nCOPY --chmod=$MODE a /a\n"));
+        Assert.Contains("invalid chmod parameter: '8'", bad.Message);
+    }
+
+    [Theory]
+    // The oracle fails COPY --link --chown=usr ("invalid user index: -1"): a linked copy has no /etc/passwd.
+    [InlineData("COPY --link --chown=usr a /a", false)]
+    [InlineData("COPY --link --chown=1:grp a /a", false)]
+    [InlineData("ADD --link --chown=usr a /a", false)]
+    // Ids and root need no lookup, and with --chmod BuildKit does not link, so names work there.
+    [InlineData("COPY --link --chown=1500:2000 a /a", true)]
+    [InlineData("COPY --link --chown=root:root a /a", true)]
+    [InlineData("COPY --link --chmod=640 --chown=usr:grp a /a", true)]
+    [InlineData("COPY --chown=usr a /a", true)]
+    public void Link_with_an_owner_name_is_refused_unless_chmod_is_given(string copy, bool accepted)
+    {
+        var dockerfile = $"FROM busybox\n{copy}\n";
+        if (accepted) Assert.IsType<CopyOp>(Convert(dockerfile).Target.Fs.Op);
+        else Assert.Contains("only numeric ids (or root)", Assert.Throws<DockerfileException>(() => Convert(dockerfile)).Message);
+    }
+
     [Fact]
     public void Add_keeps_urls_checksum_and_unpack_choice()
     {
@@ -351,7 +416,7 @@ public sealed class DockerfileFrontendTests : IDisposable
         var src = pkg.Inputs[0];
         Assert.Equal(new GitOp("git@h:org/repo.git", null, null, true, "0a1b2c", false, false), src.Inputs[1].Op);
         var copy = Assert.IsType<CopyOp>(src.Op);
-        Assert.Equal((CopySource.Input, "/home/src", "1:2", (uint?)0x1E8), (copy.From, copy.Destination, copy.Chown, copy.Chmod)); // 0750
+        Assert.Equal((CopySource.Input, "/home/src", "1:2", "750"), (copy.From, copy.Destination, copy.Chown, copy.Chmod));
         Assert.Equal(["/"], copy.Sources);
         Assert.Equal(new GitOp("https://h/r.git", "refs/heads/dev", "pkg", true, null, true, false), pkg.Inputs[1].Op);
         Assert.Equal(new GitOp("git://h/r.git", null, null, false, "0123456789abcdef0123456789abcdef01234567", false, true), pinned.Inputs[1].Op);

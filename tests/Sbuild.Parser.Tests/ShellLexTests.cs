@@ -94,6 +94,17 @@ public sealed class ShellLexTests
         Assert.Equal(["NOPE"], result.Unmatched);
     }
 
+    [Theory]
+    // BuildKit's SkipProcessQuotes: quote characters are kept and do not protect what they enclose; escapes still work.
+    [InlineData("'$FILE'", "'archive.tar.gz'")]
+    [InlineData("\"$FILE\"", "\"archive.tar.gz\"")]
+    [InlineData("it's ${EMPTY:-\"x\"}", "it's \"x\"")]
+    [InlineData("\\$FILE \\\"", "$FILE \"")]
+    public void SkipProcessQuotesTreatsQuotesAsText(string input, string expected)
+    {
+        Assert.Equal(expected, new ShellLex('\\') { SkipProcessQuotes = true }.ProcessWord(input, Env));
+    }
+
     [Fact]
     public void ManyWildcardsOnALongValueStayFast()
     {

@@ -8,6 +8,19 @@ public static class DownloadedFileInstaller
     private const uint DownloadMode = 0x180; // 0600, as BuildKit's http source writes it
 
     /// <summary>
+    /// ADD of a download: with <paramref name="unpack"/> (<c>--unpack=true</c>; BuildKit never unpacks URL sources
+    /// otherwise) a tar archive is unpacked into <paramref name="destination"/> as a local one would be (--chown owns
+    /// every entry, --chmod does not apply); anything else is installed as a file (<see cref="Install"/>).
+    /// </summary>
+    public static async Task AddAsync(DownloadedFile file, string rootfs, string destination, CopyOwnership ownership, bool unpack, CancellationToken ct)
+    {
+        if (unpack && ArchiveDetector.IsArchive(file.TempPath))
+            await ArchiveExtractor.ExtractAsync(file.TempPath, rootfs, destination, ownership with { Mode = null, PreserveOwnership = true }, ct).ConfigureAwait(false);
+        else
+            Install(file, rootfs, destination, ownership);
+    }
+
+    /// <summary>
     /// Copies <paramref name="file"/> to <paramref name="destination"/> (absolute container path) in
     /// <paramref name="rootfs"/>: into it as <see cref="DownloadedFile.FileName"/> when it ends in '/' or is an existing
     /// directory, otherwise as that very name. Missing parents are created (0755). The file is owned by the --chown ids
@@ -33,7 +46,7 @@ public static class DownloadedFileInstaller
         }
         File.Copy(file.TempPath, host);
         Posix.LChown(host, uid, gid);
-        Posix.Chmod(host, ownership.Mode ?? DownloadMode); // after chown, which clears setuid bits
+        Posix.Chmod(host, ownership.Mode?.Apply(DownloadMode, isDirectory: false) ?? DownloadMode); // after chown, which clears setuid bits
         Posix.SetTimes(host, file.ModificationTimeSeconds, 0);
         return target;
     }

@@ -39,7 +39,7 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
             {
                 if (SourceUrl.IsUrl(source))
                 {
-                    StepErrors.At(step, () => DownloadedFileInstaller.Install(_downloaded[source], rootfs, op.Destination, ownership));
+                    await StepErrors.AtAsync(step, () => DownloadedFileInstaller.AddAsync(_downloaded[source], rootfs, op.Destination, ownership, op.Unpack == true, ct)).ConfigureAwait(false);
                     continue;
                 }
                 foreach (var match in StepErrors.At(step, () => new CopySelection([source], Excludes: op.Excludes).Resolve(context.Root, context.Ignore)))

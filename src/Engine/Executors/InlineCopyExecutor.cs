@@ -20,7 +20,7 @@ internal sealed class InlineCopyExecutor(InlineCopyOp op, StepDescription step, 
         {
             StepErrors.At(step, () =>
             {
-                var ownership = CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod ?? DefaultMode, preserveOwnership: false);
+                var ownership = CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod, preserveOwnership: false);
                 FileCopier.Copy(sources.Directory, new CopySelection(op.Files.Select(f => f.Name).ToList()), rootfs, op.Destination, ownership);
                 return 0;
             });

@@ -66,14 +66,14 @@ internal sealed class ShellWordProcessor
                         words.AddRawString(value);
                         continue;
                     }
-                    case '\'':
+                    case '\'' when !_lex.SkipProcessQuotes:
                     {
                         string value = ProcessSingleQuote();
                         result.Append(value);
                         words.AddRawString(value);
                         continue;
                     }
-                    case '"':
+                    case '"' when !_lex.SkipProcessQuotes:
                     {
                         string value = ProcessDoubleQuote();
                         result.Append(value);

@@ -149,7 +149,7 @@ public sealed class ArchiveExtractorTests : IDisposable
     {
         var archive = MixedTree().WriteTo(_f.WorkFile("mixed.tar"));
 
-        await _f.ExtractAsync(archive, "/srv/new", new CopyOwnership(Uid: 501, Gid: 502, Mode: Convert.ToUInt32("0700", 8), PreserveOwnership: false));
+        await _f.ExtractAsync(archive, "/srv/new", new CopyOwnership(Uid: 501, Gid: 502, Mode: ChmodSpec.Parse("0700"), PreserveOwnership: false));
 
         foreach (var path in new[] { "/srv/new/app", "/srv/new/app/run.sh", "/srv/new/app/suid", "/srv/new/app/link", "/srv/new/app/pipe", "/srv/new/app/implied/deep/file" })
         {

@@ -78,6 +78,28 @@ public sealed class UrlSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task Only_unpack_true_unpacks_a_downloaded_archive_and_a_download_that_is_no_archive_stays_a_file()
+    {
+        // BuildKit's ADD --unpack=true <url> (checked by the oracle): the archive's entries land in the destination.
+        _server.Serve("/tool.tar.gz", new TestResponse(200, await TarGzAsync(), LastModified));
+        _server.Serve("/plain.txt", new TestResponse(200, "plain"u8.ToArray(), LastModified));
+        using var archive = await DownloadAsync("/tool.tar.gz");
+        using var plain = await DownloadAsync("/plain.txt");
+
+        await DownloadedFileInstaller.AddAsync(archive, _f.Rootfs.Root, "/unpacked/", new CopyOwnership(7, 8, ChmodSpec.Parse("777"), false), unpack: true, CancellationToken.None);
+        await DownloadedFileInstaller.AddAsync(archive, _f.Rootfs.Root, "/kept/", AddFixture.NoChown, unpack: false, CancellationToken.None);
+        await DownloadedFileInstaller.AddAsync(plain, _f.Rootfs.Root, "/plain/", AddFixture.NoChown, unpack: true, CancellationToken.None);
+
+        Assert.Equal("inside", File.ReadAllText(_f.Rootfs.HostPath("/unpacked/inside.txt")));
+        var inside = _f.Stat("/unpacked/inside.txt");
+        Assert.Equal((7u, 8u), (inside.Uid, inside.Gid)); // --chown owns the entries; --chmod (0777 here) does not apply
+        Assert.NotEqual(Octal("0777"), inside.Permissions);
+        Assert.False(_f.Exists("/unpacked/tool.tar.gz"));
+        Assert.True(_f.Exists("/kept/tool.tar.gz"));
+        Assert.Equal((FileKind.Regular, Octal("0600")), (_f.Stat("/plain/plain.txt").Kind, _f.Stat("/plain/plain.txt").Permissions));
+    }
+
+    [Fact]
     public async Task Without_last_modified_the_mtime_is_the_epoch()
     {
         _server.Serve("/plain", new TestResponse(200, "data"u8.ToArray()));
@@ -109,7 +131,7 @@ public sealed class UrlSourceTests : IDisposable
         _server.Serve("/script.sh", new TestResponse(200, "#!/bin/sh\n"u8.ToArray()));
         using var file = await DownloadAsync("/script.sh");
 
-        DownloadedFileInstaller.Install(file, _f.Rootfs.Root, "/bin/", new CopyOwnership(1000, 1001, Convert.ToUInt32("0755", 8), PreserveOwnership: false));
+        DownloadedFileInstaller.Install(file, _f.Rootfs.Root, "/bin/", new CopyOwnership(1000, 1001, ChmodSpec.Parse("0755"), PreserveOwnership: false));
 
         var st = _f.Stat("/bin/script.sh");
         Assert.Equal((Octal("0755"), 1000u, 1001u), (st.Permissions, st.Uid, st.Gid));
