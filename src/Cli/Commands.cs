@@ -133,7 +133,9 @@ public static class KeyValueArgs
         foreach (var value in values)
         {
             var eq = value.IndexOf('=');
-            if (eq == 0) throw new SbuildException(ErrorCode.InvalidOption, $"{flag} \"{value}\": expected KEY=VALUE");
+            var key = eq < 0 ? value : value[..eq];
+            if (key.Length == 0 || key.Any(char.IsWhiteSpace))
+                throw new SbuildException(ErrorCode.InvalidOption, $"{flag} \"{value}\": expected KEY=VALUE (or KEY to take its value from the environment)");
             if (eq < 0)
             {
                 // `--build-arg NAME` takes the value from the environment, as docker build does.

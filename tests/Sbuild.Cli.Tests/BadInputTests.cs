@@ -29,6 +29,39 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.Contains("SB1002", error);
     }
 
+    [Theory]
+    [InlineData("-f", "/tmp", "is a directory")]
+    [InlineData("-f", "/dev/zero", "larger than 32 MiB")]
+    [InlineData("--build-arg", "", "--build-arg \"\": expected KEY=VALUE")]
+    [InlineData("--build-arg", "=x", "--build-arg \"=x\": expected KEY=VALUE")]
+    [InlineData("-o", "type=oci,dest=/nonexistent-dir/x.tar", "the directory of dest=/nonexistent-dir/x.tar does not exist")]
+    [InlineData("-o", "type=oci,dest=/tmp", "dest=/tmp is a directory")]
+    public async Task Bad_flag_values_get_one_clear_error(string flag, string value, string message)
+    {
+        var (error, _) = await FailingBuild("FROM busybox\n", flag, value);
+        Assert.Contains(message, error);
+        Assert.DoesNotContain("internal error", error);
+    }
+
+    [Fact]
+    public async Task A_store_root_that_is_a_file_or_a_foreign_directory_is_refused_and_left_alone()
+    {
+        using var dir = new TempDirectory("sbuild-not-a-store-");
+        File.WriteAllText(dir.Combine("notes.txt"), "mine\n");
+        foreach (var (root, message) in new[] { (dir.Combine("notes.txt"), "is a file, not a store directory"), (dir.Path, "is not an sbuild store") })
+        {
+            foreach (var args in new[] { new[] { "images" }, new[] { "build", dir.Path } })
+            {
+                var result = await sbuild.RunAsync(args, allowFailure: true, storeRoot: root);
+                Assert.NotEqual(0, result.ExitCode);
+                Assert.Contains(message, result.StandardError);
+                Assert.DoesNotContain("internal error", result.StandardError);
+            }
+        }
+        Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(dir.Path).Select(Path.GetFileName));
+        Assert.Equal("mine\n", File.ReadAllText(dir.Combine("notes.txt")));
+    }
+
     [Fact]
     public async Task Syntax_error_names_file_line_and_column()
     {
@@ -106,8 +139,7 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Theory]
-    [InlineData("COPY --exclude=*.txt . /dst/", "--exclude")]
-    [InlineData("COPY --parents file.txt /dst/", "--parents")]
+    [InlineData("ADD https://example.invalid/r.git file.txt /dst/", "git repository together with other sources")]
     [InlineData("RUN --device=/dev/fuse true", "--device")]
     public async Task Unsupported_flags_are_refused_at_their_line_never_ignored(string instruction, string flag)
     {
