@@ -63,6 +63,14 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task An_unknown_user_is_reported_at_the_run_that_needs_it()
+    {
+        var (error, _) = await FailingBuild("FROM busybox\nUSER nobody-here\nRUN id\n");
+        Assert.Contains("CTX/Dockerfile:3:", error);
+        Assert.Contains("unable to find user nobody-here", error);
+    }
+
+    [Fact]
     public async Task Syntax_error_names_file_line_and_column()
     {
         var (error, _) = await FailingBuild("FROM busybox\nRUN true\nFROBNICATE now\n");

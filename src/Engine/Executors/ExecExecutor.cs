@@ -153,7 +153,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             Args = op.Args,
             Env = [.. op.Env, .. op.ProxyEnv, .. mountEnv],
             Cwd = op.Cwd,
-            User = UserResolver.Resolve(rootfs, op.User),
+            User = StepErrors.At(step, () => UserResolver.Resolve(rootfs, op.User)),
             Network = op.Network == NetworkMode.Host ? Runner.NetworkMode.Host : Runner.NetworkMode.None,
             Mounts = binds,
             Tmpfs = tmpfs,
