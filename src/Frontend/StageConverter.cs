@@ -162,7 +162,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var (args, scripts) = RunCommand(plan, run);
         // Input 0 is the rootfs; stages and images that bind mounts read from follow, each once.
         var inputs = new List<OpNode> { plan.Fs };
-        var env = ExpansionEnvironment(plan);
+        var env = plan.Expansion;
         var mounts = new List<RunMount>();
         foreach (var text in run.Mounts)
         {
@@ -188,12 +188,12 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             Mounts = mounts,
             Privileged = run.Security == "insecure",
             ProxyEnv = buildArgs.Proxies.Concat(plan.Args.Where(a => BuildArgs.ProxyArgs.Contains(a.Key)))
-                .DistinctBy(a => a.Key).Where(a => !(plan.Config.Env ?? []).Any(e => e.StartsWith(a.Key + "=", StringComparison.Ordinal)))
+                .DistinctBy(a => a.Key).Where(a => !plan.HasEnv(a.Key))
                 .Select(a => $"{a.Key}={a.Value}").ToList(),
         };
         // BuildKit's history names every ARG the stage declared (its base stage's first), once each in order of first
         // declaration, with the value the RUN sees (an ENV of the same name wins; unset is empty): "RUN |2 A=1 B= …".
-        var seen = ExpansionEnvironment(plan);
+        var seen = plan.Expansion;
         var declared = plan.DeclaredArgs.Distinct(StringComparer.Ordinal).Select(n => $"{n}={seen.GetValueOrDefault(n) ?? ""}").ToList();
         var createdBy = "RUN " + (declared.Count > 0 ? $"|{declared.Count} {string.Join(' ', declared)} " : "") + string.Join(' ', args) + " # buildkit";
         AddLayer(plan, Step(plan, exec, inputs, $"{label} RUN {Display(run)}", run), createdBy);
@@ -232,7 +232,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     {
         // --link only changes how BuildKit reuses layers, not the result, so it is accepted. --exclude patterns are
         // taken as written (BuildKit does not expand them).
-        var env = ExpansionEnvironment(plan);
+        var env = plan.Expansion;
         var words = copy.Sources.Append(copy.Destination).Select(w => Expand(w, env, copy.Location)).ToList();
         var sources = words[..^1];
         // BuildKit's dispatchCopy: only ADD fetches; COPY names a git repository or a URL only by mistake.
@@ -392,7 +392,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Workdir(StagePlan plan, WorkdirInstruction workdir, string label)
     {
-        var path = Expand(workdir.Path, ExpansionEnvironment(plan), workdir.Location);
+        var path = Expand(workdir.Path, plan.Expansion, workdir.Location);
         // As BuildKit: an absolute path is kept as written (a trailing slash stays), a relative one is joined and
         // cleaned; "/" exists already, so it gets a history entry but no mkdir and no layer.
         var absolute = path.StartsWith('/') ? path : JoinPath(plan.Config.WorkingDir ?? "/", path);
@@ -403,23 +403,13 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Env(StagePlan plan, EnvInstruction instruction)
     {
-        var env = plan.Config.Env?.ToList() ?? [];
         // Every word (keys too) is expanded against the environment as it was before this instruction, as BuildKit
         // expands a whole instruction before it runs it: ENV A=new B=$A gives B the old A.
-        var before = ExpansionEnvironment(plan);
-        var parts = new List<string>();
-        foreach (var pair in instruction.Pairs)
-        {
-            var key = Expand(pair.Key, before, instruction.Location);
-            var value = Expand(pair.Value, before, instruction.Location);
-            // A variable that is already set keeps its place in the list, as in BuildKit.
-            var existing = env.FindIndex(e => e.StartsWith(key + "=", StringComparison.Ordinal));
-            if (existing >= 0) env[existing] = $"{key}={value}";
-            else env.Add($"{key}={value}");
-            parts.Add($"{key}={value}");
-        }
-        plan.Config = plan.Config with { Env = env };
-        AddMetadata(plan, "ENV " + string.Join(' ', parts));
+        var pairs = instruction.Pairs
+            .Select(pair => (Key: Expand(pair.Key, plan.Expansion, instruction.Location), Value: Expand(pair.Value, plan.Expansion, instruction.Location)))
+            .ToList();
+        foreach (var (key, value) in pairs) plan.SetEnv(key, value);
+        AddMetadata(plan, "ENV " + string.Join(' ', pairs.Select(p => $"{p.Key}={p.Value}")));
     }
 
     private void Arg(StagePlan plan, ArgInstruction instruction)
@@ -430,7 +420,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             // --build-arg wins, then the default written here, then a global ARG's value, then automatic platform ARGs.
             var given = buildArgs.Lookup(arg.Name);
             string? value = given is not null && !IsAutomaticOnly(arg.Name) ? given
-                : arg.Default is { } d ? Expand(d, ExpansionEnvironment(plan), instruction.Location)
+                : arg.Default is { } d ? Expand(d, plan.Expansion, instruction.Location)
                 : definition.GlobalArgs.GetValueOrDefault(arg.Name) ?? given;
             if (value is not null) plan.Args[arg.Name] = value;
             plan.DeclaredArgs.Add(arg.Name);
@@ -441,17 +431,14 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Label(StagePlan plan, LabelInstruction instruction)
     {
-        var labels = new SortedDictionary<string, string>(plan.Config.Labels ?? new(), StringComparer.Ordinal);
-        var env = ExpansionEnvironment(plan);
         var parts = new List<string>();
         foreach (var pair in instruction.Pairs)
         {
-            var key = Expand(pair.Key, env, instruction.Location);
-            var value = Expand(pair.Value, env, instruction.Location);
-            labels[key] = value;
+            var key = Expand(pair.Key, plan.Expansion, instruction.Location);
+            var value = Expand(pair.Value, plan.Expansion, instruction.Location);
+            plan.SetLabel(key, value);
             parts.Add($"{key}={value}");
         }
-        plan.Config = plan.Config with { Labels = labels };
         AddMetadata(plan, "LABEL " + string.Join(' ', parts));
     }
 
@@ -473,14 +460,14 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void User(StagePlan plan, UserInstruction user)
     {
-        var value = Expand(user.User, ExpansionEnvironment(plan), user.Location);
+        var value = Expand(user.User, plan.Expansion, user.Location);
         plan.Config = plan.Config with { User = value };
         AddMetadata(plan, "USER " + value);
     }
 
     private void Expose(StagePlan plan, ExposeInstruction expose)
     {
-        var env = ExpansionEnvironment(plan);
+        var env = plan.Expansion;
         var ports = new SortedDictionary<string, EmptyObject>(plan.Config.ExposedPorts ?? new(), StringComparer.Ordinal);
         var added = new List<string>();
         // BuildKit's parser sorts the words as written (before expansion): that order reaches the history.
@@ -496,7 +483,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Volume(StagePlan plan, VolumeInstruction volume)
     {
-        var env = ExpansionEnvironment(plan);
+        var env = plan.Expansion;
         var volumes = new SortedDictionary<string, EmptyObject>(plan.Config.Volumes ?? new(), StringComparer.Ordinal);
         var added = new List<string>();
         foreach (var raw in volume.Paths)
@@ -513,7 +500,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void StopSignal(StagePlan plan, StopSignalInstruction stop)
     {
-        var signal = Expand(stop.Signal, ExpansionEnvironment(plan), stop.Location);
+        var signal = Expand(stop.Signal, plan.Expansion, stop.Location);
         if (!Signals.IsValid(signal))
             throw new DockerfileException(ErrorCode.DockerfileSyntax, stop.Location, $"invalid signal: {signal}", stop.Original);
         plan.Config = plan.Config with { StopSignal = signal };
@@ -540,7 +527,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private void Maintainer(StagePlan plan, MaintainerInstruction maintainer)
     {
-        plan.Author = Expand(maintainer.Maintainer, ExpansionEnvironment(plan), maintainer.Location);
+        plan.Author = Expand(maintainer.Maintainer, plan.Expansion, maintainer.Location);
         AddMetadata(plan, "MAINTAINER " + plan.Author);
     }
 
@@ -575,24 +562,11 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private static void AddMetadata(StagePlan plan, string createdBy) => plan.History.Add(new PlannedHistory(createdBy, null));
 
-    /// <summary>Variables visible to expansion: the stage's ARGs, overridden by ENV (ENV always wins over ARG).</summary>
-    private static Dictionary<string, string> ExpansionEnvironment(StagePlan plan)
-    {
-        var vars = new Dictionary<string, string>(plan.Args, StringComparer.Ordinal);
-        foreach (var entry in plan.Config.Env ?? [])
-        {
-            var eq = entry.IndexOf('=');
-            if (eq > 0) vars[entry[..eq]] = entry[(eq + 1)..];
-        }
-        return vars;
-    }
-
     /// <summary>What a RUN sees: the image's Env plus the stage's ARGs that ENV does not override.</summary>
     private List<string> RunEnvironment(StagePlan plan)
     {
         var env = plan.Config.Env?.ToList() ?? [];
-        var names = env.Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
-        env.AddRange(plan.Args.Where(a => !names.Contains(a.Key) && !BuildArgs.ProxyArgs.Contains(a.Key))
+        env.AddRange(plan.Args.Where(a => !plan.HasEnv(a.Key) && !BuildArgs.ProxyArgs.Contains(a.Key))
             .OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"));
         return env;
     }

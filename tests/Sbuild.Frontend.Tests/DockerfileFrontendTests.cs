@@ -79,6 +79,25 @@ public sealed class DockerfileFrontendTests : IDisposable
         Assert.Equal(["ARG P=x", "COPY --parents --chown=1 a/./b /d/ # buildkit", "ADD c /e/ # buildkit"], result.Target.History.Select(h => h.CreatedBy));
     }
 
+    // 100,000 distinct ENV and LABEL keys: each instruction changes the stage in place, so planning stays linear (a
+    // quadratic planner needs many minutes here; the timeout only keeps such a regression from hanging the suite).
+    [Fact(Timeout = 120_000)]
+    public async Task A_hundred_thousand_env_and_label_lines_plan_in_linear_time()
+    {
+        await Task.Yield();
+        const int n = 100_000;
+        var text = new System.Text.StringBuilder("FROM scratch\n");
+        for (var i = 0; i < n; i++) text.Append("ENV K").Append(i).Append("=v").Append(i).Append(" L=${K").Append(i).Append(":-old}\n");
+        for (var i = 0; i < n; i++) text.Append("LABEL k").Append(i).Append("=$K").Append(i).Append('\n');
+        var config = Convert(text.ToString()).Target.Config;
+
+        Assert.Equal(n + 2, config.Env!.Count); // PATH, K0, L (replaced in place by every ENV), K1…K99999
+        Assert.Equal("L=old", config.Env[2]); // each L expands K as it was before its ENV: not set yet
+        Assert.Equal($"K{n - 1}=v{n - 1}", config.Env[^1]);
+        Assert.Equal(n, config.Labels!.Count);
+        Assert.Equal("v12345", config.Labels["k12345"]);
+    }
+
     [Theory]
     [InlineData("COPY https://example.com/a.txt /a", "source can't be a URL for COPY")]
     [InlineData("COPY https://example.com/repo.git /r", "source can't be a git ref for COPY")]
