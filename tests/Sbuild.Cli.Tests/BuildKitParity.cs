@@ -43,8 +43,17 @@ public sealed class BuildKitParity(SbuildCli sbuild)
         Assert.True(gone.Count == 0, "intentional differences that BuildKit no longer shows (update docs/parity.md):\n" + string.Join('\n', gone));
     }
 
-    /// <summary>Store images (<c>busybox:latest</c>, <c>onbuild-base:1</c>) the Dockerfiles may name in FROM; busybox is always there.</summary>
-    public void AddBaseImages(params string[] storeNames) => _baseImages.AddRange(storeNames.Except(_baseImages));
+    /// <summary>
+    /// Builds <paramref name="dockerfile"/> with sbuild as the store image <paramref name="storeName"/>, which the compared
+    /// Dockerfiles may then name in FROM (both builders take it from the store; busybox is always there).
+    /// </summary>
+    public async Task AddBaseImageAsync(string storeName, string dockerfile)
+    {
+        using var context = new TempDirectory("sbuild-parity-base-");
+        File.WriteAllText(context.Combine("Dockerfile"), dockerfile);
+        await sbuild.RunAsync(["-t", storeName, context.Path], epoch: 0);
+        if (!_baseImages.Contains(storeName)) _baseImages.Add(storeName);
+    }
 
     /// <summary>
     /// Compares the builds of <paramref name="dockerfile"/> over a context of <paramref name="files"/> (path → content)

@@ -92,10 +92,7 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
     [Fact]
     public async Task Onbuild_triggers_of_the_base_image_run_in_the_child_like_buildkit()
     {
-        using var context = new TempDirectory("sbuild-onbuild-base-");
-        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nONBUILD RUN echo triggered > /triggered.txt\nONBUILD ENV FROM_TRIGGER=yes\n");
-        await sbuild.RunAsync(["-t", "onbuild-base:1", context.Path], epoch: 0);
-        _parity.AddBaseImages("onbuild-base:1");
+        await _parity.AddBaseImageAsync("onbuild-base:1", "FROM busybox\nONBUILD RUN echo triggered > /triggered.txt\nONBUILD ENV FROM_TRIGGER=yes\n");
         var differences = await _parity.CompareAsync("""
             FROM onbuild-base:1
             RUN cat /triggered.txt > /seen.txt && echo "$FROM_TRIGGER" >> /seen.txt
