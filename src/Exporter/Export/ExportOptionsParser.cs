@@ -47,15 +47,6 @@ internal static class ExportOptionsParser
             throw Error("type=registry takes no dest= (the image goes to the registry its name points at)");
         if (type != ExportType.Registry && !hasDest)
             throw Error($"type={typeText} needs dest= (the archive file to write, or - for standard output)");
-        // Checked before the build, so a long build does not fail only when it writes its result.
-        if (hasDest && dest != ExportOptions.StandardOutput)
-        {
-            var full = Path.GetFullPath(dest!);
-            if (Directory.Exists(full))
-                throw Error($"dest={dest} is a directory: give the archive file to write");
-            if (Path.GetDirectoryName(full) is { } parent && !Directory.Exists(parent))
-                throw Error($"the directory of dest={dest} does not exist ({parent})");
-        }
 
         var names = new List<ImageReference>();
         if (fields.TryGetValue("name", out var nameList))

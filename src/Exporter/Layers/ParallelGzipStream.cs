@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
@@ -11,12 +12,17 @@ namespace Sbuild.Exporter;
 /// on the bytes written and the level — never on the number of cores or on how the writes were chunked.
 /// </summary>
 /// <remarks>
-/// At most twice as many blocks as cores are in flight, so memory stays bounded whatever the layer's size. The CRC-32 of
-/// the trailer is computed as the data arrives (vectorised), the deflating runs on the thread pool.
+/// At most twice as many blocks as cores are in flight, their buffers rented from the shared pool and given back once
+/// written, so memory stays bounded (and garbage low) whatever the layer's size. The CRC-32 of the trailer is computed
+/// as the data arrives (vectorised), the deflating runs on the thread pool.
 /// </remarks>
 internal sealed class ParallelGzipStream : Stream
 {
     public const int BlockSize = 1024 * 1024;
+
+    // Room for a block that does not compress: deflate's worst case is a few hundred bytes over the input for 1 MiB,
+    // plus the sync flush and the end of the stream.
+    private const int OutputSize = BlockSize + 64 * 1024;
 
     // RFC 1952 header: magic, deflate, no flags, no mtime, no extra flags, OS "unknown" (Go's gzip writer writes the same).
     private static readonly byte[] Header = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
@@ -24,9 +30,9 @@ internal sealed class ParallelGzipStream : Stream
     private readonly Stream _output;
     private readonly int _level;
     private readonly int _maxInFlight = Math.Max(2, 2 * Environment.ProcessorCount);
-    private readonly Queue<Task<byte[]>> _inFlight = new();
+    private readonly Queue<Task<(byte[] Buffer, int Length)>> _inFlight = new();
     private readonly Crc32 _crc = new();
-    private byte[] _block = new byte[BlockSize];
+    private byte[] _block = ArrayPool<byte>.Shared.Rent(BlockSize);
     private int _filled;
     private long _length;
     private bool _finished;
@@ -90,7 +96,7 @@ internal sealed class ParallelGzipStream : Stream
         {
             _finished = true;
             Submit(final: true);
-            while (_inFlight.Count > 0) _output.Write(_inFlight.Dequeue().GetAwaiter().GetResult());
+            while (_inFlight.Count > 0) WriteOldest();
             Span<byte> trailer = stackalloc byte[8];
             BinaryPrimitives.WriteUInt32LittleEndian(trailer, _crc.GetCurrentHashAsUInt32());
             BinaryPrimitives.WriteUInt32LittleEndian(trailer[4..], (uint)_length);
@@ -106,25 +112,48 @@ internal sealed class ParallelGzipStream : Stream
         var count = _filled;
         var level = _level;
         _inFlight.Enqueue(Task.Run(() => Deflate(block, count, level, final)));
-        _block = new byte[BlockSize];
+        _block = final ? [] : ArrayPool<byte>.Shared.Rent(BlockSize);
         _filled = 0;
-        while (_inFlight.Count >= _maxInFlight) _output.Write(_inFlight.Dequeue().GetAwaiter().GetResult());
+        while (_inFlight.Count >= _maxInFlight) WriteOldest();
     }
 
-    /// <summary>One block as raw deflate: ending in a sync flush (byte-aligned, not final), or ending the stream.</summary>
-    private static byte[] Deflate(byte[] block, int count, int level, bool final)
+    private void WriteOldest()
     {
-        using var compressed = new MemoryStream(count / 2 + 1024);
-        var deflate = new DeflateStream(compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
-        deflate.Write(block, 0, count);
-        if (final)
+        var (buffer, length) = _inFlight.Dequeue().GetAwaiter().GetResult();
+        _output.Write(buffer, 0, length);
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>
+    /// One block as raw deflate, ending in a sync flush (byte-aligned, not final) or ending the stream, in a rented
+    /// buffer; the input block goes back to the pool.
+    /// </summary>
+    private static (byte[] Buffer, int Length) Deflate(byte[] block, int count, int level, bool final)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(OutputSize);
+        try
         {
-            deflate.Dispose();
-            return compressed.ToArray();
+            using var compressed = new MemoryStream(buffer, 0, buffer.Length, writable: true);
+            var deflate = new DeflateStream(compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
+            deflate.Write(block, 0, count);
+            if (final)
+            {
+                deflate.Dispose();
+                return (buffer, (int)compressed.Position);
+            }
+            deflate.Flush(); // Z_SYNC_FLUSH: everything so far, then an empty stored block
+            var length = (int)compressed.Position;
+            deflate.Dispose(); // appends the end of a stream this block does not end; those bytes are not used
+            return (buffer, length);
         }
-        deflate.Flush(); // Z_SYNC_FLUSH: everything so far, then an empty stored block
-        var bytes = compressed.ToArray();
-        deflate.Dispose(); // appends the end of a stream this block does not end; those bytes are not used
-        return bytes;
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(block);
+        }
     }
 }
