@@ -58,20 +58,22 @@ public sealed class BuildKitParity(SbuildCli sbuild)
     /// <summary>
     /// Compares the builds of <paramref name="dockerfile"/> over a context of <paramref name="files"/> (path → content)
     /// and <paramref name="extraContextFiles"/> (path → host file to copy); <paramref name="secrets"/> are secret values
-    /// by id. Returns every difference.
+    /// by id; <paramref name="allow"/> are entitlements both builds get (<c>--allow</c>). Returns every difference.
     /// </summary>
     public async Task<IReadOnlyList<string>> CompareAsync(string dockerfile, IReadOnlyDictionary<string, string>? files = null,
         IReadOnlyDictionary<string, string>? buildArgs = null, string? target = null,
-        IReadOnlyDictionary<string, string>? extraContextFiles = null, IReadOnlyDictionary<string, string>? secrets = null)
+        IReadOnlyDictionary<string, string>? extraContextFiles = null, IReadOnlyDictionary<string, string>? secrets = null,
+        IReadOnlyList<string>? allow = null)
     {
-        using var build = await BuildAsync(dockerfile, files, buildArgs, target, extraContextFiles, secrets);
+        using var build = await BuildAsync(dockerfile, files, buildArgs, target, extraContextFiles, secrets, allow);
         return build.Differences;
     }
 
-    /// <summary>Like <see cref="CompareAsync(string, IReadOnlyDictionary{string, string}?, IReadOnlyDictionary{string, string}?, string?, IReadOnlyDictionary{string, string}?, IReadOnlyDictionary{string, string}?)"/>, keeping both images for more checks.</summary>
+    /// <summary>Like <see cref="CompareAsync"/>, keeping both images for more checks.</summary>
     public async Task<ParityBuild> BuildAsync(string dockerfile, IReadOnlyDictionary<string, string>? files = null,
         IReadOnlyDictionary<string, string>? buildArgs = null, string? target = null,
-        IReadOnlyDictionary<string, string>? extraContextFiles = null, IReadOnlyDictionary<string, string>? secrets = null)
+        IReadOnlyDictionary<string, string>? extraContextFiles = null, IReadOnlyDictionary<string, string>? secrets = null,
+        IReadOnlyList<string>? allow = null)
     {
         using var context = new TempDirectory("sbuild-parity-context-");
         File.WriteAllText(context.Combine("Dockerfile"), dockerfile);
@@ -82,12 +84,12 @@ public sealed class BuildKitParity(SbuildCli sbuild)
         }
         foreach (var (path, hostFile) in extraContextFiles ?? new Dictionary<string, string>())
             File.Copy(hostFile, context.Combine(path));
-        return await BuildContextAsync(context.Path, buildArgs, target, secrets);
+        return await BuildContextAsync(context.Path, buildArgs, target, secrets, allow);
     }
 
     /// <summary>Builds the context directory <paramref name="contextDir"/> (its Dockerfile included) with both builders.</summary>
     public async Task<ParityBuild> BuildContextAsync(string contextDir, IReadOnlyDictionary<string, string>? buildArgs = null,
-        string? target = null, IReadOnlyDictionary<string, string>? secrets = null)
+        string? target = null, IReadOnlyDictionary<string, string>? secrets = null, IReadOnlyList<string>? allow = null)
     {
         var oracle = await BuildKitOracle.StartAsync(CancellationToken.None);
         using var work = new TempDirectory("sbuild-parity-");
@@ -107,6 +109,7 @@ public sealed class BuildKitParity(SbuildCli sbuild)
             .. (buildArgs ?? new Dictionary<string, string>()).SelectMany(a => new[] { "--build-arg", $"{a.Key}={a.Value}" }),
             .. target is null ? Array.Empty<string>() : ["--target", target],
             .. secretFiles.SelectMany(s => new[] { "--secret", $"id={s.Key},src={s.Value}" }),
+            .. (allow ?? []).SelectMany(a => new[] { "--allow", a }),
             contextDir]);
         var actual = await OciImage.ReadArchiveAsync(archive, CancellationToken.None);
         try
@@ -118,6 +121,7 @@ public sealed class BuildKitParity(SbuildCli sbuild)
                 BuildArgs = buildArgs ?? new Dictionary<string, string>(),
                 SecretFiles = secretFiles,
                 BaseImages = baseImages,
+                Allow = allow ?? [],
             }, CancellationToken.None);
             return new ParityBuild(expected, actual, ImageComparer.Compare(expected, actual, new ImageCompareOptions { CompareMtimesOlderThan = buildStart }));
         }

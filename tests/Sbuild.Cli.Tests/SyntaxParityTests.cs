@@ -485,4 +485,20 @@ public sealed class SyntaxParityTests(SbuildCli sbuild) : IClassFixture<SbuildCl
         var differences = await _parity.CompareAsync(dockerfile);
         BuildKitParity.AssertSame(differences);
     }
+
+    // The shared oracle daemon grants no entitlements: these builds go to a second reference daemon that allows them
+    // (BuildKitOracle), and sbuild gets the same --allow.
+    [Fact]
+    public async Task Run_network_host_and_security_insecure_match_buildkit_with_the_entitlements()
+    {
+        var differences = await _parity.CompareAsync("""
+            FROM busybox
+            RUN --network=host echo host > /net.txt
+            RUN --security=insecure grep -E '^Cap(Eff|Bnd)' /proc/self/status > /caps.txt \
+             && mkdir /m && (mount -t tmpfs none /m && echo mounted || echo refused) > /mount.txt
+            RUN --security=sandbox grep -E '^Cap(Eff|Bnd)' /proc/self/status > /caps-sandbox.txt \
+             && mkdir /n && (mount -t tmpfs none /n 2>/dev/null && echo mounted || echo refused) > /mount-sandbox.txt
+            """, allow: ["network.host", "security.insecure"]);
+        BuildKitParity.AssertSame(differences);
+    }
 }

@@ -52,6 +52,8 @@ public sealed record OracleBuildRequest
     /// <summary>Secrets by id, each the path of the file holding its value (<c>--secret id=ID,src=FILE</c>).</summary>
     public IReadOnlyDictionary<string, string> SecretFiles { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<OracleBaseImage> BaseImages { get; init; } = [];
+    /// <summary>Entitlements the build is given (<c>network.host</c>, <c>security.insecure</c>); see <see cref="BuildKitOracle"/>.</summary>
+    public IReadOnlyList<string> Allow { get; init; } = [];
 }
 
 /// <summary>
@@ -75,13 +77,24 @@ public sealed class BuildKitOracle
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static BuildKitOracle? _started;
 
+    // The shared script's daemon grants no entitlements; builds that need one go to a second daemon of the same
+    // binaries and worker configuration that allows them, on its own socket and state directory.
+    private const string EntitledRun = "/run/sbuild-oracle-entitled";
+    private const string EntitledState = "/var/lib/sbuild-oracle-entitled";
+    private static readonly SemaphoreSlim EntitledGate = new(1, 1);
+    private string? _entitledAddress;
+
     private readonly string _buildctl;
     private readonly string _address;
+    private readonly string _binDir;
+    private readonly string _config;
 
-    private BuildKitOracle(string buildctl, string address)
+    private BuildKitOracle(string buildctl, string address, string binDir, string config)
     {
         _buildctl = buildctl;
         _address = address;
+        _binDir = binDir;
+        _config = config;
     }
 
     /// <summary>
@@ -110,7 +123,10 @@ public sealed class BuildKitOracle
                 .ToDictionary(kv => kv[0], kv => kv[1]);
             var address = exports.GetValueOrDefault("BUILDKIT_HOST") ?? throw new InvalidDataException($"{script} printed no BUILDKIT_HOST:\n{up.StandardOutput}");
             var binDir = exports.GetValueOrDefault("PATH")?.Split(':')[0] ?? throw new InvalidDataException($"{script} printed no PATH:\n{up.StandardOutput}");
-            return _started = new BuildKitOracle(Tools.Require(Path.Combine(binDir, "buildctl"), $"run {script} (it unpacks buildctl)"), address);
+            var config = address.StartsWith("unix://", StringComparison.Ordinal)
+                ? Path.Combine(Path.GetDirectoryName(address["unix://".Length..])!, "buildkitd.toml")
+                : throw new InvalidDataException($"{script} printed an address that is no unix socket: {address}");
+            return _started = new BuildKitOracle(Tools.Require(Path.Combine(binDir, "buildctl"), $"run {script} (it unpacks buildctl)"), address, binDir, config);
         }
         finally
         {
@@ -137,6 +153,9 @@ public sealed class BuildKitOracle
         if (request.Target is { } target) args.AddRange(["--opt", $"target={target}"]);
         foreach (var (name, value) in request.BuildArgs) args.AddRange(["--opt", $"build-arg:{name}={value}"]);
         foreach (var (id, file) in request.SecretFiles) args.AddRange(["--secret", $"id={id},src={file}"]);
+        foreach (var entitlement in request.Allow) args.AddRange(["--allow", entitlement]);
+        var address = request.Allow.Count > 0 ? await EntitledAddressAsync(ct) : _address;
+        args[1] = address;
         var layouts = request.BaseImages.Select(b => b.LayoutDir).Distinct().Select((dir, i) => (dir, id: $"base{i}")).ToDictionary(x => x.dir, x => x.id);
         foreach (var (dir, id) in layouts) args.AddRange(["--oci-layout", $"{id}={dir}"]);
         foreach (var b in request.BaseImages) args.AddRange(["--opt", $"context:{b.Name}=oci-layout://{layouts[b.LayoutDir]}@{b.Manifest}"]);
@@ -145,9 +164,48 @@ public sealed class BuildKitOracle
         // empty the cache mounts they share.
         using (FileLock.Acquire(BuildLockPath, BuildTimeout * 2))
         {
-            await ProcessRunner.RunAsync(_buildctl, ["--addr", _address, "prune", "--all"], ct);
+            await ProcessRunner.RunAsync(_buildctl, ["--addr", address, "prune", "--all"], ct);
             await ProcessRunner.RunAsync(_buildctl, args, new ProcessRunOptions { Timeout = BuildTimeout }, ct);
         }
         return await OciImage.ReadArchiveAsync(archive, ct);
     }
+
+    /// <summary>
+    /// The daemon that allows <c>network.host</c> and <c>security.insecure</c>: started (detached, like the shared one)
+    /// with the shared daemon's worker configuration unless one answers on its socket already.
+    /// </summary>
+    private async Task<string> EntitledAddressAsync(CancellationToken ct)
+    {
+        if (_entitledAddress is { } known) return known;
+        await EntitledGate.WaitAsync(ct);
+        try
+        {
+            var address = $"unix://{EntitledRun}/buildkitd.sock";
+            using var crossProcess = FileLock.Acquire(LockPath, TimeSpan.FromMinutes(2));
+            if (!await AnswersAsync(address, ct))
+            {
+                Directory.CreateDirectory(EntitledRun);
+                Directory.CreateDirectory(EntitledState);
+                File.Copy(_config, Path.Combine(EntitledRun, "buildkitd.toml"), overwrite: true);
+                var daemon = string.Join(' ', new[]
+                {
+                    Path.Combine(_binDir, "buildkitd"), "--config", Path.Combine(EntitledRun, "buildkitd.toml"), "--root", EntitledState,
+                    "--addr", address, "--oci-worker-binary=runc", "--containerd-worker=false",
+                    "--allow-insecure-entitlement", "network.host", "--allow-insecure-entitlement", "security.insecure",
+                }.Select(a => $"'{a}'"));
+                await ProcessRunner.RunAsync("bash", ["-c", $"setsid nohup {daemon} >/tmp/sbuild-oracle-entitled.log 2>&1 </dev/null &"], ct);
+                for (var i = 0; i < 150 && !await AnswersAsync(address, ct); i++) await Task.Delay(200, ct);
+                if (!await AnswersAsync(address, ct))
+                    throw new InvalidOperationException($"the entitled reference buildkitd did not answer on {address}; see /tmp/sbuild-oracle-entitled.log");
+            }
+            return _entitledAddress = address;
+        }
+        finally
+        {
+            EntitledGate.Release();
+        }
+    }
+
+    private async Task<bool> AnswersAsync(string address, CancellationToken ct) =>
+        (await ProcessRunner.RunAsync(_buildctl, ["--addr", address, "debug", "workers"], new ProcessRunOptions { AllowFailure = true, Timeout = TimeSpan.FromSeconds(10) }, ct)).ExitCode == 0;
 }
