@@ -14,7 +14,6 @@ namespace Sbuild.Frontend;
 [JsonDerivedType(typeof(ImageOp), "image")]
 [JsonDerivedType(typeof(ExecOp), "exec")]
 [JsonDerivedType(typeof(CopyOp), "copy")]
-[JsonDerivedType(typeof(InlineCopyOp), "copy-inline")]
 [JsonDerivedType(typeof(AddOp), "add")]
 [JsonDerivedType(typeof(MkdirOp), "mkdir")]
 [JsonDerivedType(typeof(GitOp), "git")]
@@ -66,10 +65,9 @@ public sealed record CopyOp(CopySource From, IReadOnlyList<string> Sources, stri
     public bool Parents { get; init; }
     /// <summary><c>--exclude</c> patterns, matched below each source (null: none).</summary>
     public IReadOnlyList<string>? Excludes { get; init; }
+    /// <summary>Here-documents (<c>COPY &lt;&lt;EOF</c>): files of mode 0644 (before <c>--chmod</c>) copied after the sources (null: none).</summary>
+    public IReadOnlyList<InlineFile>? Files { get; init; }
 }
-
-/// <summary>COPY of here-documents into input 0: files with the given contents (mode 0644 unless <c>--chmod</c>).</summary>
-public sealed record InlineCopyOp(IReadOnlyList<InlineFile> Files, string Destination, string? Chown, string? Chmod) : Op;
 
 /// <summary>
 /// ADD into input 0: URLs are downloaded (and checked against <see cref="Checksum"/>), local archives unpacked unless
@@ -79,6 +77,8 @@ public sealed record AddOp(IReadOnlyList<string> Sources, string Destination, st
 {
     /// <summary><c>--exclude</c> patterns, matched below each local source (null: none).</summary>
     public IReadOnlyList<string>? Excludes { get; init; }
+    /// <summary>Here-documents (<c>ADD &lt;&lt;EOF</c>): files of mode 0644 (before <c>--chmod</c>) copied after the sources (null: none).</summary>
+    public IReadOnlyList<InlineFile>? Files { get; init; }
 }
 
 /// <summary>

@@ -254,31 +254,28 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             throw new DockerfileException(ErrorCode.DockerfileSyntax, copy.Location,
                 $"--chown={chown} with --link: only numeric ids (or root) can be used, as there is no /etc/passwd to look names up in", copy.Original);
         var name = $"{label} {(copy.IsAdd ? "ADD" : "COPY")} {Display(copy)}";
+        // Here-documents are copied after the sources, in the same step, as BuildKit's dispatchCopy does.
+        var files = copy.Heredocs.Count == 0 ? null
+            : copy.Heredocs.Select(h => new InlineFile(h.Name, h.Expand ? Expand(HeredocLex, h.Content, env, copy.Location) : h.Content)).ToList();
         OpNode node;
-        if (copy.Heredocs.Count > 0)
-        {
-            if (sources.Count > 0 || copy.From is not null)
-                throw new DockerfileException(ErrorCode.UnsupportedInstruction, copy.Location, "mixing here-documents with other COPY sources is not supported yet by sbuild", copy.Original);
-            var files = copy.Heredocs.Select(h => new InlineFile(h.Name, h.Expand ? Expand(HeredocLex, h.Content, env, copy.Location) : h.Content)).ToList();
-            node = Step(plan, new InlineCopyOp(files, absolute, chown, chmod), [plan.Fs], name, copy);
-        }
-        else if (copy.IsAdd && GitCheckout(plan, copy, sources, env, label) is { } repository)
+        if (copy.IsAdd && GitCheckout(plan, copy, sources, env, label) is { } repository)
         {
             // As BuildKit: the checkout's root is copied onto the destination, its files keeping their (root) owners.
             node = Step(plan, new CopyOp(CopySource.Input, ["/"], absolute, chown, chmod) { Excludes = Excludes(copy) }, [plan.Fs, repository], name, copy);
         }
         else if (copy.IsAdd)
         {
-            node = Step(plan, new AddOp(sources, absolute, chown, chmod, copy.Unpack, AddChecksum(copy, sources, env)) { Excludes = Excludes(copy) }, [plan.Fs], name, copy);
+            node = Step(plan, new AddOp(sources, absolute, chown, chmod, copy.Unpack, AddChecksum(copy, sources, env)) { Excludes = Excludes(copy), Files = files }, [plan.Fs], name, copy);
         }
-        else if (copy.From is { } fromRaw)
+        else if (copy.From is { } fromRaw && sources.Count > 0)
         {
             var source = CopyFromNode(plan, copy, Expand(fromRaw, env, copy.Location), label);
-            node = Step(plan, new CopyOp(CopySource.Input, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy) }, [plan.Fs, source], name, copy);
+            node = Step(plan, new CopyOp(CopySource.Input, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy), Files = files }, [plan.Fs, source], name, copy);
         }
         else
         {
-            node = Step(plan, new CopyOp(CopySource.Context, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy) }, [plan.Fs], name, copy);
+            // Here-documents alone read nothing of a --from source: BuildKit makes no edge to it either.
+            node = Step(plan, new CopyOp(CopySource.Context, sources, absolute, chown, chmod) { Parents = copy.Parents, Excludes = Excludes(copy), Files = files }, [plan.Fs], name, copy);
         }
         // BuildKit's text: the instruction, --parents, --chown/--chmod as given (expanded), the sources, here-documents
         // as <<NAME, the destination; never --from or --exclude.
@@ -374,7 +371,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             }
         }).ToList();
         if (parsed.All(p => p is null)) return null;
-        if (parsed.Count > 1)
+        if (parsed.Count > 1 || add.Heredocs.Count > 0)
             throw new DockerfileException(ErrorCode.UnsupportedInstruction, add.Location,
                 "ADD of a git repository together with other sources in one instruction is not supported yet by sbuild: use one ADD per source", add.Original);
         var git = parsed[0]!;

@@ -96,6 +96,28 @@ public sealed class CopyFlagParityTests(SbuildCli sbuild) : IClassFixture<Sbuild
     }
 
     [Fact]
+    public async Task Here_documents_mixed_with_other_sources_match_buildkit()
+    {
+        var differences = await _parity.CompareAsync("""
+            FROM busybox AS src
+            RUN mkdir /s && echo s > /s/x.txt && chown 5:6 /s/x.txt
+            FROM busybox
+            COPY a.txt <<one <<two /d/
+            1
+            one
+            2
+            two
+            COPY --from=src --chmod=640 /s/x.txt <<three /e/
+            3
+            three
+            ADD --chown=7:8 a.txt <<four /f/
+            4
+            four
+            """, new Dictionary<string, string> { ["a.txt"] = "a\n" });
+        BuildKitParity.AssertSame(differences);
+    }
+
+    [Fact]
     public async Task A_missing_path_under_parents_is_an_error_and_a_wildcard_is_not()
     {
         using var context = new TempDirectory("sbuild-parents-");

@@ -331,8 +331,9 @@ public sealed class DockerfileFrontendTests : IDisposable
     public void Heredocs_become_scripts_and_inline_files()
     {
         var result = Convert("FROM busybox\nRUN <<EOF\n#!/bin/sh -e\necho hi\nEOF\nRUN <<EOF\necho plain\nEOF\nCOPY <<conf /etc/app.conf\nk=v\nconf\n");
-        var copy = Assert.IsType<InlineCopyOp>(result.Target.Fs.Op);
-        Assert.Equal([new InlineFile("conf", "k=v\n")], copy.Files);
+        var copy = Assert.IsType<CopyOp>(result.Target.Fs.Op);
+        Assert.Equal((CopySource.Context, 0), (copy.From, copy.Sources.Count));
+        Assert.Equal([new InlineFile("conf", "k=v\n")], copy.Files!);
         // Only a heredoc with #! becomes a script; without one its text is the shell's command (BuildKit's dispatchRun).
         var plain = Assert.IsType<ExecOp>(result.Target.Fs.Inputs[0].Op);
         Assert.Equal(["/bin/sh", "-c", "echo plain\n"], plain.Args);
@@ -354,8 +355,21 @@ public sealed class DockerfileFrontendTests : IDisposable
     public void Copy_heredoc_bodies_are_expanded_unless_the_delimiter_is_quoted(string instructions, string expected)
     {
         var dockerfile = instructions.StartsWith('#') ? instructions : "FROM busybox\n" + instructions;
-        var copy = Assert.IsType<InlineCopyOp>(Convert(dockerfile).Target.Fs.Op);
-        Assert.Equal(expected, Assert.Single(copy.Files).Content);
+        var files = Convert(dockerfile).Target.Fs.Op switch { CopyOp copy => copy.Files, AddOp add => add.Files, _ => null };
+        Assert.Equal(expected, Assert.Single(files!).Content);
+    }
+
+    [Fact]
+    public void Here_documents_mixed_with_sources_are_one_copy_step_after_them()
+    {
+        var result = Convert("FROM busybox AS src\nFROM busybox\nCOPY a.txt <<one <<two /d/\n1\none\n2\ntwo\nCOPY --from=src /etc/passwd <<three /e/\n3\nthree\n");
+        var fromStage = Assert.IsType<CopyOp>(result.Target.Fs.Op);
+        Assert.Equal((CopySource.Input, "/e/"), (fromStage.From, fromStage.Destination));
+        Assert.Equal([new InlineFile("three", "3\n")], fromStage.Files!);
+        var fromContext = Assert.IsType<CopyOp>(result.Target.Fs.Inputs[0].Op);
+        Assert.Equal(["a.txt"], fromContext.Sources);
+        Assert.Equal([new InlineFile("one", "1\n"), new InlineFile("two", "2\n")], fromContext.Files!);
+        Assert.Equal(["COPY a.txt <<one <<two /d/ # buildkit", "COPY /etc/passwd <<three /e/ # buildkit"], result.Target.History.Select(h => h.CreatedBy));
     }
 
     [Fact]

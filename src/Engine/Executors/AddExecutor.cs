@@ -55,5 +55,7 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
                         StepErrors.At(step, () => { FileCopier.Copy([match], rootfs, op.Destination, ownership, context.Ignore); return 0; });
                 }
             }
+            // Here-documents are never unpacked (BuildKit copies them from their own scratch files).
+            StepErrors.At(step, () => { HereDocuments.Copy(op.Files, scratch, rootfs, op.Destination, ownership); return 0; });
         }, ct);
 }

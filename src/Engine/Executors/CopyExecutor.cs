@@ -8,9 +8,10 @@ namespace Sbuild.Engine.Executors;
 /// <summary>
 /// COPY into input 0 from the build context or from input 1's filesystem. Either way the key holds the content of the
 /// selected files only: context files are hashed while keying, another stage's once it is solved (so a change to files
-/// this COPY does not select leaves it cached).
+/// this COPY does not select leaves it cached). Here-documents are written after the sources (<paramref name="scratch"/>:
+/// the per-build temp directory they are written to first).
 /// </summary>
-internal sealed class CopyExecutor(CopyOp op, StepDescription step, LocalContext context, SnapshotWorkspace workspace, StateContentDigests selections)
+internal sealed class CopyExecutor(CopyOp op, StepDescription step, LocalContext context, SnapshotWorkspace workspace, StateContentDigests selections, string scratch)
     : IOp<FsState>
 {
     public string Name => step.Name;
@@ -42,6 +43,7 @@ internal sealed class CopyExecutor(CopyOp op, StepDescription step, LocalContext
             // Context files become root's unless --chown; another stage's keep their owners (BuildKit).
             var ownership = CopyOwnership.Resolve(rootfs, op.Chown, op.Chmod, preserveOwnership: op.From == CopySource.Input);
             FileCopier.Copy(sourceRoot, Selection, rootfs, op.Destination, ownership, ignore);
+            HereDocuments.Copy(op.Files, scratch, rootfs, op.Destination, ownership with { PreserveOwnership = false });
             return 0;
         });
         return Task.CompletedTask;
