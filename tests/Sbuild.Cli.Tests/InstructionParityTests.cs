@@ -149,29 +149,6 @@ public sealed class InstructionParityTests(SbuildCli sbuild) : IClassFixture<Sbu
     }
 
     [Fact]
-    public async Task Add_unpacks_local_archives_and_copies_other_files_like_buildkit()
-    {
-        using var archiveSource = new TempDirectory("sbuild-add-src-");
-        Directory.CreateDirectory(archiveSource.Combine("pkg", "bin"));
-        File.WriteAllText(archiveSource.Combine("pkg", "bin", "tool"), "#!/bin/sh\necho tool\n");
-        File.SetUnixFileMode(archiveSource.Combine("pkg", "bin", "tool"), Modes.Octal("755"));
-        File.WriteAllText(archiveSource.Combine("pkg", "data.txt"), "data\n");
-        File.CreateSymbolicLink(archiveSource.Combine("pkg", "link"), "data.txt");
-        UnixFs.LChown(archiveSource.Combine("pkg", "data.txt"), 1234, 5678);
-        var tgz = archiveSource.Combine("pkg.tar.gz");
-        await ProcessRunner.RunAsync(Tools.Tar, ["-czf", tgz, "-C", archiveSource.Path, "pkg"], CancellationToken.None);
-
-        var differences = await _parity.CompareAsync("""
-            FROM busybox
-            ADD pkg.tar.gz /opt/
-            ADD plain.txt /opt/plain.txt
-            ADD --chown=42:43 pkg.tar.gz /owned/
-            """, new Dictionary<string, string> { ["plain.txt"] = "plain\n" },
-            extraContextFiles: new Dictionary<string, string> { ["pkg.tar.gz"] = tgz });
-        BuildKitParity.AssertSame(differences);
-    }
-
-    [Fact]
     public async Task Add_of_a_url_downloads_it_like_buildkit()
     {
         using var server = new TestHttpServer()
