@@ -10,7 +10,6 @@ namespace Sbuild.Snapshotter;
 /// </summary>
 internal sealed class CopiedTreeChanges
 {
-    private static readonly EnumerationOptions AllEntries = new() { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
     private readonly EntryComparer _comparer = new();
     private readonly List<LayerChange> _changes = [];
     private readonly CopyRecord? _copy;
@@ -32,14 +31,13 @@ internal sealed class CopiedTreeChanges
     /// <param name="inPlace">This directory (and every one above it) is the one the copy made here, so the copy record speaks for its entries.</param>
     private void Walk(string dir, string archiveDir, Posix.FileStat dirStat, string? parentDir, bool inPlace)
     {
-        var entries = Directory.EnumerateFileSystemEntries(dir, "*", AllEntries)
-            .Select(host => (Host: host, Name: Path.GetFileName(host), Stat: Posix.LStat(host))).ToList();
+        var entries = DirectoryEntries.WithStats(dir);
         // A directory nobody added to or removed from keeps its ctime; any other may have lost entries.
         if (parentDir is not null && (!inPlace || Touched(dirStat)))
         {
             var names = entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var gone in Directory.EnumerateFileSystemEntries(parentDir, "*", AllEntries).Select(Path.GetFileName))
-                if (!names.Contains(gone!)) _changes.Add(LayerChange.Deleted(ArchivePath.Join(archiveDir, gone!)));
+            foreach (var gone in DirectoryEntries.Names(parentDir))
+                if (!names.Contains(gone)) _changes.Add(LayerChange.Deleted(ArchivePath.Join(archiveDir, gone)));
         }
         foreach (var (host, name, stat) in entries)
         {

@@ -13,7 +13,6 @@ namespace Sbuild.Snapshotter;
 /// </summary>
 internal sealed class UpperDirChanges
 {
-    private static readonly EnumerationOptions AllEntries = new() { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
     private readonly EntryComparer _comparer = new();
     private readonly List<LayerChange> _changes = [];
 
@@ -30,13 +29,12 @@ internal sealed class UpperDirChanges
     /// <param name="replaced">The upper directory hides <paramref name="lower"/> entirely (it or a parent is opaque).</param>
     private void Walk(string upper, string archiveDir, string? lower, bool replaced)
     {
-        var entries = Directory.EnumerateFileSystemEntries(upper, "*", AllEntries)
-            .Select(host => (Host: host, Name: Path.GetFileName(host), Stat: Posix.LStat(host))).ToList();
+        var entries = DirectoryEntries.WithStats(upper);
         if (replaced)
         {
             var shown = entries.Where(e => !IsWhiteout(e.Stat)).Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var hidden in Directory.EnumerateFileSystemEntries(lower!, "*", AllEntries).Select(Path.GetFileName))
-                if (!shown.Contains(hidden!)) _changes.Add(LayerChange.Deleted(ArchivePath.Join(archiveDir, hidden!)));
+            foreach (var hidden in DirectoryEntries.Names(lower!))
+                if (!shown.Contains(hidden)) _changes.Add(LayerChange.Deleted(ArchivePath.Join(archiveDir, hidden)));
         }
         foreach (var (host, name, stat) in entries)
         {

@@ -10,7 +10,6 @@ namespace Sbuild.Snapshotter;
 /// </summary>
 internal sealed class TreeCopier
 {
-    private static readonly EnumerationOptions AllEntries = new() { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
     private readonly Dictionary<(ulong Device, ulong Inode), string> _firstCopyOfInode = [];
     private readonly Dictionary<string, ulong> _directoryInodes = new(StringComparer.Ordinal);
 
@@ -26,7 +25,7 @@ internal sealed class TreeCopier
     {
         Directory.CreateDirectory(target);
         _directoryInodes[relative] = Posix.LStat(target).Inode;
-        foreach (var child in Directory.EnumerateFileSystemEntries(source, "*", AllEntries))
+        foreach (var child in DirectoryEntries.Paths(source))
         {
             var name = Path.GetFileName(child);
             var childTarget = Path.Combine(target, name);
