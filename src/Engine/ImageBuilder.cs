@@ -23,7 +23,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var plan = frontend.Target;
         foreach (var note in frontend.Notes) log.Note(note);
 
-        var workspace = new SnapshotWorkspace(store, environment.Snapshotter, request.SourceDateEpoch);
+        using var workspace = new SnapshotWorkspace(store, environment.Snapshotter, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);
         using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log, request.Secrets, request.SshAgents, request.Seccomp);
         var imported = request.CacheFrom.Count > 0

@@ -24,9 +24,14 @@ public sealed record PruneReport(IReadOnlyList<CacheUsage> Removed, int Snapshot
 /// Removal is by reachability: a snapshot stays while a remaining record uses it or builds on it; a blob stays while an
 /// image of the store or a remaining record references it. Callers hold the store lock exclusively (see <see cref="StoreLock"/>).
 /// </summary>
-public sealed class BuildCache(ImageStore store, StoreDatabase database)
+public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisposable
 {
     private readonly IReadOnlyList<ISnapshotter> _snapshotters = SnapshotWorkspace.AllSnapshotsOf(store);
+
+    public void Dispose()
+    {
+        foreach (var snapshotter in _snapshotters) snapshotter.Dispose();
+    }
 
     public IReadOnlyList<CacheUsage> Usage() =>
         database.ListCacheRecords().Select(ToUsage).OrderByDescending(u => u.LastUsed).ThenBy(u => u.Id, StringComparer.Ordinal).ToList();
