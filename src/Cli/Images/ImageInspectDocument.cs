@@ -21,7 +21,8 @@ public static class ImageInspectDocument
             new("RepoTags", new GoList(image.RepoTags.Select(GoValue.Of).ToList())),
             new("RepoDigests", new GoList(image.RepoDigests.Select(GoValue.Of).ToList())),
             new("Parent", GoValue.Of("")),
-            new("Comment", GoValue.Of(Text(config, "comment"))),
+            // dockerd shows the last history entry's comment when the image has none of its own.
+            new("Comment", GoValue.Of(Text(config, "comment") is { Length: > 0 } comment ? comment : LastHistoryComment(config))),
             new("Created", GoValue.Of(image.Created.Rfc3339Nano())),
             new("Container", GoValue.Of(Text(config, "container"))),
             new("ContainerConfig", ContainerConfig(Property(config, "container_config"), pointer: false)),
@@ -41,7 +42,7 @@ public static class ImageInspectDocument
                 new("Layers", Strings(rootfs, "diff_ids"), OmitEmpty: true),
                 new("BaseLayer", GoValue.Of(""), OmitEmpty: true),
             ])),
-            new("Metadata", new GoStruct([new("LastTagTime", GoValue.Of(GoTime.Zero.Rfc3339Nano()))])),
+            new("Metadata", new GoStruct([new("LastTagTime", new GoStringer("0001-01-01 00:00:00 +0000 UTC", GoTime.Zero.Rfc3339Nano()))])),
         ]);
     }
 
@@ -92,6 +93,10 @@ public static class ImageInspectDocument
     private static GoValue EmptyObjectMap(JsonElement? config, string name) => Property(config, name) is { ValueKind: JsonValueKind.Object } set
         ? new GoMap(set.EnumerateObject().ToDictionary(p => p.Name, _ => (GoValue)new GoStruct([]), StringComparer.Ordinal))
         : new GoNil(GoNilKind.Map);
+
+    private static string LastHistoryComment(JsonElement config) =>
+        Property(config, "history") is { ValueKind: JsonValueKind.Array } history && history.GetArrayLength() > 0
+            ? Text(history[history.GetArrayLength() - 1], "comment") : "";
 
     private static JsonElement? Property(JsonElement? element, string name) =>
         element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;

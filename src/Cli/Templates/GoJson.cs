@@ -24,6 +24,9 @@ public static class GoJson
             case GoString s:
                 WriteString(text, s.Value, escapeHtml);
                 break;
+            case GoStringer stringer:
+                WriteString(text, stringer.Json, escapeHtml);
+                break;
             case GoInt n:
                 text.Append(n.Value.ToString(CultureInfo.InvariantCulture));
                 break;

@@ -278,6 +278,8 @@ public sealed class GoTemplate
                     "true" => new LiteralOperand(GoValue.Of(true)),
                     "false" => new LiteralOperand(GoValue.Of(false)),
                     "nil" => new LiteralOperand(new GoNil(GoNilKind.Interface)),
+                    // Go's lexer reads "json." as a function followed by a field, which it refuses.
+                    _ when _pos < text.Length && text[_pos] == '.' => throw new TemplateException($"unexpected <.> in operand"),
                     _ when Functions.Contains(word) => new FunctionOperand(word),
                     _ => throw new TemplateException($"function \"{word}\" not defined"),
                 };

@@ -50,6 +50,16 @@ public sealed record GoString(string Value) : GoValue
     internal override void Print(StringBuilder text, bool topLevel) => text.Append(Value);
 }
 
+/// <summary>
+/// A value with a String method and its own JSON form, such as time.Time: printed as <paramref name="Text"/>
+/// ("0001-01-01 00:00:00 +0000 UTC"), encoded as the JSON string <paramref name="Json"/> ("0001-01-01T00:00:00Z").
+/// </summary>
+public sealed record GoStringer(string Text, string Json) : GoValue
+{
+    public override bool IsTrue => true;
+    internal override void Print(StringBuilder text, bool topLevel) => text.Append(Text);
+}
+
 public sealed record GoInt(long Value) : GoValue
 {
     public override bool IsTrue => Value != 0;
