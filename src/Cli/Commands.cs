@@ -41,6 +41,7 @@ public static class Commands
         var image = ImageCommand();
         root.Subcommands.Add(image);
         ImageCommands.AddTo(root, image, RootOption);
+        root.Subcommands.Add(SystemCommands.Create(RootOption));
         root.Subcommands.Add(DebugCommand());
         root.Subcommands.Add(CacheCommands.DiskUsage(RootOption));
         root.Subcommands.Add(CacheCommands.Prune(RootOption));

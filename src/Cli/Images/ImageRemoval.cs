@@ -1,4 +1,3 @@
-using System.Text;
 using Sbuild.Core;
 using Sbuild.Core.Metadata;
 using Sbuild.Engine.Cache;
@@ -90,8 +89,8 @@ public sealed class ImageRemoval(ImageStore store)
     /// <summary>The image's layer chain from the top down to the first layer another image still uses (docker's releaseLayer).</summary>
     private void DeletedLayers(ImageCatalog catalog, LocalImage image, List<RemovalRecord> records)
     {
-        var chains = ChainIds(image);
-        var used = catalog.Images.Where(i => i.Id != image.Id).SelectMany(ChainIds).ToHashSet(StringComparer.Ordinal);
+        var chains = ChainIds.Of(image);
+        var used = catalog.Images.Where(i => i.Id != image.Id).SelectMany(ChainIds.Of).ToHashSet(StringComparer.Ordinal);
         var sizes = new LayerSizes(store);
         for (var i = chains.Count - 1; i >= 0 && !used.Contains(chains[i]); i--)
         {
@@ -99,14 +98,17 @@ public sealed class ImageRemoval(ImageStore store)
             Reclaimed += sizes.Of(image.LayerBlobs[i]);
         }
     }
+}
 
-    /// <summary>Chain IDs: the first layer's diff ID, then sha256("PARENT-CHAIN DIFF-ID") up the stack.</summary>
-    private static List<string> ChainIds(LocalImage image)
+/// <summary>docker's layer chain IDs of an image: the first layer's diff ID, then sha256("PARENT-CHAIN DIFF-ID") up the stack.</summary>
+public static class ChainIds
+{
+    public static IReadOnlyList<string> Of(LocalImage image)
     {
         var chains = new List<string>();
         if (!image.Config.TryGetProperty("rootfs", out var rootfs) || !rootfs.TryGetProperty("diff_ids", out var diffIds)) return chains;
         foreach (var diffId in diffIds.EnumerateArray().Select(d => d.GetString()!))
-            chains.Add(chains.Count == 0 ? diffId : Digest.Of(Encoding.UTF8.GetBytes(chains[^1] + " " + diffId)).ToString());
+            chains.Add(chains.Count == 0 ? diffId : Digest.Of(System.Text.Encoding.UTF8.GetBytes(chains[^1] + " " + diffId)).ToString());
         return chains;
     }
 }
