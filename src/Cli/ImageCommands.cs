@@ -43,7 +43,7 @@ public static class ImageCommands
         var digests = new Option<bool>("--digests") { Description = "Show digests" };
         var noTrunc = new Option<bool>("--no-trunc") { Description = "Don't truncate output" };
         var filters = new Option<string[]>("--filter", "-f") { Description = "Filter output: dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE, reference=PATTERN; repeatable" };
-        var format = FormatOption("Format output with a Go template: 'table' (default), 'table TEMPLATE' (with headers), 'json', or TEMPLATE, e.g. '{{.Repository}}:{{.Tag}}'");
+        var format = FormatOption("Format output with a Go template: 'table' (default), 'table TEMPLATE' (with headers) or TEMPLATE, e.g. '{{.Repository}}:{{.Tag}}'");
         var command = new Command(name, "List images") { repository, all, quiet, digests, noTrunc, filters, format };
         command.SetAction(parse =>
         {
@@ -81,7 +81,7 @@ public static class ImageCommands
                 foreach (var document in found) Console.Out.WriteLine(parsed.Execute(document));
             }
             else
-                Console.Out.WriteLine(found.Count == 0 ? "[]" : GoJson.Encode(new GoList(found), escapeHtml: true, indent: "    "));
+                Console.Out.WriteLine(found.Count == 0 ? "[]" : GoJson.Encode(new GoList(found), escapeHtml: false, indent: "    "));
             // As docker: what was found is printed, each name not found is an error line, and the exit status is 1.
             foreach (var wanted in missing) Console.Error.WriteLine($"Error: No such image: {wanted}");
             return missing.Count == 0 ? 0 : 1;
@@ -95,7 +95,7 @@ public static class ImageCommands
         var human = new Option<bool>("--human", "-H") { Description = "Print sizes and dates in human readable format (--human=false: bytes and RFC 3339 times)", DefaultValueFactory = _ => true };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Only show image IDs" };
         var noTrunc = new Option<bool>("--no-trunc") { Description = "Don't truncate output" };
-        var format = FormatOption("Format output with a Go template: 'table' (default), 'table TEMPLATE', 'json', or TEMPLATE, e.g. '{{.CreatedBy}}'");
+        var format = FormatOption("Format output with a Go template: 'table' (default), 'table TEMPLATE' or TEMPLATE, e.g. '{{.CreatedBy}}'");
         var command = new Command("history", "Show the history of an image") { image, human, quiet, noTrunc, format };
         command.SetAction(parse =>
         {

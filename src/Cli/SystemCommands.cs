@@ -17,7 +17,7 @@ public static class SystemCommands
 {
     public static Command Create(Option<string?> rootOption)
     {
-        var format = new Option<string?>("--format") { Description = "Format output with a Go template: 'table' (default), 'table TEMPLATE', 'json', or TEMPLATE" };
+        var format = new Option<string?>("--format") { Description = "Format output with a Go template: 'table' (default), 'table TEMPLATE' or TEMPLATE" };
         var df = new Command("df", "Show the store's disk usage") { format };
         df.SetAction(parse =>
         {

@@ -20,13 +20,13 @@ public sealed class GoTemplateTests
         new("Size", GoValue.Of(1984466)),
         new("On", GoValue.Of(true)),
         new("Health", new GoNil(GoNilKind.Pointer)),
-        new("Config", new GoStruct([new("User", GoValue.Of("")), new("Env", GoValue.Strings(["A=1"]))], Pointer: true)),
+        new("Config", new GoStruct([new("User", GoValue.Of("")), new("Env", GoValue.Strings(["A=1"]))])),
     ]);
 
     [Theory]
     [InlineData("{{.Name}}", "app")]
     [InlineData("{{.Tags}} {{.Empty}} {{.Labels}} {{.NoLabels}} {{.Health}}", "[1 latest] [] map[a:<1> b:2] map[] <nil>")]
-    [InlineData("{{.Config}}", "&{ [A=1]}")]
+    [InlineData("{{.Config}}", "{ [A=1]}")]
     [InlineData("{{.Labels.a}}|{{.Labels.zz}}|{{index .Labels \"zz\"}}|", "<1>|<no value>||")]
     [InlineData("{{json .}}", "{\"Name\":\"app\",\"Tags\":[\"1\",\"latest\"],\"Empty\":null,\"Labels\":{\"a\":\"<1>\",\"b\":\"2\"},\"NoLabels\":null,\"Size\":1984466,\"On\":true,\"Health\":null,\"Config\":{\"User\":\"\",\"Env\":[\"A=1\"]}}")]
     [InlineData("{{json .Tags}} {{json .Name}}", "[\"1\",\"latest\"] \"app\"")]

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Sbuild.TestSupport;
@@ -139,6 +138,8 @@ public sealed class ImageCommandParityTests(ImageParityFixture images) : IClassF
             var (docker, sbuild) = await Both("image", "inspect", name);
             // dockerd's graph driver (overlay2 paths) does not exist in sbuild: GraphDriver is {"Data": null, "Name": ""}.
             // RepoDigests: dockerd 20.10 has none for a loaded image; sbuild pairs each repository with the manifest digest.
+            // Metadata.LastTagTime: dockerd records when a name was last given (docker load, docker tag); the store
+            // keeps no tag times, so sbuild prints the zero time.
             Assert.Equal(Normalise(docker), Normalise(sbuild));
         }
         var (_, app) = await Both("image", "inspect", $"{images.App}:1");
@@ -149,6 +150,7 @@ public sealed class ImageCommandParityTests(ImageParityFixture images) : IClassF
     private static string Normalise(string inspect)
     {
         var text = Regex.Replace(inspect, "\"GraphDriver\": \\{.*?\n        \\}", "\"GraphDriver\": …", RegexOptions.Singleline);
+        text = Regex.Replace(text, "\"LastTagTime\": \"[^\"]*\"", "\"LastTagTime\": …");
         return Regex.Replace(text, "\"RepoDigests\": \\[.*?\\]", "\"RepoDigests\": …", RegexOptions.Singleline);
     }
 
@@ -165,34 +167,9 @@ public sealed class ImageCommandParityTests(ImageParityFixture images) : IClassF
                      "{{if eq .Os \"linux\"}}L{{else}}N{{end}}", "{{.Config.Cmd}} {{.Config.Volumes}} {{.Config.Entrypoint}}",
                      "{{len .RootFS.Layers}} {{.Config.ExposedPorts}}", "{{with .Config}}{{.WorkingDir}}{{end}}",
                      "{{.Config.WorkingDir | printf \"%s!\"}}", "{{index .Config.Labels \"tier\"}}",
+                     "{{json .Config}}", "{{.Config}}", "{{.ContainerConfig}}",
                  })
             await AssertSame("image", "inspect", "--format", format, name);
-        // The docker 28 CLI here re-encodes .Config in its own (OCI) form; docker 20.10's CLI prints the daemon's
-        // container.Config, which is the Config object of the raw inspect output: sbuild prints that.
-        var raw = (await images.Docker.RunAsync(["image", "inspect", name], CancellationToken.None)).StandardOutput;
-        var config = Compact(Regex.Match(raw, "\n        \"Config\": (\\{.*?\n        \\})", RegexOptions.Singleline).Groups[1].Value);
-        var sbuild = await images.Sbuild.RunAsync(["image", "inspect", "-f", "{{json .Config}}", name]);
-        Assert.Equal(config + "\n", sbuild.StandardOutput);
-    }
-
-    /// <summary>json.Compact: whitespace outside strings dropped, nothing else changed.</summary>
-    private static string Compact(string json)
-    {
-        var text = new StringBuilder();
-        var inString = false;
-        for (var i = 0; i < json.Length; i++)
-        {
-            var c = json[i];
-            if (inString)
-            {
-                text.Append(c);
-                if (c == '\\') text.Append(json[++i]);
-                else if (c == '"') inString = false;
-            }
-            else if (c == '"') { inString = true; text.Append(c); }
-            else if (!char.IsWhiteSpace(c)) text.Append(c);
-        }
-        return text.ToString();
     }
 
     [Fact]

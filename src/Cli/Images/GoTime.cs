@@ -30,6 +30,17 @@ public readonly partial record struct GoTime(DateTimeOffset Seconds, int Nanosec
     public int CompareTo(GoTime other) =>
         Seconds.UtcTicks != other.Seconds.UtcTicks ? Seconds.UtcTicks.CompareTo(other.Seconds.UtcTicks) : Nanoseconds.CompareTo(other.Nanoseconds);
 
+    /// <summary>
+    /// time.Now().Sub(time.Unix(seconds, 0)): a Go Duration saturates at about 292 years, which the zero time (a config
+    /// without a creation time) reaches.
+    /// </summary>
+    public static TimeSpan Since(DateTimeOffset now, long unixSeconds)
+    {
+        var maxSeconds = long.MaxValue / 1_000_000_000;
+        var seconds = now.ToUnixTimeSeconds() - unixSeconds;
+        return seconds >= maxSeconds ? TimeSpan.FromTicks(long.MaxValue / 100) : now - DateTimeOffset.FromUnixTimeSeconds(unixSeconds);
+    }
+
     /// <summary>time.Time's MarshalJSON text, RFC3339Nano: "2024-05-01T10:00:00.5Z".</summary>
     public string Rfc3339Nano()
     {

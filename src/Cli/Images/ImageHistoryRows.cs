@@ -52,7 +52,7 @@ public static class ImageHistoryRows
                 new("CreatedAt", GoValue.Of(GoTime.Local(created, rfc3339: true))),
                 new("CreatedBy", GoValue.Of(truncate ? Ellipsis(createdBy, 45) : createdBy)),
                 new("CreatedSince", GoValue.Of(!human ? GoTime.Local(created, rfc3339: true)
-                    : created <= 0 ? "N/A" : DockerUnits.HumanDuration(now - DateTimeOffset.FromUnixTimeSeconds(created)) + " ago")),
+                    : DockerUnits.HumanDuration(GoTime.Since(now, created)) + " ago")),
                 new("ID", GoValue.Of(id)),
                 new("Size", GoValue.Of(human ? DockerUnits.HumanSize(size, 3) : size.ToString(System.Globalization.CultureInfo.InvariantCulture))),
             ], HtmlEscapedJson: true);

@@ -25,10 +25,10 @@ public static class ImageInspectDocument
             new("Comment", GoValue.Of(Text(config, "comment") is { Length: > 0 } comment ? comment : LastHistoryComment(config))),
             new("Created", GoValue.Of(image.Created.Rfc3339Nano())),
             new("Container", GoValue.Of(Text(config, "container"))),
-            new("ContainerConfig", ContainerConfig(Property(config, "container_config"), pointer: false)),
+            new("ContainerConfig", ContainerConfig(Property(config, "container_config"))),
             new("DockerVersion", GoValue.Of(Text(config, "docker_version"))),
             new("Author", GoValue.Of(Text(config, "author"))),
-            new("Config", Property(config, "config") is { ValueKind: JsonValueKind.Object } c ? ContainerConfig(c, pointer: true) : new GoNil(GoNilKind.Pointer)),
+            new("Config", Property(config, "config") is { ValueKind: JsonValueKind.Object } c ? ContainerConfig(c) : new GoNil(GoNilKind.Pointer)),
             new("Architecture", GoValue.Of(Text(config, "architecture"))),
             new("Variant", GoValue.Of(Text(config, "variant")), OmitEmpty: true),
             new("Os", GoValue.Of(Text(config, "os"))),
@@ -47,7 +47,7 @@ public static class ImageInspectDocument
     }
 
     /// <summary>container.Config of docker 20.10, field by field (its JSON names and omitempty tags).</summary>
-    private static GoValue ContainerConfig(JsonElement? config, bool pointer) => new GoStruct(
+    private static GoValue ContainerConfig(JsonElement? config) => new GoStruct(
     [
         new("Hostname", GoValue.Of(Text(config, "Hostname"))),
         new("Domainname", GoValue.Of(Text(config, "Domainname"))),
@@ -76,7 +76,7 @@ public static class ImageInspectDocument
         new("StopSignal", GoValue.Of(Text(config, "StopSignal")), OmitEmpty: true),
         new("StopTimeout", Property(config, "StopTimeout") is { ValueKind: JsonValueKind.Number } t ? GoValue.Of(t.GetInt64()) : new GoNil(GoNilKind.Pointer), OmitEmpty: true),
         new("Shell", Strings(config, "Shell"), OmitEmpty: true),
-    ], Pointer: pointer);
+    ]);
 
     private static GoValue Healthcheck(JsonElement? health) => health is not { ValueKind: JsonValueKind.Object }
         ? new GoNil(GoNilKind.Pointer)
@@ -87,7 +87,7 @@ public static class ImageInspectDocument
             new("Timeout", GoValue.Of(Number(health, "Timeout")), OmitEmpty: true),
             new("StartPeriod", GoValue.Of(Number(health, "StartPeriod")), OmitEmpty: true),
             new("Retries", GoValue.Of(Number(health, "Retries")), OmitEmpty: true),
-        ], Pointer: true);
+        ]);
 
     /// <summary>A set such as Volumes or ExposedPorts: map[string]struct{}, each value printing as <c>{}</c>.</summary>
     private static GoValue EmptyObjectMap(JsonElement? config, string name) => Property(config, name) is { ValueKind: JsonValueKind.Object } set

@@ -14,7 +14,7 @@ public static class ImageListRows
 
     public static GoValue Headers { get; } = FormattedOutput.Headers(
         ("Repository", "REPOSITORY"), ("Tag", "TAG"), ("ID", "IMAGE ID"), ("Digest", "DIGEST"), ("CreatedSince", "CREATED"),
-        ("CreatedAt", "CREATED AT"), ("Size", "SIZE"), ("Containers", "CONTAINERS"), ("VirtualSize", "VIRTUAL SIZE"),
+        ("CreatedAt", "CREATED AT"), ("Size", "SIZE"), ("Containers", "CONTAINERS"), ("VirtualSize", "SIZE"),
         ("SharedSize", "SHARED SIZE"), ("UniqueSize", "UNIQUE SIZE"));
 
     /// <summary>NewImageFormat: the table (or -q's IDs) unless --format gives one; --digests adds the column to a custom table.</summary>
@@ -79,7 +79,7 @@ public static class ImageListRows
             new("Containers", GoValue.Of("N/A")),
             new("CreatedAt", GoValue.Of(GoTime.Local(created, rfc3339: false))),
             // time.Unix(created, 0).IsZero(): only a config without a creation time has no CreatedSince.
-            new("CreatedSince", GoValue.Of(image.Created.IsZero ? "" : DockerUnits.HumanDuration(now - DateTimeOffset.FromUnixTimeSeconds(created)) + " ago")),
+            new("CreatedSince", GoValue.Of(image.Created.IsZero ? "" : DockerUnits.HumanDuration(GoTime.Since(now, created)) + " ago")),
             new("Digest", GoValue.Of(digest)),
             new("ID", GoValue.Of(truncate ? image.Id.Short : image.Id.ToString())),
             new("Repository", GoValue.Of(repository)),

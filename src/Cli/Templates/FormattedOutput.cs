@@ -14,7 +14,6 @@ public static class FormattedOutput
 
     public static void Write(TextWriter output, string format, IEnumerable<GoValue> rows, GoValue headers, string flag = "--format")
     {
-        if (format == "json") format = "{{json .}}";
         var table = IsTable(format);
         var body = (table ? format[TableKey.Length..] : format).Trim(' ').Replace(@"\t", "\t").Replace(@"\n", "\n");
         var template = GoTemplate.Parse(body, flag);

@@ -117,17 +117,17 @@ public sealed record GoMap(IReadOnlyDictionary<string, GoValue> Entries) : GoVal
 public sealed record GoField(string Name, GoValue Value, bool OmitEmpty = false);
 
 /// <summary>
-/// A Go struct (fields in declaration order). <see cref="Pointer"/>: reached through a pointer, which fmt prints as
-/// <c>&amp;{…}</c>. <see cref="HtmlEscapedJson"/>: docker's formatter contexts marshal themselves with encoding/json's
-/// default HTML escaping (<c>&lt;none&gt;</c> becomes <c>\u003cnone\u003e</c>), while inspect data is encoded without it.
+/// A Go struct (fields in declaration order), printed <c>{v1 v2 …}</c> (text/template prints what a pointer points
+/// at). <see cref="HtmlEscapedJson"/>: docker's formatter contexts marshal themselves with encoding/json's default HTML
+/// escaping (<c>&lt;none&gt;</c> becomes <c>\u003cnone\u003e</c>) into a map (keys sorted), while inspect data is
+/// encoded as declared, without it.
 /// </summary>
-public sealed record GoStruct(IReadOnlyList<GoField> Fields, bool Pointer = false, bool HtmlEscapedJson = false) : GoValue
+public sealed record GoStruct(IReadOnlyList<GoField> Fields, bool HtmlEscapedJson = false) : GoValue
 {
     public GoValue? Field(string name) => Fields.FirstOrDefault(f => f.Name == name)?.Value;
     public override bool IsTrue => true;
     internal override void Print(StringBuilder text, bool topLevel)
     {
-        if (Pointer && topLevel) text.Append('&');
         text.Append('{');
         for (var i = 0; i < Fields.Count; i++)
         {
