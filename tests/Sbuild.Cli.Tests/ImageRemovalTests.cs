@@ -51,6 +51,17 @@ public sealed class ImageRemovalTests(SbuildCli sbuild) : IClassFixture<SbuildCl
         // The build cache references every layer it made: without its records the layers belong to the images alone.
         await sbuild.RunAsync(["prune", "-f"], storeRoot: store.Path);
 
+        // docker system df's table; a layer a and b share counts once: busybox's and the RUN layer of a, b's own one.
+        var df = await sbuild.RunAsync(["system", "df"], storeRoot: store.Path);
+        var sizes = new Sbuild.Cli.Images.LayerSizes(new ImageStore(store.Path));
+        var unique = Sbuild.Cli.Templates.DockerUnits.HumanSize(b.Layers.Sum(sizes.Of));
+        Assert.Equal(
+            "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE\n" +
+            $"Images          3         0         {unique,-10}{unique} (100%)\n" +
+            "Containers      0         0         0B        0B\n" +
+            "Local Volumes   0         0         0B        0B\n" +
+            "Build Cache     0         0         0B        0B\n", df.StandardOutput);
+
         var rmi = await sbuild.RunAsync(["rmi", "b:1"], storeRoot: store.Path);
         Assert.StartsWith($"Untagged: b:1\nUntagged: b@{b.Manifest}\nDeleted: {b.Id}\nDeleted: sha256:", rmi.StandardOutput);
         Assert.Equal(4, rmi.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length); // one own layer
