@@ -68,6 +68,8 @@ public sealed class ImageRemovalTests(SbuildCli sbuild) : IClassFixture<SbuildCl
         Assert.False(HasBlob(store, b.Manifest));
         Assert.False(HasBlob(store, b.Config));
         Assert.False(HasBlob(store, b.Layers[2]));
+        Assert.False(File.Exists(Path.Combine(store.Path, "cache", "layer-sizes", b.Layers[2].Encoded))); // its kept size goes too
+        Assert.True(File.Exists(Path.Combine(store.Path, "cache", "layer-sizes", b.Layers[1].Encoded)));
         Assert.All(a.Layers.Append(a.Manifest).Append(a.Config), d => Assert.True(HasBlob(store, d)));
         Assert.DoesNotContain(Index(store), e => e.Name == "b:1" || e.Digest == b.Manifest.ToString());
 

@@ -59,6 +59,7 @@ public sealed class ImageRemoval(ImageStore store)
     {
         using var database = StoreDatabase.Open(store.Root);
         new BuildCache(store, database).RemoveUnreferencedBlobs();
+        new LayerSizes(store).ForgetRemovedBlobs();
     }
 
     /// <summary>

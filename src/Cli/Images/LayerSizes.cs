@@ -29,6 +29,15 @@ public sealed class LayerSizes(ImageStore store)
         return _known[blob] = size;
     }
 
+    /// <summary>Drops the kept sizes of blobs that are gone (after rmi / image prune).</summary>
+    public void ForgetRemovedBlobs()
+    {
+        if (!Directory.Exists(CacheDirectory)) return;
+        foreach (var file in Directory.EnumerateFiles(CacheDirectory))
+            if (Digest.TryParse($"{Digest.Sha256}:{Path.GetFileName(file)}", out var blob) && !store.Content.Exists(blob))
+                File.Delete(file);
+    }
+
     private long Measure(Digest blob)
     {
         using var file = store.Content.OpenRead(blob);
