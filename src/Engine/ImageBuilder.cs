@@ -61,6 +61,8 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         };
         var image = new ImageWriter(store.Content).Write(config, fs.Layers.Select(l => l.Blob).ToList());
         foreach (var tag in request.Tags) store.Tag(tag, image.Manifest);
+        // Without a name the image is kept dangling, as docker build keeps an untagged result (<none>:<none>).
+        if (request.Tags.Count == 0) store.KeepUnnamed(image.Manifest);
         foreach (var destination in request.CacheTo)
         {
             // min: the steps of the image's own layers; max: every step this build ran or hit, in every stage.

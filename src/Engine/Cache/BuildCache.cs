@@ -77,6 +77,13 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
         return removed.Count == 0 ? null : Remove(removed, all: false);
     }
 
+    /// <summary>
+    /// After images left the index (<c>rmi</c>, <c>image prune</c>): removes the blobs that neither a remaining image
+    /// nor a build-cache record references, by the same rule as a prune. The caller holds the store lock exclusively.
+    /// </summary>
+    public (int Count, long Bytes) RemoveUnreferencedBlobs() =>
+        RemoveUnusedBlobs(database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList());
+
     private PruneReport Remove(IReadOnlyList<CacheRecord> removed, bool all)
     {
         foreach (var record in removed) database.DeleteCacheRecord(record.Key);
@@ -143,7 +150,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
     private (int Count, long Bytes) RemoveUnusedBlobs(IReadOnlyList<FsState> kept)
     {
         var live = new HashSet<Digest>();
-        foreach (var image in store.List()) AddReferenced(image.Manifest, live);
+        foreach (var image in store.Entries()) AddReferenced(image.Manifest, live);
         foreach (var state in kept)
             foreach (var layer in state.Layers) live.Add(layer.Blob.Digest);
         var count = 0;
