@@ -32,7 +32,9 @@ public static class SystemCommands
             }
             var imageBytes = layers.Values.Sum();
             IReadOnlyList<CacheUsage> cache;
-            using (var database = StoreDatabase.Open(store.Root)) cache = new BuildCache(store, database).Usage();
+            using (var database = StoreDatabase.Open(store.Root))
+            using (var buildCache = new BuildCache(store, database))
+                cache = buildCache.Usage();
             var cacheBytes = cache.Sum(r => r.Size);
             var rows = new[]
             {

@@ -58,7 +58,7 @@ public sealed class ImageRemoval(ImageStore store)
     public void CollectBlobs()
     {
         using var database = StoreDatabase.Open(store.Root);
-        new BuildCache(store, database).RemoveUnreferencedBlobs();
+        using (var cache = new BuildCache(store, database)) cache.RemoveUnreferencedBlobs();
         new LayerSizes(store).ForgetRemovedBlobs();
     }
 
