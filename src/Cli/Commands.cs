@@ -40,6 +40,8 @@ public static class Commands
         root.Subcommands.Add(RegistryCommands.Login());
         root.Subcommands.Add(RegistryCommands.Logout());
         root.Subcommands.Add(ImageCommand());
+        root.Subcommands.Add(ArchiveCommands.Save(RootOption));
+        root.Subcommands.Add(ArchiveCommands.Load(RootOption));
         root.Subcommands.Add(DebugCommand());
         root.Subcommands.Add(CacheCommands.DiskUsage(RootOption));
         root.Subcommands.Add(CacheCommands.Prune(RootOption));
