@@ -53,7 +53,8 @@ internal sealed class StagedArchive : IDisposable
             if (!any) throw staged.Invalid("it holds no files");
             return staged;
         }
-        catch (Exception e) when (Decompression.IsCorruptInput(e) || e is EndOfStreamException or InvalidDataException)
+        catch (Exception e) when (Decompression.IsCorruptInput(e) || e is EndOfStreamException or InvalidDataException
+                                  || e is SbuildException { Code: ErrorCode.InvalidArchive } && !e.Message.StartsWith("cannot load", StringComparison.Ordinal))
         {
             staged.Dispose();
             throw staged.Invalid($"it is damaged or truncated ({e.Message})");
