@@ -11,15 +11,15 @@ namespace Sbuild.Cli.Tests;
 public sealed class SaveLoadTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
 {
     [Theory]
-    [InlineData("docker", "docker-archive")]
-    [InlineData("oci", "oci-archive")]
-    public async Task Save_then_load_into_another_store_keeps_the_image_id_and_skopeo_reads_the_archive(string format, string skopeoTransport)
+    [InlineData("docker", "docker-archive", ":saved:1")]
+    [InlineData("oci", "oci-archive", ":1")] // skopeo picks an image of a layout by its ref.name, the tag
+    public async Task Save_then_load_into_another_store_keeps_the_image_id_and_skopeo_reads_the_archive(string format, string skopeoTransport, string skopeoImage)
     {
         var built = await BuildAsync("saved:1", "RUN echo saved > /s");
         using var work = new TempDirectory("sbuild-save-");
         var archive = work.Combine("saved.tar");
         await sbuild.RunAsync(["save", "--format", format, "-o", archive, "saved:1", "busybox"]);
-        await ProcessRunner.RunAsync(Tools.Skopeo, ["copy", "-q", $"{skopeoTransport}:{archive}{(format == "docker" ? ":saved:1" : "")}", $"oci:{work.Combine("copy")}:x"], CancellationToken.None);
+        await ProcessRunner.RunAsync(Tools.Skopeo, ["copy", "-q", $"{skopeoTransport}:{archive}{skopeoImage}", $"oci:{work.Combine("copy")}:x"], CancellationToken.None);
 
         var other = work.Combine("store");
         var load = await sbuild.RunAsync(["load", "-i", archive], storeRoot: other);
