@@ -14,6 +14,8 @@ internal static class ArchiveFile
         path = Path.GetFullPath(path);
         if (Directory.Exists(path))
             throw new SbuildException(ErrorCode.InvalidOption, $"cannot write the archive to {path}: it is a directory");
+        if (!Directory.Exists(Path.GetDirectoryName(path)))
+            throw new SbuildException(ErrorCode.InvalidOption, $"cannot write the archive to {path}: the directory {Path.GetDirectoryName(path)} does not exist");
         var temp = $"{path}.{Guid.NewGuid().ToString("N")[..12]}.partial";
         FileStream output;
         try
