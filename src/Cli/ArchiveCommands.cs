@@ -1,10 +1,13 @@
 using System.CommandLine;
 using Sbuild.Core;
+using Sbuild.Engine;
 using Sbuild.Exporter;
+using Sbuild.Frontend;
+using Sbuild.Registry;
 
 namespace Sbuild.Cli;
 
-/// <summary><c>sbuild save</c> and <c>sbuild load</c>: images of the store to and from archives, as docker save/load.</summary>
+/// <summary><c>sbuild save</c>, <c>sbuild load</c> and <c>sbuild image import</c>: images of the store to and from archives, as docker save/load/import.</summary>
 public static class ArchiveCommands
 {
     public static Command Save(Option<string?> rootOption)
@@ -76,6 +79,29 @@ public static class ArchiveCommands
                 if (image.Names.Count == 0) Console.Out.WriteLine($"Loaded image ID: {image.ImageId}");
                 foreach (var name in image.Names) Console.Out.WriteLine($"Loaded image: {name}");
             }
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Import(Option<string?> rootOption)
+    {
+        var tarball = new Argument<FileInfo>("ROOTFS.tar") { Description = "A root filesystem tarball (plain, gzip, bzip2, xz or zstd)" };
+        var name = new Argument<string>("NAME:TAG") { Description = "Name for the new image" };
+        var changes = new Option<string[]>("--change", "-c") { Description = "Apply a Dockerfile instruction to the image config (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR); repeatable" };
+        var platform = new Option<string?>("--platform") { Description = "Platform of the image, OS/ARCH[/VARIANT] (default: the host's)" };
+        var command = new Command("import", "Create a one-layer image from a root filesystem tarball (like docker import)") { tarball, name, changes, platform };
+        command.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(tarball)!;
+            var reference = ImageReference.Parse(parse.GetValue(name)!);
+            var config = ImportChanges.Apply(new ContainerConfig(), parse.GetValue(changes) ?? [], "--change");
+            var wanted = parse.GetValue(platform) is { } p ? PlatformMatcher.Parse(p, "--platform") : null;
+            if (!file.Exists) throw new SbuildException(ErrorCode.ContextNotFound, $"{file.FullName}: no such file");
+            var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
+            using var hold = StoreHold.Shared(store.Root);
+            var image = await ImageImporter.ImportAsync(store, file.FullName, reference, SourceDateEpoch.FromEnvironment(), config, wanted, ct);
+            Console.Out.WriteLine(image.ImageId);
             return 0;
         });
         return command;

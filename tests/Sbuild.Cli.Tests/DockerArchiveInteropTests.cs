@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Sbuild.Core;
 using Sbuild.TestSupport;
 
@@ -73,5 +74,50 @@ public sealed class DockerArchiveInteropTests(SbuildCli sbuild, DockerDaemon doc
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("--load pipes the image into `docker load`, but there is no docker program in $PATH", result.StandardError);
         Assert.DoesNotContain("RUN echo never", result.StandardError);
+    }
+
+    [Fact]
+    public async Task Import_changes_give_the_config_docker_import_gives()
+    {
+        string[] changes =
+        [
+            "CMD [\"/bin/sh\", \"-c\", \"echo hi\"]", "ENTRYPOINT /bin/entry", "ENV A=1 B=\"two words\"", "ENV C=$A-x",
+            "EXPOSE 80 53/udp", "LABEL org.example=\"a b\"", "USER 1000:1000", "WORKDIR /srv", "WORKDIR app",
+            "VOLUME /data", "ONBUILD RUN echo later", "STOPSIGNAL SIGTERM",
+        ];
+        const string name = "sbuild-import-test:1";
+        var args = changes.SelectMany(c => new[] { "-c", c }).ToList();
+        await sbuild.RunAsync(["image", "import", .. args, "--platform", "linux/arm64", sbuild.BusyboxTar, name]);
+        try
+        {
+            await docker.Client.RunAsync(["import", .. args, "--platform", "linux/arm64", sbuild.BusyboxTar, name], CancellationToken.None);
+            var inspect = JsonNode.Parse((await docker.Client.RunAsync(["image", "inspect", name], CancellationToken.None)).StandardOutput)![0]!;
+            var expected = inspect["Config"]!;
+            var config = sbuild.Store.ReadConfig(sbuild.Store.ReadManifest(sbuild.Store.Find(ImageReference.Parse(name))!.Manifest.Digest).Config.Digest);
+
+            Assert.Equal(expected["Cmd"]!.AsArray().Select(n => n!.GetValue<string>()), config.Config.Cmd!);
+            Assert.Equal(expected["Entrypoint"]!.AsArray().Select(n => n!.GetValue<string>()), config.Config.Entrypoint!);
+            Assert.Equal(expected["Env"]!.AsArray().Select(n => n!.GetValue<string>()), config.Config.Env!);
+            Assert.Equal(expected["ExposedPorts"]!.AsObject().Select(p => p.Key).Order(), config.Config.ExposedPorts!.Keys.Order());
+            Assert.Equal(expected["Labels"]!["org.example"]!.GetValue<string>(), config.Config.Labels!["org.example"]);
+            Assert.Equal(expected["User"]!.GetValue<string>(), config.Config.User);
+            Assert.Equal(expected["WorkingDir"]!.GetValue<string>(), config.Config.WorkingDir);
+            Assert.Equal(expected["Volumes"]!.AsObject().Select(p => p.Key), config.Config.Volumes!.Keys);
+            Assert.Equal(expected["OnBuild"]!.AsArray().Select(n => n!.GetValue<string>()), config.Config.OnBuild!);
+            Assert.Equal(expected["StopSignal"]!.GetValue<string>(), config.Config.StopSignal);
+            Assert.Equal((inspect["Os"]!.GetValue<string>(), inspect["Architecture"]!.GetValue<string>()), (config.Os, config.Architecture));
+        }
+        finally
+        {
+            await docker.Client.RunAsync(["rmi", "-f", name], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Import_refuses_a_change_docker_import_refuses()
+    {
+        var result = await sbuild.RunAsync(["image", "import", "-c", "RUN echo no", sbuild.BusyboxTar, "never:1"], allowFailure: true);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--change \"RUN echo no\": only CMD, ENTRYPOINT", result.StandardError);
     }
 }
