@@ -88,7 +88,7 @@ public static class ArchiveCommands
     {
         var tarball = new Argument<FileInfo>("ROOTFS.tar") { Description = "A root filesystem tarball (plain, gzip, bzip2, xz or zstd)" };
         var name = new Argument<string>("NAME:TAG") { Description = "Name for the new image" };
-        var changes = new Option<string[]>("--change", "-c") { Description = "Apply a Dockerfile instruction to the image config (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR); repeatable" };
+        var changes = new Option<string[]>("--change", "-c") { Description = "Apply a Dockerfile instruction to the image config (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME, WORKDIR); repeatable" };
         var platform = new Option<string?>("--platform") { Description = "Platform of the image, OS/ARCH[/VARIANT] (default: the host's)" };
         var command = new Command("import", "Create a one-layer image from a root filesystem tarball (like docker import)") { tarball, name, changes, platform };
         command.SetAction(async (parse, ct) =>

@@ -6,7 +6,7 @@ namespace Sbuild.Frontend;
 /// <summary>
 /// <c>sbuild image import -c/--change</c>: Dockerfile instructions applied to the config of an imported image, as
 /// <c>docker import --change</c> applies them. Only instructions that change the config are allowed (docker's list:
-/// CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR); each is parsed by
+/// CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME, WORKDIR; docker 20.10 refuses STOPSIGNAL); each is parsed by
 /// sbuild's Dockerfile parser, and words are expanded against the environment set so far.
 /// </summary>
 public static class ImportChanges
@@ -63,10 +63,6 @@ public static class ImportChanges
                 return config with { Labels = labels };
             case OnbuildInstruction onbuild:
                 return config with { OnBuild = [.. config.OnBuild ?? [], onbuild.Trigger] };
-            case StopSignalInstruction stop:
-                var signal = Word(stop.Signal);
-                return Signals.IsValid(signal) ? config with { StopSignal = signal }
-                    : throw new SbuildException(ErrorCode.InvalidOption, $"{flag} \"{change}\": invalid signal: {signal}");
             case UserInstruction user:
                 return config with { User = Word(user.User) };
             case VolumeInstruction volume:
@@ -79,7 +75,7 @@ public static class ImportChanges
                 return config with { WorkingDir = dir.StartsWith('/') ? dir : Path.Combine(config.WorkingDir ?? "/", dir) };
             default:
                 throw new SbuildException(ErrorCode.InvalidOption,
-                    $"{flag} \"{change}\": only CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME and WORKDIR can change an imported image (as with docker import)");
+                    $"{flag} \"{change}\": only CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, USER, VOLUME and WORKDIR can change an imported image (as with docker import)");
         }
     }
 }
