@@ -6,7 +6,7 @@ namespace Sbuild.Cli.Tests;
 
 /// <summary>
 /// Reproducibility pinned in the repository: the manifest and config digests of examples/hello and of a FROM scratch
-/// image (with a multi-block layer, so parallel gzip is covered) built with SOURCE_DATE_EPOCH=0 must equal those in
+/// image (with a multi-block layer, so parallel gzip and multi-threaded zstd are covered; once gzip, once zstd) built with SOURCE_DATE_EPOCH=0 must equal those in
 /// golden-digests.txt, built on one core and on all of them. Any change to layers, configs or compression fails here;
 /// when a change is intended, rerun with SBUILD_UPDATE_GOLDEN=1 to rewrite the file, and commit it with the change.
 /// examples/hello sits on the busybox the test store imports from the host's busybox-static, so a different Debian
@@ -23,10 +23,13 @@ public sealed class GoldenDigestTests(SbuildCli sbuild) : IClassFixture<SbuildCl
         using var scratch = ScratchContext();
         var actual = new StringBuilder();
         actual.Append("busybox-base config ").Append(ConfigOf(sbuild.Store.Find(ImageReference.Parse("busybox"))!.Manifest.Digest)).Append('\n');
-        foreach (var (name, context) in new[] { ("hello", RepoPaths.InRepo("examples", "hello")), ("scratch", scratch.Path) })
+        foreach (var (name, context, compression) in new[]
         {
-            var oneCore = await BuildAsync(name, context, processors: 1);
-            var allCores = await BuildAsync(name, context, processors: null);
+            ("hello", RepoPaths.InRepo("examples", "hello"), "gzip"), ("scratch", scratch.Path, "gzip"), ("scratch-zstd", scratch.Path, "zstd"),
+        })
+        {
+            var oneCore = await BuildAsync(name, context, compression, processors: 1);
+            var allCores = await BuildAsync(name, context, compression, processors: null);
             Assert.Equal(oneCore, allCores);
             actual.Append($"{name} manifest {oneCore}\n{name} config {ConfigOf(oneCore)}\n");
         }
@@ -44,9 +47,9 @@ public sealed class GoldenDigestTests(SbuildCli sbuild) : IClassFixture<SbuildCl
     }
 
     /// <summary>Builds without the cache (every RUN runs again) and returns the manifest digest of the image.</summary>
-    private async Task<Digest> BuildAsync(string name, string context, int? processors)
+    private async Task<Digest> BuildAsync(string name, string context, string compression, int? processors)
     {
-        await sbuild.RunAsync(["--no-cache", "-t", $"golden-{name}:1", context], epoch: 0,
+        await sbuild.RunAsync(["--no-cache", "-o", $"type=image,name=golden-{name}:1,compression={compression}", context], epoch: 0,
             environment: new() { ["DOTNET_PROCESSOR_COUNT"] = processors?.ToString() });
         return sbuild.Store.Find(ImageReference.Parse($"golden-{name}:1"))!.Manifest.Digest;
     }

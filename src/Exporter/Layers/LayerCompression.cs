@@ -54,8 +54,19 @@ public static class LayerCompressionExtensions
     internal static Stream Compress(this LayerCompression compression, Stream output, int? level = null) => compression switch
     {
         LayerCompression.Gzip => new ParallelGzipStream(output, level ?? GzipLevel),
-        LayerCompression.Zstd => new CompressionStream(output, level ?? ZstdLevel, leaveOpen: true),
+        LayerCompression.Zstd => Zstd(output, level ?? ZstdLevel),
         LayerCompression.Uncompressed => new NonClosingStream(output),
         _ => throw new ArgumentOutOfRangeException(nameof(compression), compression, null),
     };
+
+    /// <summary>
+    /// zstd on every core: with one or more workers zstd cuts the input into the same jobs whatever their number, so
+    /// the output depends on the data and level only (single-threaded mode, zero workers, would give other bytes).
+    /// </summary>
+    private static CompressionStream Zstd(Stream output, int level)
+    {
+        var stream = new CompressionStream(output, level, leaveOpen: true);
+        stream.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, Environment.ProcessorCount));
+        return stream;
+    }
 }
