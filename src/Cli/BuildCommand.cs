@@ -147,7 +147,7 @@ public static class BuildCommand
             if (parse.GetValue(iidfile) is { } iid) AtomicFile.WriteAllBytes(Path.GetFullPath(iid), System.Text.Encoding.UTF8.GetBytes(result.ImageId.ToString()));
             if (parse.GetValue(metadataFile) is { } metadata)
             {
-                var names = exports.Where(e => e.Type == ExportType.Registry).SelectMany(e => e.Names).Concat(request.Tags).Distinct().ToList();
+                var names = exports.Where(e => e.Type is ExportType.Registry or ExportType.Image).SelectMany(e => e.Names).Concat(request.Tags).Distinct().ToList();
                 var layers = store.ReadManifest(result.Manifest.Digest).Layers;
                 AtomicFile.WriteAllBytes(Path.GetFullPath(metadata), BuildMetadata.Serialize(result, names, layers));
             }
