@@ -18,7 +18,9 @@ public static class BuildCommand
         var tags = new Option<string[]>("--tag", "-t") { Description = "Name and optionally a tag (NAME:TAG); repeatable" };
         var file = new Option<string?>("--file", "-f") { Description = "Dockerfile path (default: PATH/Dockerfile; inside a remote context: relative to its root); - reads it from standard input" };
         var target = new Option<string?>("--target") { Description = "Build this stage instead of the last one" };
-        var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=oci,dest=FILE.tar, type=docker,dest=FILE.tar or type=registry[,name=NAME]; repeatable" };
+        var outputs = new Option<string[]>("--output", "-o") { Description = "Also export: type=image[,push=true], type=oci|docker,dest=FILE.tar|-, type=registry, type=local,dest=DIR or type=tar,dest=FILE|- (PATH and - are short for the last two); image outputs take name=, compression=gzip|zstd|uncompressed, compression-level=N, force-compression=true, oci-mediatypes=true|false, rewrite-timestamp=true, annotation.KEY=VALUE; repeatable (docs/export.md)" };
+        var load = new Option<bool>("--load") { Description = "Load the image into docker (a docker-archive piped into `docker load`; same as -o type=docker into docker)" };
+        var annotations = new Option<string[]>("--annotation") { Description = "Add an annotation to the image manifest of every image output: KEY=VALUE or manifest:KEY=VALUE; repeatable" };
         var check = new Option<bool>("--check") { Description = "Check the Dockerfile without building: lint warnings and every instruction sbuild cannot build; no base image is pulled. Exit status 1 when something is found" };
         var noCache = new Option<bool>("--no-cache") { Description = "Run every step instead of using the build cache (results are still cached for later builds)" };
         var noCacheFilter = new Option<string[]>("--no-cache-filter") { Description = "Run the steps of these stages (and what uses them) instead of using the cache: STAGE[,STAGE...]; repeatable" };
@@ -72,7 +74,7 @@ public static class BuildCommand
         });
 
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Suppress the build output and print the image ID on success (same as --progress=quiet)" };
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -115,10 +117,14 @@ public static class BuildCommand
                 CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),
                 CacheFrom = (parse.GetValue(cacheFrom) ?? []).Select(v => CacheOptionsParser.ParseImport(v, "--cache-from")).ToList(),
             };
+            var flagAnnotations = ImageAnnotations.ParseFlag(parse.GetValue(annotations) ?? [], "--annotation");
             var exports = (parse.GetValue(outputs) ?? []).Select(o => ExportOptions.Parse(o, "--output")).ToList();
-            if (parse.GetValue(push)) exports.Add(new ExportOptions { Type = ExportType.Registry, Destination = "" });
-            foreach (var export in exports.Where(e => e.Type == ExportType.Registry && e.Names.Count == 0 && request.Tags.Count == 0))
-                throw new SbuildException(ErrorCode.InvalidOption, "--push and -o type=registry need a name: give --tag NAME (or name= in -o)");
+            if (parse.GetValue(push)) exports.Add(new ExportOptions { Type = ExportType.Registry, Destination = "", Push = true });
+            exports = exports.Select(e => WithAnnotations(e, flagAnnotations)).ToList();
+            ExportDestinations.Check(exports, "--output");
+            foreach (var export in exports.Where(e => e.Push && e.Names.Count == 0 && request.Tags.Count == 0))
+                throw new SbuildException(ErrorCode.InvalidOption, "--push and -o type=registry (or push=true) need a name: give --tag NAME (or name= in -o)");
+            var dockerLoad = parse.GetValue(load) ? DockerLoad.Find() : null;
 
             var store = new ImageStore(storeRoot);
             using var hold = StoreHold.Shared(storeRoot);
@@ -129,23 +135,19 @@ public static class BuildCommand
             var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images, snapshotter, registries));
             var result = await builder.BuildAsync(request, ct);
 
+            var scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp")).FullName;
             foreach (var export in exports)
+                await ExportAsync(export, result, request, store, registries, scratch, display.Note, ct);
+            if (dockerLoad is not null)
             {
-                if (export.Type == ExportType.Registry)
-                {
-                    var pusher = new ImagePusher(registries, store, display.Note);
-                    foreach (var destination in export.Names.Count > 0 ? export.Names : request.Tags)
-                        await pusher.PushAsync(result.Manifest, destination, ct);
-                    continue;
-                }
-                var exporter = ImageExporters.Create(export with { Timestamp = export.Timestamp ?? request.SourceDateEpoch });
-                await exporter.ExportAsync(new ExportImage(result.Manifest, request.Tags, store.Content), ct);
-                display.Note($"exported {export.Type.ToString().ToLowerInvariant()} image to {export.Destination}");
+                var asDocker = WithAnnotations(new ExportOptions { Type = ExportType.Docker, Destination = "" }, flagAnnotations);
+                var manifest = await ImageEncoder.EncodeAsync(store.Content, result.Manifest, result.BaseLayerCount, asDocker.Encoding, asDocker.OciMediaTypes, ct);
+                await dockerLoad.RunAsync(new ExportImage(manifest, request.Tags, store.Content), request.SourceDateEpoch, display.Note, ct);
             }
             if (parse.GetValue(iidfile) is { } iid) AtomicFile.WriteAllBytes(Path.GetFullPath(iid), System.Text.Encoding.UTF8.GetBytes(result.ImageId.ToString()));
             if (parse.GetValue(metadataFile) is { } metadata)
             {
-                var names = exports.Where(e => e.Type == ExportType.Registry).SelectMany(e => e.Names).Concat(request.Tags).Distinct().ToList();
+                var names = exports.Where(e => e.Type is ExportType.Registry or ExportType.Image).SelectMany(e => e.Names).Concat(request.Tags).Distinct().ToList();
                 var layers = store.ReadManifest(result.Manifest.Digest).Layers;
                 AtomicFile.WriteAllBytes(Path.GetFullPath(metadata), BuildMetadata.Serialize(result, names, layers));
             }
@@ -160,6 +162,40 @@ public static class BuildCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// One <c>-o</c>: the image re-encoded as the output asks (compression, media types, annotations), then named in the
+    /// store (type=image), pushed (type=registry, push=true) or written out (archives, local directory, tar).
+    /// </summary>
+    private static async Task ExportAsync(ExportOptions export, BuildResult result, BuildRequest request, ImageStore store,
+        RegistrySession registries, string scratch, Action<string> note, CancellationToken ct)
+    {
+        var manifest = export.IsImage
+            ? await ImageEncoder.EncodeAsync(store.Content, result.Manifest, result.BaseLayerCount, export.Encoding, export.OciMediaTypes, ct)
+            : result.Manifest;
+        var names = export.Names.Count > 0 ? export.Names : request.Tags;
+        if (export.Type == ExportType.Image)
+            foreach (var name in names) store.Tag(name, manifest);
+        if (export.Type is ExportType.Image or ExportType.Registry)
+        {
+            if (!export.Push) return;
+            var pusher = new ImagePusher(registries, store, note);
+            foreach (var destination in names) await pusher.PushAsync(manifest, destination, ct);
+            return;
+        }
+        var exporter = ImageExporters.Create(export with { Timestamp = export.Timestamp ?? request.SourceDateEpoch }, scratchRoot: scratch);
+        await exporter.ExportAsync(new ExportImage(manifest, request.Tags, store.Content), ct);
+        note($"exported {export.Type.ToString().ToLowerInvariant()} {(export.IsImage ? "image" : "root file system")} to {export.Destination}");
+    }
+
+    // buildx adds --annotation values to every image output; an -o annotation.KEY of the same key wins.
+    private static ExportOptions WithAnnotations(ExportOptions export, SortedDictionary<string, string> annotations)
+    {
+        if (!export.IsImage || annotations.Count == 0) return export;
+        var merged = new SortedDictionary<string, string>(annotations, StringComparer.Ordinal);
+        foreach (var (key, value) in export.Encoding.ManifestAnnotations) merged[key] = value;
+        return export with { Encoding = export.Encoding with { ManifestAnnotations = merged } };
     }
 
     /// <summary>

@@ -42,6 +42,8 @@ public static class Commands
         root.Subcommands.Add(image);
         ImageCommands.AddTo(root, image, RootOption);
         root.Subcommands.Add(SystemCommands.Create(RootOption));
+        root.Subcommands.Add(ArchiveCommands.Save(RootOption));
+        root.Subcommands.Add(ArchiveCommands.Load(RootOption));
         root.Subcommands.Add(DebugCommand());
         root.Subcommands.Add(CacheCommands.DiskUsage(RootOption));
         root.Subcommands.Add(CacheCommands.Prune(RootOption));
@@ -51,21 +53,7 @@ public static class Commands
     private static Command ImageCommand()
     {
         var command = new Command("image", "Manage images");
-        var tarball = new Argument<FileInfo>("ROOTFS.tar") { Description = "A root filesystem tarball (plain, gzip, bzip2, xz or zstd)" };
-        var name = new Argument<string>("NAME:TAG") { Description = "Name for the new image" };
-        var import = new Command("import", "Create a one-layer image from a root filesystem tarball (like docker import)") { tarball, name };
-        import.SetAction(async (parse, ct) =>
-        {
-            var file = parse.GetValue(tarball)!;
-            var reference = ImageReference.Parse(parse.GetValue(name)!);
-            if (!file.Exists) throw new SbuildException(ErrorCode.ContextNotFound, $"{file.FullName}: no such file");
-            var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(RootOption)));
-            using var hold = StoreHold.Shared(store.Root);
-            var image = await ImageImporter.ImportAsync(store, file.FullName, reference, SourceDateEpoch.FromEnvironment(), ct);
-            Console.Out.WriteLine(image.ImageId);
-            return 0;
-        });
-        command.Subcommands.Add(import);
+        command.Subcommands.Add(ArchiveCommands.Import(RootOption));
         return command;
     }
 

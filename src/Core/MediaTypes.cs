@@ -24,4 +24,12 @@ public static class MediaTypes
         DockerLayer => OciLayer,
         _ => mediaType,
     };
+
+    /// <summary>The Docker schema2 name of an OCI layer media type, for manifests written with Docker's types.</summary>
+    public static string LayerAsDocker(string mediaType) => mediaType switch
+    {
+        OciLayerGzip => DockerLayerGzip,
+        OciLayer => DockerLayer,
+        _ => mediaType,
+    };
 }

@@ -35,5 +35,5 @@ public sealed record BuildRequest
     public IReadOnlyList<Cache.CacheLocation> CacheTo { get; init; } = [];
 }
 
-/// <summary>What a build produced: the image in the local store, and lint warnings to show after it.</summary>
-public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings);
+/// <summary>What a build produced: the image in the local store, lint warnings to show after it, and how many of its layers the base image brought.</summary>
+public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings, int BaseLayerCount);

@@ -73,6 +73,8 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
             var records = database.ListCacheRecords().Where(r => keys.Contains(r.Key)).ToList();
             await CacheExport.ExportAsync(destination, records, store, environment.Registries, log, ct).ConfigureAwait(false);
         }
-        return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings);
+        // The layers below the build's own steps are the base image's (an export keeps their bytes unless forced).
+        var baseLayers = Math.Max(0, fs.Layers.Count - plan.History.Count(h => h.Layer is not null));
+        return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings, baseLayers);
     }
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Sbuild.Archive.Compression;
 using Sbuild.Core;
 using Sbuild.Exporter;
 
@@ -26,14 +25,7 @@ public static class LayerChain
 
     private static async Task OpenLayer(IContentStore content, Descriptor blob, Func<Stream, Task> apply, CancellationToken ct)
     {
-        await using var raw = content.OpenRead(blob.Digest);
-        var tar = Decompression.Open(raw, blob.MediaType switch
-        {
-            MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip => ArchiveCompression.Gzip,
-            MediaTypes.OciLayerZstd => ArchiveCompression.Zstd,
-            MediaTypes.OciLayer or MediaTypes.DockerLayer => ArchiveCompression.None,
-            _ => throw new SbuildException(ErrorCode.InvalidArchive, $"layer {blob.Digest} has unsupported media type {blob.MediaType}"),
-        });
-        await using (tar) await apply(tar).ConfigureAwait(false);
+        await using var tar = LayerReader.OpenTar(content, blob);
+        await apply(tar).ConfigureAwait(false);
     }
 }

@@ -108,8 +108,5 @@ public sealed record GitProgram(bool UserConfig, ErrorCode FailureCode)
     private SbuildException MissingGit(string why) =>
         new(FailureCode, $"fetching a git repository needs the git program, but {why}: install git (apt-get install git)");
 
-    private static string? FindGit() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "git"))
-            .FirstOrDefault(path => File.Exists(path) && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0);
+    private static string? FindGit() => ProgramPath.Find("git");
 }

@@ -44,12 +44,21 @@ public sealed class ExportOptionsTests
 
     [Theory]
     [InlineData("", "the value is empty")]
-    [InlineData("./out", "\"./out\" is not key=value (a bare path")]
     [InlineData("type=oci,out.tar", "\"out.tar\" is not key=value (expected")]
     [InlineData("type=oci", "type=oci needs dest=")]
     [InlineData("dest=out.tar", "missing type=")]
-    [InlineData("type=local,dest=out", "unsupported type \"local\"")]
-    [InlineData("type=oci,dest=out.tar,compression=zstd", "unknown key \"compression\"")]
+    [InlineData("type=zip,dest=out", "unsupported type \"zip\"")]
+    [InlineData("type=oci,dest=out.tar,compress=zstd", "unknown key \"compress\"")]
+    [InlineData("type=oci,dest=out.tar,compression=brotli", "compression \"brotli\" must be gzip, zstd or uncompressed")]
+    [InlineData("type=oci,dest=out.tar,compression=zstd,compression-level=0", "compression-level=0 is out of range for zstd (1 to 22)")]
+    [InlineData("type=oci,dest=out.tar,force-compression=yes", "force-compression=\"yes\" must be true or false")]
+    [InlineData("type=oci,dest=out.tar,push=true", "push= belongs to type=image, not type=oci")]
+    [InlineData("type=oci,dest=out.tar,annotation-index.a=b", "index annotations are not supported for a single-platform image")]
+    [InlineData("type=oci,dest=out.tar,annotation.=b", "\"annotation.\" names no annotation key")]
+    [InlineData("type=tar,dest=out.tar,name=a", "unknown key \"name\" for type=tar (it takes only dest=)")]
+    [InlineData("type=local", "type=local needs dest=")]
+    [InlineData("type=local,dest=-", "type=local cannot write to standard output")]
+    [InlineData("type=image,dest=x", "type=image takes no dest=")]
     [InlineData("type=oci,type=docker,dest=out.tar", "\"type\" is given more than once")]
     [InlineData("type=oci,dest=out.tar,name=Not A Name", "name \"Not A Name\" is not a valid image reference")]
     [InlineData("type=oci,\"dest=out.tar", "a double quote is not closed")]
@@ -61,7 +70,7 @@ public sealed class ExportOptionsTests
         Assert.Equal(ErrorCode.InvalidOption, error.Code);
         Assert.StartsWith($"invalid --output \"{value}\": ", error.Message);
         Assert.Contains(problem, error.Message);
-        Assert.Contains("expected type=oci|docker", error.Message);
+        Assert.Contains("(expected type=image", error.Message);
     }
 
     [Fact]
@@ -137,5 +146,70 @@ public sealed class ExportOptionsTests
         var error = Assert.Throws<SbuildException>(() => ExportOptions.Parse("type=zip,dest=x"));
 
         Assert.Contains("type=registry", error.Message);
+    }
+
+    [Theory]
+    [InlineData("./out", ExportType.Local, "./out")]
+    [InlineData("-", ExportType.Tar, "-")]
+    public void A_bare_path_is_a_local_export_and_a_dash_a_tar_to_standard_output_as_in_buildx(string value, ExportType type, string destination)
+    {
+        var options = ExportOptions.Parse(value);
+
+        Assert.Equal((type, destination), (options.Type, options.Destination));
+        Assert.False(options.IsImage);
+    }
+
+    [Fact]
+    public void Image_options_are_parsed_as_buildkit_names_them()
+    {
+        var options = ExportOptions.Parse("type=image,name=app:1,push=true,compression=zstd,compression-level=19,force-compression=true,oci-mediatypes=false,rewrite-timestamp=true,annotation.a=1,annotation-manifest.b=2");
+
+        Assert.Equal(ExportType.Image, options.Type);
+        Assert.True(options.Push);
+        Assert.Equal(LayerCompression.Zstd, options.Encoding.Compression);
+        Assert.Equal(19, options.Encoding.CompressionLevel);
+        Assert.True(options.Encoding.ForceCompression);
+        Assert.False(options.OciMediaTypes);
+        Assert.True(options.Encoding.RewriteTimestamp);
+        Assert.Equal(new SortedDictionary<string, string> { ["a"] = "1", ["b"] = "2" }, options.Encoding.ManifestAnnotations);
+    }
+
+    [Theory]
+    [InlineData("type=docker,dest=x.tar", false)]
+    [InlineData("type=docker,dest=x.tar,oci-mediatypes=true", true)]
+    [InlineData("type=oci,dest=x.tar", true)]
+    [InlineData("type=image", true)]
+    [InlineData("type=registry", true)]
+    public void Docker_archives_default_to_docker_media_types_the_others_to_oci(string value, bool oci)
+    {
+        Assert.Equal(oci, ExportOptions.Parse(value).OciMediaTypes);
+    }
+
+    [Fact]
+    public void Registry_is_image_with_push()
+    {
+        Assert.True(ExportOptions.Parse("type=registry").Push);
+        Assert.False(ExportOptions.Parse("type=image").Push);
+    }
+
+    [Theory]
+    [InlineData("a=1", "a", "1")]
+    [InlineData("manifest:org.example=x=y", "org.example", "x=y")]
+    public void Annotation_flag_values_become_manifest_annotations(string value, string key, string expected)
+    {
+        Assert.Equal(expected, ImageAnnotations.ParseFlag([value], "--annotation")[key]);
+    }
+
+    [Theory]
+    [InlineData("index:a=1", "index annotations are not supported")]
+    [InlineData("platform:a=1", "unknown annotation type \"platform\"")]
+    [InlineData("novalue", "not KEY=VALUE")]
+    [InlineData("manifest:=1", "the annotation key is empty")]
+    public void Bad_annotation_flags_name_the_flag(string value, string problem)
+    {
+        var error = Assert.Throws<SbuildException>(() => ImageAnnotations.ParseFlag([value], "--annotation"));
+
+        Assert.StartsWith($"invalid --annotation \"{value}\": ", error.Message);
+        Assert.Contains(problem, error.Message);
     }
 }

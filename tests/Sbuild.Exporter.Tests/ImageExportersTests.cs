@@ -85,4 +85,18 @@ public sealed class ImageExportersTests(SharedTestImage shared) : IClassFixture<
         Assert.Equal(ErrorCode.InvalidOption, error.Code);
         Assert.Contains($"cannot write the archive to {path}", error.Message);
     }
+
+    [Fact]
+    public async Task A_cancelled_export_leaves_no_file_beside_the_destination()
+    {
+        var path = _dir.Combine("cancelled", "app.tar");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            ImageExporters.Create(ExportOptions.Parse($"type=oci,dest={path}")).ExportAsync(_image.ToExport("app:1"), cancel.Token));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(path)!));
+    }
 }

@@ -186,9 +186,13 @@ public sealed class OciArchiveTests(SharedTestImage shared) : IClassFixture<Shar
     }
 
     [Fact]
-    public async Task Replaces_an_existing_archive_and_creates_missing_directories()
+    public async Task Replaces_an_existing_archive_and_refuses_a_missing_directory()
     {
-        var path = _dir.Combine("new", "dir", "image.tar");
+        var missing = _dir.Combine("new", "dir", "image.tar");
+        var error = await Assert.ThrowsAsync<SbuildException>(() => new OciArchiveWriter().WriteToFileAsync(_image.ToExport("app:1"), missing, CancellationToken.None));
+        Assert.Equal($"cannot write the archive to {missing}: the directory {_dir.Combine("new", "dir")} does not exist", error.Message);
+
+        var path = _dir.Combine("image.tar");
         await new OciArchiveWriter().WriteToFileAsync(_image.ToExport("app:1"), path, CancellationToken.None);
         var before = await File.ReadAllBytesAsync(path);
 

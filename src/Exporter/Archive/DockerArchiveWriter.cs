@@ -9,10 +9,12 @@ namespace Sbuild.Exporter;
 /// </summary>
 public sealed class DockerArchiveWriter(DateTimeOffset? timestamp = null) : ImageArchiveWriter(timestamp)
 {
-    private protected override IReadOnlyList<ArchiveEntry> Entries(ExportImage image)
+    private protected override IReadOnlyList<ArchiveEntry> Entries(IReadOnlyList<ExportImage> images)
     {
-        var entries = OciLayoutEntries.For(image);
-        entries.Add(new BytesEntry("manifest.json", JsonSerializer.SerializeToUtf8Bytes([ManifestEntry(image)], OciJsonContext.Canonical.ListDockerArchiveEntry)));
+        var entries = OciLayoutEntries.For(images);
+        // One manifest.json entry per image, with every name it was asked by (as docker save groups names).
+        var merged = images.GroupBy(i => i.Manifest.Digest).Select(g => g.First() with { Names = g.SelectMany(i => i.Names).ToList() });
+        entries.Add(new BytesEntry("manifest.json", JsonSerializer.SerializeToUtf8Bytes(merged.Select(ManifestEntry).ToList(), OciJsonContext.Canonical.ListDockerArchiveEntry)));
         return entries;
     }
 

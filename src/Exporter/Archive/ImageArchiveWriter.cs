@@ -11,19 +11,26 @@ public abstract class ImageArchiveWriter
 
     public DateTimeOffset Timestamp { get; }
 
-    public Task WriteAsync(ExportImage image, Stream output, CancellationToken cancellationToken)
+    public Task WriteAsync(ExportImage image, Stream output, CancellationToken cancellationToken) =>
+        WriteAsync([image], output, cancellationToken);
+
+    /// <summary>Several images in one archive (<c>sbuild save A B</c>); blobs they share are written once.</summary>
+    public Task WriteAsync(IReadOnlyList<ExportImage> images, Stream output, CancellationToken cancellationToken)
     {
-        var entries = Entries(image);
-        return new ArchiveTarWriter(image.Content, Timestamp).WriteAsync(output, entries, cancellationToken);
+        var entries = Entries(images);
+        return new ArchiveTarWriter(images[0].Content, Timestamp).WriteAsync(output, entries, cancellationToken);
     }
 
     /// <summary>Writes to a temp file beside <paramref name="path"/>, fsyncs and renames it over <paramref name="path"/>.</summary>
-    public Task WriteToFileAsync(ExportImage image, string path, CancellationToken cancellationToken)
+    public Task WriteToFileAsync(ExportImage image, string path, CancellationToken cancellationToken) =>
+        WriteToFileAsync([image], path, cancellationToken);
+
+    public Task WriteToFileAsync(IReadOnlyList<ExportImage> images, string path, CancellationToken cancellationToken)
     {
-        var entries = Entries(image);
+        var entries = Entries(images);
         return ArchiveFile.WriteAtomicallyAsync(path,
-            output => new ArchiveTarWriter(image.Content, Timestamp).WriteAsync(output, entries, cancellationToken), cancellationToken);
+            output => new ArchiveTarWriter(images[0].Content, Timestamp).WriteAsync(output, entries, cancellationToken), cancellationToken);
     }
 
-    private protected abstract IReadOnlyList<ArchiveEntry> Entries(ExportImage image);
+    private protected abstract IReadOnlyList<ArchiveEntry> Entries(IReadOnlyList<ExportImage> images);
 }

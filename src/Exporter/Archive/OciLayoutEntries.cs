@@ -6,26 +6,28 @@ namespace Sbuild.Exporter;
 /// <summary>The members of an OCI image layout for one image: oci-layout, index.json and every blob.</summary>
 internal static class OciLayoutEntries
 {
-    public static List<ArchiveEntry> For(ExportImage image)
+    public static List<ArchiveEntry> For(IReadOnlyList<ExportImage> images)
     {
         var entries = new List<ArchiveEntry>
         {
             new DirectoryEntry("blobs/"),
             new DirectoryEntry($"blobs/{Digest.Sha256}/"),
             new BytesEntry("oci-layout", JsonSerializer.SerializeToUtf8Bytes(new OciLayoutFile(), OciJsonContext.Canonical.OciLayoutFile)),
-            new BytesEntry("index.json", JsonSerializer.SerializeToUtf8Bytes(Index(image), OciJsonContext.Canonical.ImageIndex)),
+            new BytesEntry("index.json", JsonSerializer.SerializeToUtf8Bytes(
+                new ImageIndex { Manifests = images.SelectMany(IndexEntries).ToList() }, OciJsonContext.Canonical.ImageIndex)),
         };
-        entries.AddRange(ImageBlobs.Collect(image.Content, image.Manifest).Select(blob => new BlobEntry(BlobPath(blob.Digest), blob)));
+        foreach (var image in images)
+            entries.AddRange(ImageBlobs.Collect(image.Content, image.Manifest).Select(blob => new BlobEntry(BlobPath(blob.Digest), blob)));
         return entries;
     }
 
     public static string BlobPath(Digest digest) => $"blobs/{digest.Algorithm}/{digest.Encoded}";
 
     // One index entry per name, like BuildKit (containerd's archive exporter): the full name plus the tag as ref.name.
-    private static ImageIndex Index(ExportImage image)
+    private static IEnumerable<Descriptor> IndexEntries(ExportImage image)
     {
         var unnamed = image.Manifest with { Annotations = WithoutNames(image.Manifest.Annotations) };
-        if (image.Names.Count == 0) return new ImageIndex { Manifests = [unnamed] };
+        if (image.Names.Count == 0) return [unnamed];
         var manifests = image.Names.Select(name =>
         {
             var annotations = new SortedDictionary<string, string>(unnamed.Annotations ?? new SortedDictionary<string, string>(), StringComparer.Ordinal)
@@ -35,7 +37,7 @@ internal static class OciLayoutEntries
             if (ImageNames.OciRefName(name) is { } refName) annotations[ImageStore.RefNameAnnotation] = refName;
             return unnamed with { Annotations = annotations };
         });
-        return new ImageIndex { Manifests = manifests.ToList() };
+        return manifests;
     }
 
     // The local store's naming annotations describe the store, not this archive.

@@ -18,13 +18,14 @@ public sealed class LayerBlobWriter : IDisposable
     private readonly HashingStream _uncompressed;
     private bool _committed;
 
-    public LayerBlobWriter(IContentStore store, LayerCompression compression = LayerCompression.Gzip)
+    /// <param name="level">Compression level; null for the compression's default.</param>
+    public LayerBlobWriter(IContentStore store, LayerCompression compression = LayerCompression.Gzip, int? level = null)
     {
         _compression = compression;
         _blob = store.OpenWriter();
         try
         {
-            _compressor = compression.Compress(_blob.Stream);
+            _compressor = compression.Compress(_blob.Stream, level);
             _blocks = new FixedBlockStream(_compressor);
             _uncompressed = new HashingStream(_blocks, leaveOpen: true);
             Stream = new NonClosingStream(_uncompressed);

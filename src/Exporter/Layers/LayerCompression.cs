@@ -18,6 +18,26 @@ public static class LayerCompressionExtensions
     private const int GzipLevel = 6;
     private const int ZstdLevel = 3;
 
+    /// <summary>The level a layer gets when none is asked for.</summary>
+    public static int DefaultLevel(this LayerCompression compression) => compression == LayerCompression.Zstd ? ZstdLevel : GzipLevel;
+
+    /// <summary>The compression of a layer media type (OCI or Docker), or null when it is no layer type sbuild knows.</summary>
+    public static LayerCompression? Of(string mediaType) => mediaType switch
+    {
+        MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip => LayerCompression.Gzip,
+        MediaTypes.OciLayerZstd => LayerCompression.Zstd,
+        MediaTypes.OciLayer or MediaTypes.DockerLayer => LayerCompression.Uncompressed,
+        _ => null,
+    };
+
+    /// <summary>The layer media type in OCI or Docker naming; Docker has no zstd type (zstd forces OCI types).</summary>
+    public static string MediaType(this LayerCompression compression, bool oci) => oci ? compression.MediaType() : compression switch
+    {
+        LayerCompression.Gzip => MediaTypes.DockerLayerGzip,
+        LayerCompression.Uncompressed => MediaTypes.DockerLayer,
+        _ => compression.MediaType(),
+    };
+
     public static string MediaType(this LayerCompression compression) => compression switch
     {
         LayerCompression.Gzip => MediaTypes.OciLayerGzip,
@@ -31,11 +51,22 @@ public static class LayerCompressionExtensions
     /// The gzip header carries no file name and a zero mtime, and blocks are deflated on their own, so equal input gives
     /// equal bytes on any machine.
     /// </summary>
-    internal static Stream Compress(this LayerCompression compression, Stream output) => compression switch
+    internal static Stream Compress(this LayerCompression compression, Stream output, int? level = null) => compression switch
     {
-        LayerCompression.Gzip => new ParallelGzipStream(output, GzipLevel),
-        LayerCompression.Zstd => new CompressionStream(output, ZstdLevel, leaveOpen: true),
+        LayerCompression.Gzip => new ParallelGzipStream(output, level ?? GzipLevel),
+        LayerCompression.Zstd => Zstd(output, level ?? ZstdLevel),
         LayerCompression.Uncompressed => new NonClosingStream(output),
         _ => throw new ArgumentOutOfRangeException(nameof(compression), compression, null),
     };
+
+    /// <summary>
+    /// zstd on every core: with one or more workers zstd cuts the input into the same jobs whatever their number, so
+    /// the output depends on the data and level only (single-threaded mode, zero workers, would give other bytes).
+    /// </summary>
+    private static CompressionStream Zstd(Stream output, int level)
+    {
+        var stream = new CompressionStream(output, level, leaveOpen: true);
+        stream.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, Environment.ProcessorCount));
+        return stream;
+    }
 }

@@ -105,16 +105,4 @@ internal static class CredentialHelper
 
     private static SbuildException Failed(string program, string problem) =>
         new(ErrorCode.CredentialsUnavailable, $"credential helper {program} {problem}");
-
-    /// <summary>The first executable <paramref name="program"/> in a PATH directory, like a shell's lookup.</summary>
-    public static string? FindOnPath(string program)
-    {
-        const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, program);
-            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & anyExecute) != 0) return candidate;
-        }
-        return null;
-    }
 }

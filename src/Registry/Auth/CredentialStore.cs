@@ -34,7 +34,7 @@ public sealed class CredentialStore
     /// <param name="sbuildAuthPath">sbuild's own file, written by <c>sbuild login</c> (it need not exist).</param>
     /// <param name="dockerConfigPath">Docker's config.json, read only; null to ignore Docker.</param>
     public CredentialStore(string sbuildAuthPath, string? dockerConfigPath)
-        : this(sbuildAuthPath, dockerConfigPath, CredentialHelper.FindOnPath, DefaultHelperTimeout)
+        : this(sbuildAuthPath, dockerConfigPath, ProgramPath.Find, DefaultHelperTimeout)
     {
     }
 
