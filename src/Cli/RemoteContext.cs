@@ -91,6 +91,6 @@ public sealed class RemoteContext : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_scratch)) Directory.Delete(_scratch, recursive: true);
+        TreeRemover.Delete(_scratch);
     }
 }

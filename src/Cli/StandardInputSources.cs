@@ -60,6 +60,6 @@ public sealed class StandardInputSources : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_scratch)) Directory.Delete(_scratch, recursive: true);
+        TreeRemover.Delete(_scratch);
     }
 }

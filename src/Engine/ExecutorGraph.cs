@@ -67,6 +67,6 @@ public sealed class ExecutorGraph : IDisposable
     public void Dispose()
     {
         if (_http.IsValueCreated) _http.Value.Dispose();
-        Directory.Delete(_scratch, recursive: true);
+        TreeRemover.Delete(_scratch);
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
+using Sbuild.Core;
 
 namespace Sbuild.Runner;
 
@@ -49,11 +50,7 @@ internal sealed class OciBundle : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (System.IO.Directory.Exists(Directory))
-            System.IO.Directory.Delete(Directory, recursive: true);
-    }
+    public void Dispose() => TreeRemover.Delete(Directory);
 
     [SupportedOSPlatform("linux")]
     private static void WriteFile(string path, string content)

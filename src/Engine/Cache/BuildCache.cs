@@ -89,13 +89,13 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
         {
             // RUN --mount=type=cache contents: nothing refers to them but running steps, and the caller holds the store alone.
             var cacheMounts = Path.Combine(store.Root, "cache-mounts");
-            if (Directory.Exists(cacheMounts)) Directory.Delete(cacheMounts, recursive: true);
+            TreeRemover.Delete(cacheMounts);
         }
         if (removed.Count > 0 || snapshotCount > 0)
         {
             // Content digests of COPY --from selections are remembered per snapshot; they are cheap to compute again.
             var selections = Path.Combine(store.Root, "cache", "selections");
-            if (Directory.Exists(selections)) Directory.Delete(selections, recursive: true);
+            TreeRemover.Delete(selections);
         }
         return new PruneReport(removed.Select(ToUsage).ToList(), snapshotCount, blobCount, snapshotBytes + blobBytes);
     }

@@ -96,7 +96,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         finally
         {
             foreach (var hold in holds) hold.Dispose();
-            foreach (var copy in copies) Directory.Delete(copy, recursive: true);
+            foreach (var copy in copies) TreeRemover.Delete(copy);
         }
     }
 

@@ -166,16 +166,7 @@ public abstract class DirectorySnapshotter : ISnapshotter
                     DeleteDirectory(dir);
         });
 
-    private protected static void DeleteDirectory(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    private protected static void DeleteDirectory(string dir) => TreeRemover.Delete(dir);
 
     /// <summary>A new snapshot's tree root: 0755 whatever the umask, as it is the root of a mount.</summary>
     private protected static void CreateTreeRoot(string dir)

@@ -62,7 +62,7 @@ public static class SnapshotterSelector
         {
             try
             {
-                Directory.Delete(work, recursive: true);
+                TreeRemover.Delete(work);
             }
             catch (IOException)
             {
