@@ -28,5 +28,10 @@ public static class Program
             Console.Error.WriteLine($"error: internal error: {e.GetType().Name}: {e.Message} (set SBUILD_DEBUG=1 for details)");
             return 70;
         }
+        finally
+        {
+            // This process's scratch and mount directories go with its lease; after a kill the next start reclaims them.
+            StoreLeases.ReleaseAll();
+        }
     }
 }

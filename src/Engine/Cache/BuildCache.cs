@@ -72,6 +72,10 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
         return removed.Count == 0 ? null : Remove(removed, all: false);
     }
 
+    /// <summary>Removes committed step snapshots no record reaches and blobs nothing references, keeping every record
+    /// (what a process killed between writing a layer and its record leaves).</summary>
+    public PruneReport RemoveUnreferenced() => Remove([], all: false);
+
     private PruneReport Remove(IReadOnlyList<CacheRecord> removed, bool all)
     {
         foreach (var record in removed) database.DeleteCacheRecord(record.Key);
