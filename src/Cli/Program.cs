@@ -5,6 +5,8 @@ namespace Sbuild.Cli;
 
 public static class Program
 {
+    private const int NoSpace = 28, QuotaExceeded = 122; // ENOSPC, EDQUOT: .NET gives an I/O error's errno as its HResult
+
     public static int Main(string[] args)
     {
         var root = Commands.CreateRoot();
@@ -15,6 +17,12 @@ public static class Program
         catch (SbuildException e)
         {
             Console.Error.WriteLine($"error[{e.CodeText}]: {e.Message}");
+            return 1;
+        }
+        catch (IOException e) when (e.HResult is NoSpace or QuotaExceeded)
+        {
+            // The disk or quota filled up (the message names the file): a condition of the host, not an internal error.
+            Console.Error.WriteLine($"error[SB{(int)ErrorCode.NoSpace:D4}]: {e.Message}; free space (sbuild prune removes build cache) and try again");
             return 1;
         }
         catch (OperationCanceledException)

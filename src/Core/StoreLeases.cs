@@ -16,6 +16,7 @@ namespace Sbuild.Core;
 public static class StoreLeases
 {
     private static readonly Dictionary<string, FileLock> Held = new(StringComparer.Ordinal);
+    private static readonly HashSet<string> Kept = new(StringComparer.Ordinal);
 
     /// <summary>This process's lease ID: its PID (for people reading the store) and random bits (for uniqueness).</summary>
     public static string Id { get; } =
@@ -57,6 +58,13 @@ public static class StoreLeases
         }
     }
 
+    /// <summary>Something of this process could not be cleaned up (a full disk): at exit the lease file stays, unlocked,
+    /// so that the next start reclaims all this process's work as a dead process's.</summary>
+    public static void KeepForRecovery(string storeRoot)
+    {
+        lock (Held) Kept.Add(LeaseDirectory(storeRoot));
+    }
+
     /// <summary>
     /// Ends this process's lease on <paramref name="storeRoot"/> at a normal exit: its directories go (nothing of them
     /// is in use any more), then the lease file. What cannot be removed stays for the next start to reclaim.
@@ -69,6 +77,7 @@ public static class StoreLeases
             if (!Held.Remove(leases, out var hold)) return;
             using (hold)
             {
+                if (Kept.Contains(leases)) return;
                 foreach (var area in (string[])["tmp", "mnt"])
                     TreeRemover.Delete(Path.Combine(Path.GetFullPath(storeRoot), area, Id));
                 File.Delete(Path.Combine(leases, Id));

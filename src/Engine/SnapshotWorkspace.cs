@@ -64,7 +64,7 @@ public sealed class SnapshotWorkspace
         }
         finally
         {
-            if (!committed) Snapshotter.Remove(key);
+            if (!committed) Discard(key);
         }
     }
 
@@ -78,11 +78,13 @@ public sealed class SnapshotWorkspace
         {
             T result = default!;
             await WithMountAsync(mounts, async dir => result = await read(dir).ConfigureAwait(false)).ConfigureAwait(false);
+            Snapshotter.Remove(key);
             return result;
         }
-        finally
+        catch
         {
-            Snapshotter.Remove(key);
+            Discard(key);
+            throw;
         }
     }
 
@@ -105,8 +107,25 @@ public sealed class SnapshotWorkspace
         }
         catch
         {
-            Snapshotter.Remove(key);
+            Discard(key);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes the snapshot of a step that failed. A second failure here (the disk that made the step fail is still
+    /// full) must not hide the first: the snapshot stays, and this process's lease is kept so that the next start
+    /// reclaims it (<see cref="StoreLeases.KeepForRecovery"/>).
+    /// </summary>
+    private void Discard(string key)
+    {
+        try
+        {
+            if (Snapshotter.Exists(key)) Snapshotter.Remove(key);
+        }
+        catch (Exception e) when (e is IOException or SbuildException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            StoreLeases.KeepForRecovery(_store.Root);
         }
     }
 

@@ -50,6 +50,10 @@ public abstract class DirectorySnapshotter : ISnapshotter
 
     public void Remove(string key)
     {
+        // An active or view snapshot is no one else's: its files go first, so that a disk it filled has room again for
+        // the catalog's new copy. A crash in between leaves a record without files, removed again by the next recovery.
+        var snapshot = _catalog.Read().Snapshots.GetValueOrDefault(key);
+        if (snapshot is { Kind: not SnapshotKind.Committed }) DeleteDirectory(SnapshotDir(snapshot.Id));
         var removed = _catalog.Update(content =>
         {
             var snapshot = content.Get(key);
