@@ -112,10 +112,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
     private static (int Count, long Bytes) RemoveUnusedSnapshots(ISnapshotter snapshots, IReadOnlyList<FsState> kept, bool all)
     {
         var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
-        var live = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var state in kept)
-            for (var name = state.Snapshot; name is not null && live.Add(name);)
-                name = infos.TryGetValue(name, out var info) ? info.Parent : null;
+        var live = Reached(infos, kept);
         // Only committed snapshots are the cache's: active and view ones belong to a running step (or to a crashed one,
         // which the store's recovery handles).
         var unused = infos.Values.Where(s => s.Kind == SnapshotKind.Committed && !live.Contains(s.Key)
@@ -136,6 +133,28 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
                 pending.Enqueue(infos[parent]);
         }
         return (count, bytes);
+    }
+
+    /// <summary>Snapshots of <paramref name="infos"/> that <paramref name="kept"/> use or build on.</summary>
+    private static HashSet<string> Reached(Dictionary<string, SnapshotInfo> infos, IReadOnlyList<FsState> kept)
+    {
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var state in kept)
+            for (var name = state.Snapshot; name is not null && live.Add(name);)
+                name = infos.TryGetValue(name, out var info) ? info.Parent : null;
+        return live;
+    }
+
+    /// <summary>Committed step snapshots no record uses or builds on (left by a step killed before its record was written).</summary>
+    public IReadOnlyList<string> UnreferencedSteps()
+    {
+        var kept = database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList();
+        return _snapshotters.SelectMany(snapshots =>
+        {
+            var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
+            var live = Reached(infos, kept);
+            return infos.Values.Where(s => s.Kind == SnapshotKind.Committed && s.Key.StartsWith("step-", StringComparison.Ordinal) && !live.Contains(s.Key)).Select(s => s.Key);
+        }).ToList();
     }
 
     /// <summary>Blobs neither an image of the store nor a kept record references (the layers of removed steps).</summary>
