@@ -43,6 +43,8 @@ public sealed class CrashRecoveryTests
         Assert.True(problems.Count == 0, $"seed {seed}:\n" + string.Join('\n', problems));
         var sleeping = await ProcessRunner.RunAsync("pgrep", ["-f", $"sleep 1.{marker}"], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
         Assert.Equal(1, sleeping.ExitCode); // no container of a killed build still runs
+        var doctor = await sbuild.Cli.RunAsync(["doctor"], allowFailure: true);
+        Assert.True(doctor.ExitCode == 0, doctor.StandardOutput + doctor.StandardError);
     }
 
     private static byte[] RandomNumberGenerator(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
