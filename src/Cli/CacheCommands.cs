@@ -19,6 +19,7 @@ public static partial class CacheCommands
         {
             var (store, database, cache) = Open(parse.GetValue(rootOption));
             using (database)
+            using (cache)
             {
                 var usage = cache.Usage();
                 var now = DateTimeOffset.UtcNow;
@@ -69,6 +70,7 @@ public static partial class CacheCommands
             var (store, database, cache) = Open(parse.GetValue(rootOption));
             StoreHold.Recover(store.Root);
             using (database)
+            using (cache)
             using (StoreLock.Exclusive(store.Root, TimeSpan.FromMinutes(30)))
             {
                 var report = cache.Prune(filter, DateTimeOffset.UtcNow);
@@ -88,7 +90,8 @@ public static partial class CacheCommands
         using var exclusive = StoreLock.TryExclusive(store.Root);
         if (exclusive is null) return; // another command is using the store; a later build collects
         using var database = StoreDatabase.Open(store.Root);
-        var report = new BuildCache(store, database).Collect(policy);
+        using var cache = new BuildCache(store, database);
+        var report = cache.Collect(policy);
         if (report is not null)
             note($"cache GC: removed {report.Removed.Count} records, {report.Snapshots} snapshots and {report.Blobs} blobs; freed {HumanSize.Format(report.Reclaimed)}");
     }

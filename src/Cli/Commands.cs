@@ -34,40 +34,20 @@ public static class Commands
         foreach (var argument in build.Arguments) root.Arguments.Add(argument);
         root.Action = build.Action;
         root.Subcommands.Add(build);
-        root.Subcommands.Add(ImagesCommand());
         root.Subcommands.Add(RegistryCommands.Pull(RootOption, RegistryMirrorOption));
         root.Subcommands.Add(RegistryCommands.Push(RootOption));
         root.Subcommands.Add(RegistryCommands.Login());
         root.Subcommands.Add(RegistryCommands.Logout());
-        root.Subcommands.Add(ImageCommand());
+        var image = ImageCommand();
+        root.Subcommands.Add(image);
+        ImageCommands.AddTo(root, image, RootOption);
+        root.Subcommands.Add(SystemCommands.Create(RootOption));
         root.Subcommands.Add(DebugCommand());
         root.Subcommands.Add(CacheCommands.DiskUsage(RootOption));
         root.Subcommands.Add(CacheCommands.Prune(RootOption));
         root.Subcommands.Add(DoctorCommand.Doctor(RootOption));
         root.Subcommands.Add(DoctorCommand.Store(RootOption));
         return root;
-    }
-
-    private static Command ImagesCommand()
-    {
-        var command = new Command("images", "List images in the local store");
-        command.SetAction(parse =>
-        {
-            var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(RootOption)));
-            var rows = new List<string[]> { new[] { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" } };
-            foreach (var image in store.List())
-            {
-                var reference = ImageReference.Parse(image.Name);
-                var manifest = store.ReadManifest(image.Manifest.Digest);
-                var config = store.ReadConfig(manifest.Config.Digest);
-                var size = manifest.Layers.Sum(l => l.Size);
-                rows.Add([reference.Repository, reference.Tag ?? "<none>", manifest.Config.Digest.Short,
-                    HumanTime.Ago(config.Created, DateTimeOffset.UtcNow), HumanSize.Format(size)]);
-            }
-            TableWriter.Write(Console.Out, rows);
-            return 0;
-        });
-        return command;
     }
 
     private static Command ImageCommand()

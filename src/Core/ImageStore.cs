@@ -6,6 +6,12 @@ namespace Sbuild.Core;
 public sealed record StoredImage(string Name, Descriptor Manifest);
 
 /// <summary>
+/// An entry of <c>index.json</c>: a named image, or (<see cref="Name"/> null) a dangling one, docker's
+/// <c>&lt;none&gt;:&lt;none&gt;</c>: the result of a build without a name, or an image whose last name moved to another.
+/// </summary>
+public sealed record StoreEntry(string? Name, Descriptor Manifest);
+
+/// <summary>
 /// The local image store: a content store plus <c>index.json</c> mapping names to manifests. The directory is a valid
 /// OCI image layout, so tools like <c>skopeo inspect oci:ROOT:NAME</c> can read it. Index updates are atomic and
 /// serialized across processes by a lock file.
@@ -51,6 +57,10 @@ public sealed class ImageStore
             .Select(d => new StoredImage(d.Annotations![RefNameAnnotation], d))
             .ToList();
 
+    /// <summary>Every entry of the index, named and dangling (an entry without the ref-name annotation), in index order.</summary>
+    public IReadOnlyList<StoreEntry> Entries() =>
+        ReadIndex().Manifests.Select(d => new StoreEntry(d.Annotations?.GetValueOrDefault(RefNameAnnotation), d)).ToList();
+
     public StoredImage? Find(ImageReference reference)
     {
         var name = reference.ToString();
@@ -66,9 +76,59 @@ public sealed class ImageStore
         // A rebuild that gives the same image leaves index.json as it is (no rewrite, no fsync).
         if (index.Manifests.Any(d => d.Annotations?.GetValueOrDefault(RefNameAnnotation) == name && d.Digest == manifest.Digest && d.MediaType == manifest.MediaType))
             return;
-        var manifests = index.Manifests.Where(d => d.Annotations?.GetValueOrDefault(RefNameAnnotation) != name).ToList();
+        var manifests = index.Manifests.Where(d => d.Annotations?.GetValueOrDefault(RefNameAnnotation) != name
+                                                   && !(NameOf(d) is null && d.Digest == manifest.Digest)).ToList();
         manifests.Add(manifest with { Annotations = new SortedDictionary<string, string> { [RefNameAnnotation] = name } });
-        manifests.Sort((a, b) => string.CompareOrdinal(a.Annotations![RefNameAnnotation], b.Annotations![RefNameAnnotation]));
+        // The image the name leaves stays, dangling, unless another name still holds it (docker's rule for a moved tag).
+        if (index.Manifests.FirstOrDefault(d => NameOf(d) == name) is { } previous && previous.Digest != manifest.Digest
+            && !manifests.Any(d => d.Digest == previous.Digest))
+            manifests.Add(previous with { Annotations = null });
+        WriteIndex(manifests);
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="manifest"/> as a dangling image (a build without a name) unless an entry already holds it.
+    /// </summary>
+    public void KeepUnnamed(Descriptor manifest)
+    {
+        using var _ = AcquireLock();
+        var index = ReadIndex();
+        if (index.Manifests.Any(d => d.Digest == manifest.Digest)) return;
+        WriteIndex([.. index.Manifests, manifest with { Annotations = null }]);
+    }
+
+    /// <summary>
+    /// Removes the entries <paramref name="remove"/> selects, under the index lock, and returns them. Blobs stay: what
+    /// no entry references any more is collected by the caller, which holds the store lock exclusively.
+    /// </summary>
+    public IReadOnlyList<StoreEntry> RemoveEntries(Func<StoreEntry, bool> remove)
+    {
+        using var _ = AcquireLock();
+        var index = ReadIndex();
+        var removed = new List<StoreEntry>();
+        var kept = new List<Descriptor>();
+        foreach (var descriptor in index.Manifests)
+        {
+            var entry = new StoreEntry(NameOf(descriptor), descriptor);
+            if (remove(entry)) removed.Add(entry);
+            else kept.Add(descriptor);
+        }
+        if (removed.Count > 0) WriteIndex(kept);
+        return removed;
+    }
+
+    private static string? NameOf(Descriptor descriptor) => descriptor.Annotations?.GetValueOrDefault(RefNameAnnotation);
+
+    /// <summary>Named entries sorted by name, then dangling ones by digest: the same set always gives the same bytes.</summary>
+    private void WriteIndex(List<Descriptor> manifests)
+    {
+        manifests.Sort((a, b) => (NameOf(a), NameOf(b)) switch
+        {
+            (null, null) => string.CompareOrdinal(a.Digest.ToString(), b.Digest.ToString()),
+            (null, _) => 1,
+            (_, null) => -1,
+            var (x, y) => string.CompareOrdinal(x, y),
+        });
         AtomicFile.WriteAllBytes(_indexPath, JsonSerializer.SerializeToUtf8Bytes(new ImageIndex { Manifests = manifests }, OciJsonContext.Canonical.ImageIndex));
     }
 

@@ -10,8 +10,10 @@ namespace Sbuild.Engine;
 
 /// <summary>
 /// Content checksum of the files a COPY reads, so its cache key changes exactly when they do: paths, types, modes,
-/// link targets and file contents count; times do not (BuildKit's checksums ignore mtimes too), nor does ownership
-/// unless <c>includeOwnership</c> (COPY resets the owners of context files but keeps those of another stage's).
+/// link targets, device numbers, hard links within one copied source (COPY keeps those as links) and file contents
+/// count; times do not (BuildKit's checksums ignore mtimes too), nor does ownership unless <c>includeOwnership</c>
+/// (COPY resets the owners of context files but keeps those of another stage's), nor do xattrs (BuildKit's COPY of
+/// the context drops them, and so does sbuild's).
 /// </summary>
 /// <remarks>
 /// Three phases: walk the selected tree in its fixed order, noting each regular file; find the files' content
@@ -32,7 +34,7 @@ public static class ContextChecksum
             walk.Text(CopySelection.Describe(copy));
             if (copy.Required is { } required) SourceMatcher.Expand(contextDir, required, ignore); // throws when it is not there
             foreach (var (relative, host) in SourceMatcher.Expand(contextDir, copy.Path, ignore))
-                AppendTree(walk, new TreeEntry(host, relative, ""), copy.Filter, ignore, includeOwnership);
+                AppendTree(walk, new TreeEntry(host, relative, ""), copy.Filter, ignore, includeOwnership, new HardLinks());
         }
 
         var digests = FileDigests(walk.Files, contextDir, session);
@@ -66,7 +68,10 @@ public static class ContextChecksum
     /// source (for the copy's own patterns; "" is the source itself, which they never leave out).</summary>
     private readonly record struct TreeEntry(string Host, string Relative, string Below);
 
-    private static void AppendTree(Walk walk, TreeEntry entry, CopyFilter filter, DockerIgnore ignore, bool includeOwnership)
+    /// <summary>The first path seen of each multiply linked inode in one copied source (FileCopier links the others to it).</summary>
+    private sealed class HardLinks : Dictionary<(ulong Device, ulong Inode), string>;
+
+    private static void AppendTree(Walk walk, TreeEntry entry, CopyFilter filter, DockerIgnore ignore, bool includeOwnership, HardLinks links)
     {
         if (!Posix.TryLStat(entry.Host, out var st)) return;
         var copied = entry.Below.Length == 0 || filter.Copies(entry.Below);
@@ -74,8 +79,17 @@ public static class ContextChecksum
         // A directory walked only for what lies below it is in the record too: over-keying is safe, under-keying is not.
         walk.Text($"{entry.Relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
         if (includeOwnership) walk.Text($"{st.Uid}:{st.Gid}\0");
+        // Only entries with more than one link add a record, so keys of trees without hard links keep their format.
+        if (st.Type != Posix.FileStat.Directory && st.Links > 1 && !links.TryAdd((st.Device, st.Inode), entry.Relative))
+        {
+            walk.Text($"link\0{links[(st.Device, st.Inode)]}\0\n");
+            return;
+        }
         switch (st.Type)
         {
+            case Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice:
+                walk.Text($"{st.Major},{st.Minor}\0");
+                break;
             case Posix.FileStat.Regular:
                 walk.File(entry.Host, st);
                 break;
@@ -88,7 +102,7 @@ public static class ContextChecksum
                     var name = Path.GetFileName(child);
                     var childRelative = SourceMatcher.Join(entry.Relative, name);
                     if (ignore.ExcludesEntry(childRelative, child)) continue;
-                    AppendTree(walk, new TreeEntry(child, childRelative, SourceMatcher.Join(entry.Below, name)), filter, ignore, includeOwnership);
+                    AppendTree(walk, new TreeEntry(child, childRelative, SourceMatcher.Join(entry.Below, name)), filter, ignore, includeOwnership, links);
                 }
                 break;
         }

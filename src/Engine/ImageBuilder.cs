@@ -23,7 +23,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var plan = frontend.Target;
         foreach (var note in frontend.Notes) log.Note(note);
 
-        var workspace = new SnapshotWorkspace(store, environment.Snapshotter, request.SourceDateEpoch);
+        using var workspace = new SnapshotWorkspace(store, environment.Snapshotter, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);
         using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log, request.Secrets, request.SshAgents, request.Seccomp);
         var imported = request.CacheFrom.Count > 0
@@ -61,6 +61,8 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         };
         var image = new ImageWriter(store.Content).Write(config, fs.Layers.Select(l => l.Blob).ToList());
         foreach (var tag in request.Tags) store.Tag(tag, image.Manifest);
+        // Without a name the image is kept dangling, as docker build keeps an untagged result (<none>:<none>).
+        if (request.Tags.Count == 0) store.KeepUnnamed(image.Manifest);
         foreach (var destination in request.CacheTo)
         {
             // min: the steps of the image's own layers; max: every step this build ran or hit, in every stage.

@@ -10,7 +10,7 @@ namespace Sbuild.Engine;
 /// layer and snapshot, as in BuildKit, where every RUN, COPY, ADD and WORKDIR is a layer of the image. Failed steps
 /// leave no snapshot behind.
 /// </summary>
-public sealed class SnapshotWorkspace
+public sealed class SnapshotWorkspace : IDisposable
 {
     private readonly ImageStore _store;
     private readonly DateTimeOffset? _sourceDateEpoch;
@@ -30,6 +30,8 @@ public sealed class SnapshotWorkspace
     }
 
     public ISnapshotter Snapshotter { get; }
+
+    public void Dispose() => Snapshotter.Dispose();
 
     /// <summary>
     /// The snapshotter of <paramref name="kind"/> over its own root in the store: <c>snapshots/</c> for overlay (where

@@ -10,7 +10,7 @@ namespace Sbuild.Engine;
 /// </summary>
 public sealed class StateContentDigests(SnapshotWorkspace workspace, string memoDirectory)
 {
-    private const string Version = "v2";
+    private const string Version = "v3"; // v3: device numbers and hard links are in the digest
 
     public async ValueTask<Digest> DigestAsync(FsState state, CopySelection selection, CancellationToken ct)
     {

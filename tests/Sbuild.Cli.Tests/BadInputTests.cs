@@ -61,6 +61,20 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task A_store_root_too_deep_for_sqlite_is_refused_with_the_reason()
+    {
+        using var dir = new TempDirectory("sbuild-deep-root-");
+        var root = Path.Combine(dir.Path, new string('d', 200), new string('e', 200), new string('f', 100));
+        File.WriteAllText(dir.Combine("Dockerfile"), "FROM scratch\nCOPY Dockerfile /\n"); // no base to pull first
+
+        var result = await sbuild.RunAsync(["build", dir.Path], allowFailure: true, storeRoot: root);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("is in too deep a directory: SQLite needs its path below 512 bytes; use a shorter --root", result.StandardError);
+        Assert.DoesNotContain("internal error", result.StandardError);
+    }
+
+    [Fact]
     public async Task An_unknown_user_is_reported_at_the_run_that_needs_it()
     {
         var (error, _) = await FailingBuild("FROM busybox\nUSER nobody-here\nRUN id\n");

@@ -55,6 +55,25 @@ public sealed class CacheMatrixTests(SbuildCli sbuild) : IClassFixture<SbuildCli
         Assert.Equal(runCached, IsCached(second.StandardError, "RUN cat /a.txt >"));
     }
 
+    [Fact]
+    public async Task A_device_node_whose_numbers_change_misses_the_cache_and_the_image_gets_the_new_node()
+    {
+        // BuildKit v0.32 re-copies it too (checked by hand: its COPY step ran again and the layer held 1,5).
+        using var context = new TempDirectory("sbuild-matrix-dev-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nCOPY node /node\nRUN stat -c '%t,%T' /node > /out\n");
+        var fs = new RootfsBuilder(context.Path).Device("/node", FileKind.CharDevice, 1, 3);
+        await sbuild.RunAsync(["-t", "devnode:1", context.Path], epoch: 0);
+
+        fs.Remove("/node").Device("/node", FileKind.CharDevice, 1, 5);
+        var archive = context.Combine("image.tar");
+        var second = await sbuild.RunAsync(["--progress", "plain", "-t", "devnode:1", "-o", $"type=oci,dest={archive}", context.Path], epoch: 0);
+
+        Assert.False(IsCached(second.StandardError, "COPY node /node"));
+        Assert.False(IsCached(second.StandardError, "RUN stat -c"));
+        using var image = await OciImage.ReadArchiveAsync(archive, CancellationToken.None);
+        Assert.Equal("1,5\n", File.ReadAllText(Path.Combine(image.RootfsDir, "out")));
+    }
+
     private static bool IsCached(string progress, string step)
     {
         var started = Regex.Match(progress, $@"(?m)^#(\d+) \[stage-0 \d/\d\] {Regex.Escape(step)}.*$");

@@ -32,9 +32,10 @@ public sealed class SbuildCli : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    /// <summary>Runs sbuild; a non-zero exit throws unless <paramref name="allowFailure"/>.</summary>
+    /// <summary>Runs sbuild; a non-zero exit throws unless <paramref name="allowFailure"/>. <paramref name="under"/> is a
+    /// command line to run it under (such as strace's).</summary>
     public Task<ProcessResult> RunAsync(IEnumerable<string> args, bool allowFailure = false, long? epoch = null, string? workingDirectory = null,
-        string? storeRoot = null, string? input = null, Dictionary<string, string?>? environment = null)
+        string? storeRoot = null, string? input = null, Dictionary<string, string?>? environment = null, IReadOnlyList<string>? under = null)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "sbuild.dll");
         var env = new Dictionary<string, string?>
@@ -43,7 +44,8 @@ public sealed class SbuildCli : IAsyncLifetime
             ["XDG_CONFIG_HOME"] = ConfigHome, ["DOCKER_CONFIG"] = DockerConfig,
         };
         foreach (var (name, value) in environment ?? []) env[name] = value;
-        return ProcessRunner.RunAsync("dotnet", [cli, .. args],
+        IReadOnlyList<string> command = [.. under ?? [], "dotnet", cli, .. args];
+        return ProcessRunner.RunAsync(command[0], command.Skip(1),
             new ProcessRunOptions { Environment = env, AllowFailure = allowFailure, WorkingDirectory = workingDirectory, Timeout = TimeSpan.FromMinutes(5), StandardInput = input },
             CancellationToken.None);
     }

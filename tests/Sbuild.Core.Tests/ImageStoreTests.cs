@@ -79,6 +79,30 @@ public sealed class ImageStoreTests : IDisposable
     }
 
     [Fact]
+    public void Dangling_images_are_kept_once_and_named_again_when_tagged()
+    {
+        var built = FakeManifest("built");
+        var named = FakeManifest("named");
+        _store.Tag(ImageReference.Parse("app:1"), named);
+        _store.KeepUnnamed(built);
+        _store.KeepUnnamed(built);
+        _store.KeepUnnamed(named); // already held by a name: not dangling
+        Assert.Equal([("app:1", named.Digest), (null, built.Digest)], _store.Entries().Select(e => (e.Name, e.Manifest.Digest)));
+        Assert.Equal(["app:1"], _store.List().Select(i => i.Name));
+
+        _store.Tag(ImageReference.Parse("app:2"), built);
+        Assert.Equal([("app:1", named.Digest), ("app:2", built.Digest)], _store.Entries().Select(e => (e.Name, e.Manifest.Digest)));
+        // A moved name leaves its image dangling only when no other name holds it.
+        _store.Tag(ImageReference.Parse("app:1"), built);
+        Assert.Equal([("app:1", built.Digest), ("app:2", built.Digest), (null, named.Digest)], _store.Entries().Select(e => (e.Name, e.Manifest.Digest)));
+
+        var removed = _store.RemoveEntries(e => e.Manifest.Digest == built.Digest);
+        Assert.Equal(["app:1", "app:2"], removed.Select(e => e.Name));
+        Assert.Equal([(null, named.Digest)], _store.Entries().Select(e => (e.Name, e.Manifest.Digest)));
+        Assert.True(_store.Content.Exists(built.Digest)); // blobs are the caller's to collect
+    }
+
+    [Fact]
     public void List_is_sorted_by_name()
     {
         foreach (var name in new[] { "b:1", "a:2", "c", "a:1" })
@@ -100,7 +124,8 @@ public sealed class ImageStoreTests : IDisposable
         Assert.Equal(2, root.GetProperty("schemaVersion").GetInt32());
         Assert.Equal(MediaTypes.OciIndex, root.GetProperty("mediaType").GetString());
         var manifests = root.GetProperty("manifests").EnumerateArray().ToList();
-        Assert.Equal(2, manifests.Count);
+        // app:1 moved from m1 to m2: m1 stays as a dangling image, an entry without a ref name, after the named ones.
+        Assert.Equal(3, manifests.Count);
         foreach (var entry in manifests)
         {
             Assert.Equal(MediaTypes.OciManifest, entry.GetProperty("mediaType").GetString());
@@ -108,8 +133,9 @@ public sealed class ImageStoreTests : IDisposable
             Assert.True(_store.Content.Exists(d));
             Assert.Equal(_store.Content.SizeOf(d), entry.GetProperty("size").GetInt64());
         }
-        Assert.Equal(["app:1", "host:5000/team/app:2"],
-            manifests.Select(m => m.GetProperty("annotations").GetProperty(ImageStore.RefNameAnnotation).GetString()));
+        Assert.Equal(["app:1", "host:5000/team/app:2", null],
+            manifests.Select(m => m.TryGetProperty("annotations", out var a) ? a.GetProperty(ImageStore.RefNameAnnotation).GetString() : null));
+        Assert.Equal(m1.Digest.ToString(), manifests[2].GetProperty("digest").GetString());
         Assert.Empty(Directory.EnumerateFiles(_store.Root, "*.tmp")); // atomic writes leave no temp files
     }
 

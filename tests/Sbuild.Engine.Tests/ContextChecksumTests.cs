@@ -90,6 +90,39 @@ public sealed class ContextChecksumTests : IDisposable
     }
 
     [Fact]
+    public void Changing_a_device_nodes_numbers_changes_the_digest()
+    {
+        _fs.Device("/app/null", FileKind.CharDevice, 1, 3);
+        var (before, after) = Around(fs => fs.Remove("/app/null").Device("/app/null", FileKind.CharDevice, 1, 5));
+        Assert.NotEqual(before, after);
+    }
+
+    [Fact]
+    public void Replacing_a_hard_link_with_a_copy_changes_the_digest()
+    {
+        // COPY keeps the link (one inode in the layer) or the copy (two files): different results, different keys.
+        _fs.HardLink("/app/main-link.txt", "/app/main.txt");
+        var (before, after) = Around(fs => fs.Remove("/app/main-link.txt").File("/app/main-link.txt", "main"));
+        Assert.NotEqual(before, after);
+    }
+
+    [Fact]
+    public void Hard_links_between_two_sources_do_not_count()
+    {
+        // Each source is copied on its own, so a link between single.txt and a file of app/ is two files either way.
+        _fs.File("/app/main.txt", "single");
+        var (before, after) = Around(fs => fs.Remove("/single.txt").HardLink("/single.txt", "/app/main.txt"));
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void Adding_an_empty_directory_changes_the_digest()
+    {
+        var (before, after) = Around(fs => fs.Dir("/app/empty"));
+        Assert.NotEqual(before, after);
+    }
+
+    [Fact]
     public void Renaming_a_file_changes_the_digest()
     {
         var (before, after) = Around(fs => File.Move(fs.HostPath("/app/main.txt"), fs.HostPath("/app/main2.txt")));

@@ -94,7 +94,7 @@ public sealed class NativeSnapshotterTests : IDisposable
         Mounter.Mount(new Mount("tmpfs", "tmpfs", ["size=4m"]), root);
         try
         {
-            var snapshotter = new NativeSnapshotter(root);
+            using var snapshotter = new NativeSnapshotter(root); // disposed before the unmount: its catalog is open there
             _fixture.CommitLayer(snapshotter, "base", null, tree =>
             {
                 Write(tree, "a", new string('a', 1_500_000));

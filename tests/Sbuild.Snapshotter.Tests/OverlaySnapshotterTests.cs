@@ -46,11 +46,12 @@ public sealed class OverlaySnapshotterTests : IDisposable
     [Fact]
     public void Layer_paths_longer_than_a_page_of_mount_options_still_mount()
     {
-        // Four 200-character directory levels make each lowerdir path ~830 bytes: 8 layers need ~6.6 KB of options.
-        var deepRoot = Path.Combine(_fixture.Root("deep"), new string('a', 200), new string('b', 200), new string('c', 200), new string('d', 200));
-        var snapshotter = new OverlaySnapshotter(deepRoot);
+        // Two 200-character directory levels make each lowerdir path ~430 bytes: 16 layers need ~6.9 KB of options.
+        // (A store root cannot be much deeper: SQLite opens no database whose path is 512 bytes or longer.)
+        var deepRoot = Path.Combine(_fixture.Root("deep"), new string('a', 200), new string('b', 200));
+        using var snapshotter = new OverlaySnapshotter(deepRoot);
         string? parent = null;
-        for (var i = 0; i < 8; i++)
+        for (var i = 0; i < 16; i++)
         {
             var key = $"active-{i}";
             snapshotter.Prepare(key, parent);
@@ -63,7 +64,7 @@ public sealed class OverlaySnapshotterTests : IDisposable
         Assert.True(string.Join(',', mounts[0].Options).Length > Environment.SystemPageSize, "the test must exceed one page of options");
         _fixture.WithMounted(mounts, root =>
         {
-            for (var i = 0; i < 8; i++) Assert.Equal($"{i}", Read(root, $"file-{i}"));
+            for (var i = 0; i < 16; i++) Assert.Equal($"{i}", Read(root, $"file-{i}"));
         });
     }
 

@@ -29,7 +29,7 @@ public sealed class StoreDatabase : IDisposable
 {
     public const string FileName = "metadata.db";
     /// <summary>How long a call waits for another process's write lock before failing.</summary>
-    public static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan BusyTimeout = SqliteFile.BusyTimeout;
 
     private readonly SqliteConnection _connection;
     private readonly Lock _lock = new();
@@ -39,49 +39,8 @@ public sealed class StoreDatabase : IDisposable
     {
         Path = path;
         _clock = clock;
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
-        };
-        _connection = Connect(builder.ToString());
-        try
-        {
-            _connection.Open();
-            // busy_timeout first: switching to WAL needs a lock another process may hold while it creates the store.
-            Execute($"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
-            JournalMode = Scalar<string>("PRAGMA journal_mode = WAL") ?? "";
-            Execute("PRAGMA synchronous = NORMAL"); // with WAL: durable at checkpoints, never corrupt
-            Execute("PRAGMA foreign_keys = ON");
-            Migrate();
-        }
-        catch (SqliteException e)
-        {
-            _connection.Dispose();
-            throw new SbuildException(ErrorCode.StoreCorrupt, $"metadata database {path}: {e.Message}", e);
-        }
-        catch
-        {
-            _connection.Dispose();
-            throw;
-        }
-    }
-
-    private static SqliteConnection Connect(string connectionString)
-    {
-        try
-        {
-            return new SqliteConnection(connectionString);
-        }
-        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException)
-        {
-            // The native SQLite library ships beside the sbuild binary (dotnet publish puts it there).
-            throw new SbuildException(ErrorCode.MetadataUnavailable,
-                $"cannot load SQLite (libe_sqlite3.so) for the store's {FileName}: keep it in the directory of the sbuild executable " +
-                $"({AppContext.BaseDirectory}); {(e.InnerException ?? e).Message}", e);
-        }
+        _connection = SqliteFile.Open(path, StoreMigrations.Scripts, "store's metadata database");
+        JournalMode = Scalar<string>("PRAGMA journal_mode") ?? "";
     }
 
     /// <summary>Opens (creating and migrating if needed) <c>metadata.db</c> of the store at <paramref name="storeRoot"/>.</summary>
@@ -102,44 +61,12 @@ public sealed class StoreDatabase : IDisposable
     /// <summary>The schema version (<c>PRAGMA user_version</c>).</summary>
     public int SchemaVersion
     {
-        get { lock (_lock) return (int)Scalar<long>("PRAGMA user_version"); }
+        get { lock (_lock) return SqliteFile.Version(_connection); }
     }
 
     public void Dispose()
     {
         lock (_lock) _connection.Dispose();
-    }
-
-    // ---- schema ----
-
-    private void Migrate()
-    {
-        var latest = StoreMigrations.Latest;
-        for (var target = 1; target <= latest; target++)
-        {
-            if (Version() >= target) continue;
-            // IMMEDIATE takes the write lock before reading the version again: of two processes opening a fresh store,
-            // the second waits, then sees the first one's version and skips the script.
-            using var tx = _connection.BeginTransaction(deferred: false);
-            var current = Version();
-            if (current < target)
-            {
-                Execute(StoreMigrations.Scripts[target - 1], tx);
-                Execute($"PRAGMA user_version = {target}", tx);
-            }
-            tx.Commit();
-        }
-        Version();
-
-        int Version()
-        {
-            var version = (int)Scalar<long>("PRAGMA user_version");
-            if (version > latest)
-                throw new SbuildException(ErrorCode.StoreTooNew,
-                    $"the store's metadata database {Path} has schema version {version}, this sbuild knows up to {latest}: " +
-                    "the store was written by a newer sbuild; use that version (or another --root)");
-            return version;
-        }
     }
 
     // ---- build cache ----
@@ -283,13 +210,6 @@ public sealed class StoreDatabase : IDisposable
         cmd.CommandText = sql;
         foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
         return cmd;
-    }
-
-    private void Execute(string sql, SqliteTransaction? tx = null)
-    {
-        using var cmd = Command(sql);
-        cmd.Transaction = tx;
-        cmd.ExecuteNonQuery();
     }
 
     private T? Scalar<T>(string sql)

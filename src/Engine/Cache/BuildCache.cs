@@ -24,9 +24,14 @@ public sealed record PruneReport(IReadOnlyList<CacheUsage> Removed, int Snapshot
 /// Removal is by reachability: a snapshot stays while a remaining record uses it or builds on it; a blob stays while an
 /// image of the store or a remaining record references it. Callers hold the store lock exclusively (see <see cref="StoreLock"/>).
 /// </summary>
-public sealed class BuildCache(ImageStore store, StoreDatabase database)
+public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisposable
 {
     private readonly IReadOnlyList<ISnapshotter> _snapshotters = SnapshotWorkspace.AllSnapshotsOf(store);
+
+    public void Dispose()
+    {
+        foreach (var snapshotter in _snapshotters) snapshotter.Dispose();
+    }
 
     public IReadOnlyList<CacheUsage> Usage() =>
         database.ListCacheRecords().Select(ToUsage).OrderByDescending(u => u.LastUsed).ThenBy(u => u.Id, StringComparer.Ordinal).ToList();
@@ -75,6 +80,13 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
     /// <summary>Removes committed step snapshots no record reaches and blobs nothing references, keeping every record
     /// (what a process killed between writing a layer and its record leaves).</summary>
     public PruneReport RemoveUnreferenced() => Remove([], all: false);
+
+    /// <summary>
+    /// After images left the index (<c>rmi</c>, <c>image prune</c>): removes the blobs that neither a remaining image
+    /// nor a build-cache record references, by the same rule as a prune. The caller holds the store lock exclusively.
+    /// </summary>
+    public (int Count, long Bytes) RemoveUnreferencedBlobs() =>
+        RemoveUnusedBlobs(database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList());
 
     private PruneReport Remove(IReadOnlyList<CacheRecord> removed, bool all)
     {
@@ -161,7 +173,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database)
     private (int Count, long Bytes) RemoveUnusedBlobs(IReadOnlyList<FsState> kept)
     {
         var live = new HashSet<Digest>();
-        foreach (var image in store.List()) AddReferenced(image.Manifest, live);
+        foreach (var image in store.Entries()) AddReferenced(image.Manifest, live);
         foreach (var state in kept)
             foreach (var layer in state.Layers) live.Add(layer.Blob.Digest);
         var count = 0;

@@ -18,10 +18,20 @@ public abstract class DirectorySnapshotter : ISnapshotter
         Root = Path.GetFullPath(root);
         Directory.CreateDirectory(Root);
         _catalog = new SnapshotCatalog(Root);
-        RemoveOrphanDirectories();
+        try
+        {
+            RemoveOrphanDirectories();
+        }
+        catch
+        {
+            _catalog.Dispose();
+            throw;
+        }
     }
 
     public string Root { get; }
+
+    public void Dispose() => _catalog.Dispose();
 
     public IReadOnlyList<Mount> Prepare(string key, string? parent) => Create(key, parent, SnapshotKind.Active);
 

@@ -11,8 +11,9 @@ namespace Sbuild.Snapshotter;
 /// <see cref="Commit"/> turns the active snapshot into a committed one (the key disappears) → <see cref="Remove"/>.
 /// Keys and names share one namespace. Mounts are returned as data; the caller mounts them (see <see cref="Mounter"/>)
 /// and must unmount before committing or removing. Safe to use from several threads and processes on one root.
+/// Disposing closes its catalog.
 /// </summary>
-public interface ISnapshotter
+public interface ISnapshotter : IDisposable
 {
     /// <summary>Creates active snapshot <paramref name="key"/> on top of committed <paramref name="parent"/> (null: empty) and returns its mounts.</summary>
     /// <exception cref="SnapshotExistsException"><paramref name="key"/> is taken.</exception>
