@@ -62,12 +62,11 @@ public static class StoreState
         // Snapshots: committed ones only, each a numbered directory, each step reachable from a record.
         foreach (var rootName in (string[])["snapshots", "snapshots-native"])
         {
-            var catalogPath = Path.Combine(storeRoot, rootName, "catalog.json");
+            var catalogPath = Path.Combine(storeRoot, rootName, "catalog.db");
             if (!File.Exists(catalogPath)) continue;
-            using var catalog = JsonDocument.Parse(File.ReadAllBytes(catalogPath));
-            var snapshots = catalog.RootElement.GetProperty("snapshots").EnumerateObject()
-                .ToDictionary(p => p.Name, p => (Id: p.Value.GetProperty("id").GetInt64(), Kind: p.Value.GetProperty("kind").GetString(),
-                    Parent: p.Value.TryGetProperty("parent", out var parent) ? parent.GetString() : null));
+            var rows = await ProcessRunner.RunAsync("sqlite3", ["-separator", "\t", catalogPath, "select key, id, kind, coalesce(parent, '') from snapshots"], CancellationToken.None);
+            var snapshots = rows.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('\t'))
+                .ToDictionary(f => f[0], f => (Id: long.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture), Kind: f[2], Parent: f[3].Length == 0 ? null : f[3]));
             var live = new HashSet<string>(StringComparer.Ordinal);
             foreach (var name in recordSnapshots)
                 for (var n = name; n is not null && live.Add(n);)
@@ -83,7 +82,7 @@ public static class StoreState
             foreach (var id in ids)
                 if (!Directory.Exists(Path.Combine(storeRoot, rootName, id))) problems.Add($"{rootName}: snapshot directory {id} missing");
             foreach (var file in Directory.EnumerateFiles(Path.Combine(storeRoot, rootName)))
-                if (Path.GetFileName(file) is not ("catalog.json" or "catalog.lock")) problems.Add("left over: " + file);
+                if (Path.GetFileName(file) is not ("catalog.db" or "catalog.db-wal" or "catalog.db-shm")) problems.Add("left over: " + file);
         }
         return problems;
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Sbuild.Core;
 
 namespace Sbuild.Snapshotter;
@@ -7,7 +6,7 @@ namespace Sbuild.Snapshotter;
 /// <summary>
 /// <c>sbuild doctor</c>'s check of one snapshotter root: the catalog is readable, each snapshot's directory (and a
 /// committed one's tree) exists, none is active or a view (only a running build has those), each parent exists, each numbered directory belongs to a snapshot. With repair: an
-/// unreadable catalog is kept beside as <c>catalog.json.corrupt</c> and replaced by an empty one (its directories then
+/// unreadable catalog is kept beside as <c>catalog.db.corrupt</c> and replaced by an empty one (its directories then
 /// belong to no snapshot), snapshots whose files or parent are gone are dropped with their descendants, and
 /// directories of no snapshot are deleted. Run it with no other process using the store.
 /// </summary>
@@ -17,21 +16,24 @@ public static class CatalogCheck
     {
         var problems = new List<string>();
         if (!Directory.Exists(root)) return problems;
-        var catalog = new SnapshotCatalog(root);
-        var path = Path.Combine(root, "catalog.json");
+        SnapshotCatalog catalog;
         try
         {
-            catalog.Read();
+            catalog = Open(root);
         }
         catch (SbuildException e) when (e.Code == ErrorCode.StoreCorrupt)
         {
             problems.Add(e.Message);
             if (!repair) return problems;
-            File.Move(path, path + ".corrupt", overwrite: true);
+            var path = Path.Combine(root, SnapshotCatalog.FileName);
+            foreach (var suffix in (string[])["", "-wal", "-shm"])
+                if (File.Exists(path + suffix)) File.Move(path + suffix, path + ".corrupt" + suffix, overwrite: true);
+            catalog = Open(root);
             var next = NumberedDirectories(root).Select(d => d.Id).DefaultIfEmpty(0).Max() + 1;
-            AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(new CatalogContent { NextId = next }, SnapshotCatalogJsonContext.Default.CatalogContent));
+            catalog.Update(content => content.NextId = next);
             repaired($"{path}: replaced by an empty catalog (the unreadable one is {path}.corrupt); its snapshots' directories are removed below");
         }
+        using var _ = catalog;
         Action<Func<CatalogContent, int>> visit = repair ? change => catalog.Update(change) : change => catalog.Inspect(c => change(c));
         visit(content =>
         {
@@ -83,6 +85,22 @@ public static class CatalogCheck
             return 0;
         });
         return problems;
+    }
+
+    /// <summary>The catalog, read once: a file that is not a readable catalog fails here (StoreCorrupt).</summary>
+    private static SnapshotCatalog Open(string root)
+    {
+        var catalog = new SnapshotCatalog(root);
+        try
+        {
+            catalog.Read();
+            return catalog;
+        }
+        catch
+        {
+            catalog.Dispose();
+            throw;
+        }
     }
 
     private static IEnumerable<(long Id, string Dir)> NumberedDirectories(string root) =>
