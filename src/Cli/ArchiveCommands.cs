@@ -71,7 +71,7 @@ public static class ArchiveCommands
                 throw new SbuildException(ErrorCode.InvalidOption, $"--input {path}: no such file");
             await using var stream = path is null ? Console.OpenStandardInput()
                 : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
-            var scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp")).FullName;
+            var scratch = StoreLeases.Directory(store.Root, "tmp"); // this process's: a crash leaves nothing that stays
             var loaded = await ImageArchiveLoader.LoadAsync(store, stream, path ?? "standard input", scratch, ct);
             if (parse.GetValue(quiet)) return 0;
             foreach (var image in loaded)

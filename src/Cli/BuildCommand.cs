@@ -135,7 +135,7 @@ public static class BuildCommand
             var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images, snapshotter, registries));
             var result = await builder.BuildAsync(request, ct);
 
-            var scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp")).FullName;
+            var scratch = StoreLeases.Directory(store.Root, "tmp"); // this process's: a crash leaves nothing that stays
             foreach (var export in exports)
                 await ExportAsync(export, result, request, store, registries, scratch, display.Note, ct);
             if (dockerLoad is not null)

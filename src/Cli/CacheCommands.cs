@@ -68,6 +68,7 @@ public static partial class CacheCommands
                 if (Console.ReadLine()?.Trim().ToLowerInvariant() is not ("y" or "yes")) return 0;
             }
             var (store, database, cache) = Open(parse.GetValue(rootOption));
+            StoreHold.Recover(store.Root);
             using (database)
             using (cache)
             using (StoreLock.Exclusive(store.Root, TimeSpan.FromMinutes(30)))

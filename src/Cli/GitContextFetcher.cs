@@ -72,7 +72,7 @@ public static partial class GitContextFetcher
             if (entry.LinkTarget is not null) continue;
             if (entry.Name == ".git")
             {
-                if (entry is DirectoryInfo gitDir) gitDir.Delete(recursive: true);
+                if (entry is DirectoryInfo gitDir) TreeRemover.Delete(gitDir.FullName);
                 else entry.Delete();
             }
             else if (entry is DirectoryInfo sub) RemoveGitMetadata(sub.FullName);

@@ -21,6 +21,7 @@ public sealed class PlainProgress(TextWriter output, bool quiet) : ProgressDispl
                 case VertexStatus.Started: output.WriteLine($"#{id} {e.Name}"); break;
                 case VertexStatus.Cached: output.WriteLine($"#{id} {e.Name}\n#{id} CACHED"); break;
                 case VertexStatus.Completed: output.WriteLine($"#{id} DONE {e.Elapsed.TotalSeconds:0.0}s"); break;
+                case VertexStatus.Failed when e.Error is OperationCanceledException: output.WriteLine($"#{id} CANCELED"); break; // BuildKit's word
                 case VertexStatus.Failed: output.WriteLine($"#{id} ERROR: {e.Error?.Message.Split('\n')[0]}"); break;
             }
         }

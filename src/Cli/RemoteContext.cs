@@ -1,5 +1,5 @@
-using Sbuild.Engine;
 using Sbuild.Core;
+using Sbuild.Engine;
 
 namespace Sbuild.Cli;
 
@@ -15,7 +15,7 @@ public sealed class RemoteContext : IDisposable
     private readonly string _scratch;
 
     private RemoteContext(string storeRoot) =>
-        _scratch = Directory.CreateDirectory(Path.Combine(storeRoot, "tmp", "remote-" + Guid.NewGuid().ToString("N"))).FullName;
+        _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(storeRoot, "tmp"), "remote-" + Guid.NewGuid().ToString("N"))).FullName;
 
     /// <summary>The context directory.</summary>
     public string ContextDir { get; private set; } = "";
@@ -91,6 +91,6 @@ public sealed class RemoteContext : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_scratch)) Directory.Delete(_scratch, recursive: true);
+        TreeRemover.Delete(_scratch);
     }
 }

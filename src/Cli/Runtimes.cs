@@ -1,3 +1,4 @@
+using Sbuild.Core;
 using Sbuild.Engine;
 using Sbuild.Runner;
 
@@ -8,7 +9,7 @@ public static class Runtimes
 {
     public static Func<CancellationToken, Task<IContainerRunner>> ChosenOnFirstUse(string storeRoot, IBuildLog log)
     {
-        var work = Directory.CreateDirectory(Path.Combine(storeRoot, "tmp")).FullName;
+        var work = StoreLeases.Directory(storeRoot, "tmp");
         Task<IContainerRunner>? chosen = null;
         var gate = new Lock();
         return ct =>
@@ -27,6 +28,6 @@ public static class Runtimes
         });
         var choice = await selector.SelectAsync(ct).ConfigureAwait(false);
         log.Note(choice.Reason);
-        return new ContainerRunner(choice.Runtime, new ContainerRunnerOptions { WorkDirectory = work });
+        return new ContainerRunner(choice.Runtime, new ContainerRunnerOptions { WorkDirectory = work, BundlePrefix = StoreLeases.Tag(storeRoot) });
     }
 }

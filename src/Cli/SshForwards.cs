@@ -87,7 +87,7 @@ public sealed class SshForwards : IDisposable
         }
         catch (Win32Exception e)
         {
-            Directory.Delete(directory, recursive: true);
+            TreeRemover.Delete(directory);
             process.Dispose();
             throw new SbuildException(ErrorCode.InvalidOption, $"{flag} {value}: serving key files needs ssh-agent, which could not be started ({e.Message}): install openssh-client");
         }
@@ -122,7 +122,7 @@ public sealed class SshForwards : IDisposable
         {
             Stop(agent);
             agent.Dispose();
-            try { Directory.Delete(directory, recursive: true); } catch (IOException) { }
+            try { TreeRemover.Delete(directory); } catch (SbuildException) { }
         }
         _privateAgents.Clear();
     }

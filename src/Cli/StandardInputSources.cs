@@ -1,5 +1,5 @@
-using Sbuild.Engine;
 using Sbuild.Core;
+using Sbuild.Engine;
 
 namespace Sbuild.Cli;
 
@@ -14,7 +14,7 @@ public sealed class StandardInputSources : IDisposable
     private readonly string _scratch;
 
     private StandardInputSources(string storeRoot) =>
-        _scratch = Directory.CreateDirectory(Path.Combine(storeRoot, "tmp", "stdin-" + Guid.NewGuid().ToString("N"))).FullName;
+        _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(storeRoot, "tmp"), "stdin-" + Guid.NewGuid().ToString("N"))).FullName;
 
     /// <summary>The context directory (null: the one given on the command line).</summary>
     public string? ContextDir { get; private set; }
@@ -60,6 +60,6 @@ public sealed class StandardInputSources : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_scratch)) Directory.Delete(_scratch, recursive: true);
+        TreeRemover.Delete(_scratch);
     }
 }

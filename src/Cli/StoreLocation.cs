@@ -19,6 +19,18 @@ public static class StoreLocation
 /// <summary>How commands share the store with a prune in another process (see <see cref="Sbuild.Core.StoreLock"/>).</summary>
 public static class StoreHold
 {
-    /// <summary>Held by every command that adds to the store or reads what it must keep (build, pull, push, import).</summary>
-    public static Sbuild.Core.FileLock Shared(string storeRoot) => Sbuild.Core.StoreLock.Shared(storeRoot, TimeSpan.FromMinutes(30));
+    /// <summary>Held by every command that adds to the store or reads what it must keep (build, pull, push, import).
+    /// First reclaims what ended processes left in the store (<see cref="Sbuild.Engine.StoreRecovery"/>).</summary>
+    public static Sbuild.Core.FileLock Shared(string storeRoot)
+    {
+        Recover(storeRoot);
+        return Sbuild.Core.StoreLock.Shared(storeRoot, TimeSpan.FromMinutes(30));
+    }
+
+    /// <summary>Reclaims what ended sbuild processes left in the store, saying so on standard error when there was anything.</summary>
+    public static void Recover(string storeRoot)
+    {
+        var report = Sbuild.Engine.StoreRecovery.Run(new Sbuild.Core.ImageStore(storeRoot));
+        if (!report.IsEmpty) Console.Error.WriteLine("=> " + report);
+    }
 }

@@ -32,10 +32,14 @@ public sealed class FileContentStore : IContentStore
 {
     private readonly string _blobs;
     private readonly string _ingest;
+    private readonly Func<string> _ingestPrefix;
 
-    public FileContentStore(string root)
+    /// <param name="ingestPrefix">Names the writing process in ingest files' names (a store's <see cref="StoreLeases.Tag"/>),
+    /// so that what a killed writer left is known to be garbage; none by default.</param>
+    public FileContentStore(string root, Func<string>? ingestPrefix = null)
     {
         Root = root;
+        _ingestPrefix = ingestPrefix ?? (() => "");
         _blobs = Path.Combine(root, "blobs", Digest.Sha256);
         _ingest = Path.Combine(root, "ingest");
         Directory.CreateDirectory(_blobs);
@@ -66,7 +70,7 @@ public sealed class FileContentStore : IContentStore
         }
     }
 
-    public IContentWriter OpenWriter() => new Writer(this, Path.Combine(_ingest, Guid.NewGuid().ToString("N")));
+    public IContentWriter OpenWriter() => new Writer(this, Path.Combine(_ingest, _ingestPrefix() + Guid.NewGuid().ToString("N")));
 
     public void Delete(Digest digest) => File.Delete(PathOf(digest));
 

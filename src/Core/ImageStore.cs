@@ -27,7 +27,7 @@ public sealed class ImageStore
         Root = root;
         RefuseWhatIsNoStore(root);
         Directory.CreateDirectory(root);
-        Content = new FileContentStore(root);
+        Content = new FileContentStore(root, () => StoreLeases.Tag(root));
         _indexPath = Path.Combine(root, "index.json");
         _lockPath = Path.Combine(root, "index.lock");
         var layoutPath = Path.Combine(root, "oci-layout");

@@ -30,6 +30,7 @@ public enum ErrorCode
     StoreTooNew = 4008,
     MetadataUnavailable = 4009,
     StoreBusy = 4010,
+    NoSpace = 4011,
 
     RegistryUnreachable = 5001,
     ImageNotFound = 5002,

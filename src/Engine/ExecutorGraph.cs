@@ -41,7 +41,7 @@ public sealed class ExecutorGraph : IDisposable
         _log = log;
         _selections = new StateContentDigests(workspace, Path.Combine(store.Root, "cache", "selections"));
         _cacheMounts = new CacheMountDirectories(Path.Combine(store.Root, "cache-mounts"));
-        _scratch = Directory.CreateDirectory(Path.Combine(store.Root, "tmp", "build-" + Guid.NewGuid().ToString("N"))).FullName;
+        _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(store.Root, "tmp"), "build-" + Guid.NewGuid().ToString("N"))).FullName;
     }
 
     public Vertex<FsState> VertexOf(OpNode node)
@@ -67,6 +67,6 @@ public sealed class ExecutorGraph : IDisposable
     public void Dispose()
     {
         if (_http.IsValueCreated) _http.Value.Dispose();
-        Directory.Delete(_scratch, recursive: true);
+        TreeRemover.Delete(_scratch);
     }
 }

@@ -21,5 +21,5 @@ public sealed class InlineFiles : IDisposable
 
     public string PathOf(string name) => Path.Combine(Directory, name);
 
-    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+    public void Dispose() => TreeRemover.Delete(Directory);
 }

@@ -34,6 +34,6 @@ public sealed class SecretFiles : IDisposable
 
     public void Dispose()
     {
-        if (_directory is not null) Directory.Delete(_directory, recursive: true);
+        if (_directory is not null) TreeRemover.Delete(_directory);
     }
 }

@@ -15,13 +15,16 @@ public sealed class SnapshotWorkspace : IDisposable
     private readonly ImageStore _store;
     private readonly DateTimeOffset? _sourceDateEpoch;
     private readonly string _mountRoot;
+    private readonly string _tag;
     private readonly IDiffer _differ;
 
     public SnapshotWorkspace(ImageStore store, SnapshotterKind kind, DateTimeOffset? sourceDateEpoch)
     {
         _store = store;
         _sourceDateEpoch = sourceDateEpoch;
-        _mountRoot = Directory.CreateDirectory(Path.Combine(store.Root, "mnt")).FullName;
+        // Keys, names and mount points carry this process's lease: what a killed build left is known to be garbage.
+        _tag = StoreLeases.Tag(store.Root);
+        _mountRoot = StoreLeases.Directory(store.Root, "mnt");
         Snapshotter = SnapshotsOf(store, kind);
         _differ = Snapshotters.DifferOf(Snapshotter, _mountRoot);
     }
@@ -46,7 +49,7 @@ public sealed class SnapshotWorkspace : IDisposable
 
     public async Task<FsState> ChangeAsync(FsState parent, Func<string, Task> change, CancellationToken ct)
     {
-        var key = "active-" + Guid.NewGuid().ToString("N");
+        var key = "active-" + _tag + Guid.NewGuid().ToString("N");
         var mounts = Snapshotter.Prepare(key, parent.Snapshot);
         var committed = false;
         try
@@ -56,14 +59,14 @@ public sealed class SnapshotWorkspace : IDisposable
             using var layer = new LayerBlobWriter(_store.Content);
             await _differ.WriteDiffAsync(key, layer.Stream, new LayerDiffOptions { SourceDateEpoch = _sourceDateEpoch }, ct).ConfigureAwait(false);
             var blob = layer.Commit();
-            var name = "step-" + Guid.NewGuid().ToString("N");
+            var name = "step-" + _tag + Guid.NewGuid().ToString("N");
             Snapshotter.Commit(name, key);
             committed = true;
             return new FsState(name, [.. parent.Layers, blob], DateTimeOffset.UtcNow);
         }
         finally
         {
-            if (!committed) Snapshotter.Remove(key);
+            if (!committed) Discard(key);
         }
     }
 
@@ -71,17 +74,19 @@ public sealed class SnapshotWorkspace : IDisposable
     public async Task<T> WithViewAsync<T>(FsState state, Func<string, Task<T>> read, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var key = "view-" + Guid.NewGuid().ToString("N");
+        var key = "view-" + _tag + Guid.NewGuid().ToString("N");
         var mounts = Snapshotter.View(key, state.Snapshot);
         try
         {
             T result = default!;
             await WithMountAsync(mounts, async dir => result = await read(dir).ConfigureAwait(false)).ConfigureAwait(false);
+            Snapshotter.Remove(key);
             return result;
         }
-        finally
+        catch
         {
-            Snapshotter.Remove(key);
+            Discard(key);
+            throw;
         }
     }
 
@@ -89,7 +94,7 @@ public sealed class SnapshotWorkspace : IDisposable
     public async Task<string> EnsureLayerAsync(string name, string? parent, Func<Func<Stream, Task>, CancellationToken, Task> openLayer, CancellationToken ct)
     {
         if (Snapshotter.Exists(name)) return name;
-        var key = "unpack-" + Guid.NewGuid().ToString("N");
+        var key = "unpack-" + _tag + Guid.NewGuid().ToString("N");
         Snapshotter.Prepare(key, parent);
         try
         {
@@ -104,8 +109,25 @@ public sealed class SnapshotWorkspace : IDisposable
         }
         catch
         {
-            Snapshotter.Remove(key);
+            Discard(key);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes the snapshot of a step that failed. A second failure here (the disk that made the step fail is still
+    /// full) must not hide the first: the snapshot stays, and this process's lease is kept so that the next start
+    /// reclaims it (<see cref="StoreLeases.KeepForRecovery"/>).
+    /// </summary>
+    private void Discard(string key)
+    {
+        try
+        {
+            if (Snapshotter.Exists(key)) Snapshotter.Remove(key);
+        }
+        catch (Exception e) when (e is IOException or SbuildException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            StoreLeases.KeepForRecovery(_store.Root);
         }
     }
 

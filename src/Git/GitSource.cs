@@ -94,7 +94,7 @@ public static partial class GitSource
         }
         finally
         {
-            Directory.Delete(work, recursive: true);
+            TreeRemover.Delete(work);
         }
     }
 
@@ -222,7 +222,7 @@ public static partial class GitSource
         if (subdir.Length > 0)
         {
             MoveUp(request, revision, worktree, subdir, target);
-            Directory.Delete(worktree, recursive: true);
+            TreeRemover.Delete(worktree);
         }
     }
 

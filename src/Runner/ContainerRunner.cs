@@ -26,7 +26,7 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         var hostResolvConf = File.Exists(options.HostResolvConfPath) ? await File.ReadAllTextAsync(options.HostResolvConfPath, ct).ConfigureAwait(false) : "";
         var openFiles = HostLimits.OpenFilesLimit(OciSpecBuilder.DockerOpenFilesLimit);
         var bundleDirectory = spec.EnvironmentHoldsSecrets ? MemoryDirectory : options.WorkDirectory;
-        using var bundle = OciBundle.Create(bundleDirectory, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds());
+        using var bundle = OciBundle.Create(bundleDirectory, options.BundlePrefix, Runtime.Path, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds());
         var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
         try
         {
@@ -41,6 +41,37 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
                 await RuntimeCommandAsync(bundle, ["delete", "--force", bundle.ContainerId]).ConfigureAwait(false);
             stubs.Remove();
         }
+    }
+
+    /// <summary>
+    /// Kills and deletes the container of a bundle a killed sbuild left (its runtime state is in the bundle): the
+    /// runtime's <c>delete --force</c> sends SIGKILL to the container's init, which ends its whole pid namespace, and the
+    /// <c>run</c> process that waited for it exits. True when no container is left.
+    /// </summary>
+    public static bool DeleteLeftoverContainer(string bundleDirectory)
+    {
+        var state = Path.Join(bundleDirectory, "state");
+        var runtimeFile = Path.Join(bundleDirectory, "runtime");
+        if (!Directory.Exists(state) || !File.Exists(runtimeFile)) return true;
+        var runtime = File.ReadAllText(runtimeFile);
+        foreach (var container in Directory.EnumerateDirectories(state))
+        {
+            var info = new ProcessStartInfo(runtime) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in (string[])["--root", state, "delete", "--force", Path.GetFileName(container)])
+                info.ArgumentList.Add(argument);
+            try
+            {
+                using var process = Process.Start(info)!;
+                process.StandardOutput.ReadToEnd();
+                process.StandardError.ReadToEnd();
+                process.WaitForExit();
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return false; // the runtime is gone from the host: the state stays for an operator to see
+            }
+        }
+        return !Directory.EnumerateDirectories(state).Any();
     }
 
     private async Task<int> RunInBundleAsync(OciBundle bundle, string? stdin, RunOutput output, CancellationToken ct)

@@ -21,6 +21,10 @@ public sealed record ContainerRunnerOptions
     /// runtimes put sockets and fifos under it.</summary>
     public required string WorkDirectory { get; init; }
 
+    /// <summary>Starts the names of bundle directories after <c>sbuild-</c>: the store's lease tag, so that the bundle of
+    /// a killed build (also one under /dev/shm) is known to be garbage.</summary>
+    public string BundlePrefix { get; init; } = "";
+
     /// <summary>The host resolver configuration that the container's /etc/resolv.conf is derived from.</summary>
     public string HostResolvConfPath { get; init; } = "/etc/resolv.conf";
 

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
+using Sbuild.Core;
 
 namespace Sbuild.Runner;
 
@@ -22,20 +23,25 @@ internal sealed class OciBundle : IDisposable
     public string StateRoot => Path.Join(Directory, "state");
     public string LogFile => Path.Join(Directory, "runtime.log");
 
+    /// <summary>The runtime binary that runs the bundle, so that a container left by a killed sbuild can be deleted by the runtime whose state it is.</summary>
+    public string RuntimeFile => Path.Join(Directory, "runtime");
+
     /// <summary>True while the runtime still has state for the container (it was not deleted by <c>run</c>).</summary>
     public bool HasContainerState => System.IO.Directory.Exists(Path.Join(StateRoot, ContainerId));
 
     [SupportedOSPlatform("linux")]
-    public static OciBundle Create(string workDirectory, RunSpec spec, string hostResolvConf, ulong openFilesLimit, ulong grantableCapabilities = ulong.MaxValue)
+    public static OciBundle Create(string workDirectory, string namePrefix, string runtimePath, RunSpec spec, string hostResolvConf, ulong openFilesLimit,
+        ulong grantableCapabilities = ulong.MaxValue)
     {
         System.IO.Directory.CreateDirectory(workDirectory);
-        var id = "sbuild-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var id = "sbuild-" + namePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var directory = Path.Join(Path.GetFullPath(workDirectory), id);
         System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var bundle = new OciBundle(directory, id);
         try
         {
             var files = new BundleFiles(Path.Join(directory, "hosts"), Path.Join(directory, "resolv.conf"));
+            WriteFile(bundle.RuntimeFile, runtimePath);
             WriteFile(files.HostsFile, HostsFile.Render(spec.Hostname, spec.ExtraHosts));
             WriteFile(files.ResolvConfFile, ResolvConf.ForContainer(hostResolvConf, spec.Network));
             var config = OciSpecBuilder.Build(spec with { RootfsPath = Path.GetFullPath(spec.RootfsPath) }, id, files, openFilesLimit, grantableCapabilities);
@@ -49,11 +55,7 @@ internal sealed class OciBundle : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (System.IO.Directory.Exists(Directory))
-            System.IO.Directory.Delete(Directory, recursive: true);
-    }
+    public void Dispose() => TreeRemover.Delete(Directory);
 
     [SupportedOSPlatform("linux")]
     private static void WriteFile(string path, string content)

@@ -4,7 +4,7 @@ using Sbuild.TestSupport;
 
 namespace Sbuild.Cli.Tests;
 
-/// <summary>Ctrl-C (SIGINT) in the middle of a RUN: exit 130 and nothing left behind.</summary>
+/// <summary>Ctrl-C (SIGINT) or SIGTERM in the middle of a RUN: exit 130 or 143 and nothing left behind.</summary>
 public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
 {
     [Fact]
@@ -48,5 +48,47 @@ public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
             using var snapshots = Snapshotters.Open(kind, root);
             Assert.DoesNotContain(snapshots.List(), s => s.Kind == SnapshotKind.Active);
         }
+    }
+
+    /// <summary>SIGTERM (what `docker stop`, systemd and CI runners send), then a second one during the cleanup: exit 143
+    /// (128 + 15, as a shell reports it), a short message, no stack trace, the cleanup completed.</summary>
+    [Fact]
+    public async Task Sigterm_twice_during_a_run_exits_143_without_a_stack_trace_and_cleans_up()
+    {
+        using var context = new TempDirectory("sbuild-interrupt-");
+        var marker = 3000 + Random.Shared.Next(900);
+        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN echo started && sleep {marker}\n");
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), "--progress", "plain", context.Path])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+            Environment = { ["SBUILD_ROOT"] = sbuild.StoreRoot, ["XDG_CONFIG_HOME"] = sbuild.ConfigHome, ["DOCKER_CONFIG"] = sbuild.DockerConfig },
+        })!;
+        var started = new TaskCompletionSource();
+        var stderr = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            if (e.Data.EndsWith(" started", StringComparison.Ordinal)) started.TrySetResult();
+        };
+        process.BeginErrorReadLine();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        await ProcessRunner.RunAsync("kill", ["-TERM", process.Id.ToString()], CancellationToken.None);
+        await Task.Delay(100);
+        if (!process.HasExited) await ProcessRunner.RunAsync("kill", ["-TERM", process.Id.ToString()], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(143, process.ExitCode);
+        string text;
+        lock (stderr) text = stderr.ToString();
+        Assert.Contains("error: build cancelled (SIGTERM)", text);
+        Assert.Contains(" CANCELED", text);
+        Assert.DoesNotContain("   at ", text);
+        Assert.DoesNotContain("Exception", text);
+        var sleeping = await ProcessRunner.RunAsync("pgrep", ["-f", $"sleep {marker}"], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        Assert.Equal(1, sleeping.ExitCode);
+        var problems = await StoreState.ProblemsAsync(sbuild.StoreRoot);
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 }

@@ -70,6 +70,24 @@ public sealed class RunSeccompTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.Contains("Seccomp:\t0", unconfined);
     }
 
+    /// <summary>A RUN cannot mount: not directly (no CAP_SYS_ADMIN, as in docker build), and not inside a user namespace
+    /// of its own, which would grant it one (unshare is refused by the profile).</summary>
+    [Fact]
+    public async Task A_run_cannot_mount_directly_or_in_a_user_namespace_of_its_own()
+    {
+        using var context = new TempDirectory("sbuild-seccomp-");
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox
+            RUN mount -t tmpfs none /mnt; echo "direct mount: $?"; unshare -U -r -m sh -c 'mount -t tmpfs none /mnt && echo mounted inside'; echo "namespace mount: $?"
+            """);
+
+        var output = string.Join("\n", PlainProgressLog.Output((await sbuild.RunAsync(["--progress", "plain", "--no-cache", context.Path])).StandardError));
+
+        Assert.Matches("direct mount: [1-9]", output);
+        Assert.Matches("namespace mount: [1-9]", output);
+        Assert.DoesNotContain("mounted inside", output);
+    }
+
     [Fact]
     public async Task A_privileged_step_has_no_filter()
     {

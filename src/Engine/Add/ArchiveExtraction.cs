@@ -107,7 +107,7 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
         if (!Posix.TryLStat(host, out var st)) return;
         if (st.Type == Posix.FileStat.Directory)
         {
-            if (!entryIsDirectory) Directory.Delete(host, recursive: true); // removes symlinks inside, never what they point to
+            if (!entryIsDirectory) TreeRemover.Delete(host); // removes symlinks inside, never what they point to
         }
         else
         {

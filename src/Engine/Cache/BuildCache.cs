@@ -77,6 +77,10 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
         return removed.Count == 0 ? null : Remove(removed, all: false);
     }
 
+    /// <summary>Removes committed step snapshots no record reaches and blobs nothing references, keeping every record
+    /// (what a process killed between writing a layer and its record leaves).</summary>
+    public PruneReport RemoveUnreferenced() => Remove([], all: false);
+
     /// <summary>
     /// After images left the index (<c>rmi</c>, <c>image prune</c>): removes the blobs that neither a remaining image
     /// nor a build-cache record references, by the same rule as a prune. The caller holds the store lock exclusively.
@@ -101,13 +105,13 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
         {
             // RUN --mount=type=cache contents: nothing refers to them but running steps, and the caller holds the store alone.
             var cacheMounts = Path.Combine(store.Root, "cache-mounts");
-            if (Directory.Exists(cacheMounts)) Directory.Delete(cacheMounts, recursive: true);
+            TreeRemover.Delete(cacheMounts);
         }
         if (removed.Count > 0 || snapshotCount > 0)
         {
             // Content digests of COPY --from selections are remembered per snapshot; they are cheap to compute again.
             var selections = Path.Combine(store.Root, "cache", "selections");
-            if (Directory.Exists(selections)) Directory.Delete(selections, recursive: true);
+            TreeRemover.Delete(selections);
         }
         return new PruneReport(removed.Select(ToUsage).ToList(), snapshotCount, blobCount, snapshotBytes + blobBytes);
     }
@@ -120,10 +124,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
     private static (int Count, long Bytes) RemoveUnusedSnapshots(ISnapshotter snapshots, IReadOnlyList<FsState> kept, bool all)
     {
         var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
-        var live = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var state in kept)
-            for (var name = state.Snapshot; name is not null && live.Add(name);)
-                name = infos.TryGetValue(name, out var info) ? info.Parent : null;
+        var live = Reached(infos, kept);
         // Only committed snapshots are the cache's: active and view ones belong to a running step (or to a crashed one,
         // which the store's recovery handles).
         var unused = infos.Values.Where(s => s.Kind == SnapshotKind.Committed && !live.Contains(s.Key)
@@ -144,6 +145,28 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
                 pending.Enqueue(infos[parent]);
         }
         return (count, bytes);
+    }
+
+    /// <summary>Snapshots of <paramref name="infos"/> that <paramref name="kept"/> use or build on.</summary>
+    private static HashSet<string> Reached(Dictionary<string, SnapshotInfo> infos, IReadOnlyList<FsState> kept)
+    {
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var state in kept)
+            for (var name = state.Snapshot; name is not null && live.Add(name);)
+                name = infos.TryGetValue(name, out var info) ? info.Parent : null;
+        return live;
+    }
+
+    /// <summary>Committed step snapshots no record uses or builds on (left by a step killed before its record was written).</summary>
+    public IReadOnlyList<string> UnreferencedSteps()
+    {
+        var kept = database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList();
+        return _snapshotters.SelectMany(snapshots =>
+        {
+            var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
+            var live = Reached(infos, kept);
+            return infos.Values.Where(s => s.Kind == SnapshotKind.Committed && s.Key.StartsWith("step-", StringComparison.Ordinal) && !live.Contains(s.Key)).Select(s => s.Key);
+        }).ToList();
     }
 
     /// <summary>Blobs neither an image of the store nor a kept record references (the layers of removed steps).</summary>

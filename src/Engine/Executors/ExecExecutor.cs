@@ -96,7 +96,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         finally
         {
             foreach (var hold in holds) hold.Dispose();
-            foreach (var copy in copies) Directory.Delete(copy, recursive: true);
+            foreach (var copy in copies) TreeRemover.Delete(copy);
         }
     }
 
@@ -170,18 +170,29 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         catch (SbuildException e) when (e.Code == ErrorCode.RuntimeFailed)
         {
             // The process never started (e.g. no such executable): say so at the RUN's line.
-            throw Failure($"RUN could not start {string.Join(' ', op.Args)}: {e.Message}");
+            throw Failure($"RUN could not start {CommandForMessage()}: {e.Message}");
         }
         if (exit != 0)
         {
             var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));
-            throw Failure($"RUN failed with exit code {exit}: {string.Join(' ', op.Args)}\nlast output lines:\n{tail}");
+            throw Failure($"RUN failed with exit code {exit}: {CommandForMessage()}\nlast output lines:\n{tail}");
         }
     }
 
     /// <summary>A <c>required</c> secret or ssh mount the build was not given.</summary>
     private SbuildException NotProvided(string what, string flag) =>
         Located(ErrorCode.InvalidOption, $"{what} is required but not provided: give it with {flag}");
+
+    /// <summary>
+    /// The command as an error message shows it: its start only when it is long. The step's progress line has already
+    /// shown it whole (and the image history keeps it whole); a 10 MB RUN line must not be printed again and again.
+    /// </summary>
+    private string CommandForMessage()
+    {
+        const int Shown = 300;
+        var command = string.Join(' ', op.Args);
+        return command.Length <= Shown ? command : $"{command[..Shown]}… ({command.Length - Shown} more characters)";
+    }
 
     private SbuildException Failure(string message) => Located(ErrorCode.RunFailed, message);
 

@@ -183,7 +183,7 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
         if (!Posix.TryLStat(host, out var st)) return;
         if (st.Type == Posix.FileStat.Directory)
         {
-            Directory.Delete(host, recursive: true); // removes symlinks inside, never what they point to
+            TreeRemover.Delete(host); // removes symlinks inside, never what they point to
             _realDirs.Clear();
             _realDirs.Add("");
         }

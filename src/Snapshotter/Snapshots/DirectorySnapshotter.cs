@@ -60,6 +60,10 @@ public abstract class DirectorySnapshotter : ISnapshotter
 
     public void Remove(string key)
     {
+        // An active or view snapshot is no one else's: its files go first, so that a disk it filled has room again for
+        // the catalog's new copy. A crash in between leaves a record without files, removed again by the next recovery.
+        var snapshot = _catalog.Read().Snapshots.GetValueOrDefault(key);
+        if (snapshot is { Kind: not SnapshotKind.Committed }) DeleteDirectory(SnapshotDir(snapshot.Id));
         var removed = _catalog.Update(content =>
         {
             var snapshot = content.Get(key);
@@ -176,16 +180,7 @@ public abstract class DirectorySnapshotter : ISnapshotter
                     DeleteDirectory(dir);
         });
 
-    private protected static void DeleteDirectory(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    private protected static void DeleteDirectory(string dir) => TreeRemover.Delete(dir);
 
     /// <summary>A new snapshot's tree root: 0755 whatever the umask, as it is the root of a mount.</summary>
     private protected static void CreateTreeRoot(string dir)

@@ -40,7 +40,7 @@ public static class SnapshotterSelector
     /// </summary>
     private static string? ProbeFailure(string storeRoot, string fileSystem)
     {
-        var work = Path.Combine(storeRoot, "tmp", "overlay-probe-" + Guid.NewGuid().ToString("N")[..12]);
+        var work = Path.Combine(StoreLeases.Directory(storeRoot, "tmp"), "overlay-probe-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
             var (lower, upper, scratch, target) = (Path.Combine(work, "lower"), Path.Combine(work, "upper"), Path.Combine(work, "work"), Path.Combine(work, "mnt"));
@@ -62,7 +62,7 @@ public static class SnapshotterSelector
         {
             try
             {
-                Directory.Delete(work, recursive: true);
+                TreeRemover.Delete(work);
             }
             catch (IOException)
             {

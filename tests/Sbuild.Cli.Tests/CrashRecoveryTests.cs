@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Sbuild.TestSupport;
+
+namespace Sbuild.Cli.Tests;
+
+/// <summary>
+/// sbuild killed with SIGKILL at random points of builds (several RUN steps, a COPY, the export to the store) and of
+/// prunes: the next start reclaims everything the dead processes left — containers still running, mounts, bundles,
+/// scratch directories, ingest files, snapshots — and the store holds only committed content again.
+/// </summary>
+public sealed class CrashRecoveryTests
+{
+    [Fact]
+    public async Task Kill_9_at_random_points_leaves_nothing_after_the_next_build()
+    {
+        await using var sbuild = await SbuildCliStore.CreateAsync();
+        using var context = new TempDirectory("sbuild-crash-");
+        var marker = 100 + Random.Shared.Next(899); // in a sleep only this test starts, to look for afterwards
+        File.WriteAllBytes(context.Combine("data"), RandomNumberGenerator(1 << 20));
+        File.WriteAllText(context.Combine("Dockerfile"), $"""
+            FROM busybox
+            ARG N
+            RUN echo $N > /n && sleep 0.3
+            RUN head -c 3000000 /dev/urandom > /big && sleep 0.3
+            COPY data /data
+            RUN echo started && sleep 1.{marker} && echo done $N
+            RUN rm /big && echo $N >> /n
+            """);
+        var seed = Random.Shared.Next();
+        var random = new Random(seed);
+        for (var i = 0; i < 12; i++)
+        {
+            IEnumerable<string> args = i % 5 == 4
+                ? ["prune", "-f"]
+                : ["build", "--progress", "plain", "--build-arg", $"N={i}", "-t", $"crash:{i}", context.Path];
+            await sbuild.KillAfterAsync(args, TimeSpan.FromMilliseconds(300 + random.Next(4500)));
+        }
+
+        var final = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "--build-arg", "N=final", "-t", "crash:final", context.Path]);
+
+        Assert.Contains("reclaimed the work of", final.StandardError);
+        var problems = await StoreState.ProblemsAsync(sbuild.Cli.StoreRoot);
+        Assert.True(problems.Count == 0, $"seed {seed}:\n" + string.Join('\n', problems));
+        var sleeping = await ProcessRunner.RunAsync("pgrep", ["-f", $"sleep 1.{marker}"], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        Assert.Equal(1, sleeping.ExitCode); // no container of a killed build still runs
+        var doctor = await sbuild.Cli.RunAsync(["doctor"], allowFailure: true);
+        Assert.True(doctor.ExitCode == 0, doctor.StandardOutput + doctor.StandardError);
+    }
+
+    private static byte[] RandomNumberGenerator(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
+}
+
+/// <summary>A private store for one test (the kills must not disturb other tests' stores), and a way to kill sbuild in it.</summary>
+internal sealed class SbuildCliStore : IAsyncDisposable
+{
+    private SbuildCliStore()
+    {
+    }
+
+    public SbuildCli Cli { get; } = new();
+
+    public static async Task<SbuildCliStore> CreateAsync()
+    {
+        var store = new SbuildCliStore();
+        await store.Cli.InitializeAsync();
+        return store;
+    }
+
+    /// <summary>Starts sbuild with <paramref name="args"/> and sends it SIGKILL after <paramref name="delay"/> (if it still runs).</summary>
+    public async Task KillAfterAsync(IEnumerable<string> args, TimeSpan delay)
+    {
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), .. args])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true,
+            Environment = { ["SBUILD_ROOT"] = Cli.StoreRoot, ["XDG_CONFIG_HOME"] = Cli.ConfigHome, ["DOCKER_CONFIG"] = Cli.DockerConfig },
+        })!;
+        process.StandardInput.Close();
+        var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(delay));
+        if (!process.HasExited) process.Kill(); // SIGKILL to sbuild alone: its runtime and containers stay, as after a crash
+        await process.WaitForExitAsync();
+        await drain;
+    }
+
+    /// <summary>Also when a test failed with mounts left: they are detached first, so that the store can be deleted.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var mounts = File.ReadLines("/proc/self/mountinfo").Select(line => line.Split(' ')[4])
+            .Where(point => point.StartsWith(Cli.StoreRoot, StringComparison.Ordinal)).OrderByDescending(p => p.Length).ToList();
+        foreach (var point in mounts)
+            await ProcessRunner.RunAsync("umount", ["-l", point], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        await Cli.DisposeAsync();
+    }
+}

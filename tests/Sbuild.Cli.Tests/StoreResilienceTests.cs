@@ -1,0 +1,66 @@
+using Sbuild.TestSupport;
+
+namespace Sbuild.Cli.Tests;
+
+/// <summary>One bad step never bricks a store: a step that nests directories past PATH_MAX, a build that fills the disk.</summary>
+public sealed class StoreResilienceTests
+{
+    /// <summary>20 directories of 200 bytes and one more: 4,097 bytes inside the container, beyond PATH_MAX once the
+    /// store's snapshot directory is in front. The step may fail (its layer cannot be read by path), but its snapshot
+    /// is removed, and later builds and a prune work.</summary>
+    [Fact]
+    public async Task A_step_that_nests_directories_past_path_max_leaves_a_working_store()
+    {
+        await using var sbuild = await SbuildCliStore.CreateAsync();
+        using var context = new TempDirectory("sbuild-deep-");
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox
+            RUN d=$(printf 'd%.0s' $(seq 200)); for i in $(seq 20); do mkdir "$d" && cd "$d"; done; mkdir e$(printf 'e%.0s' $(seq 75)); pwd | wc -c; echo hi > e*/f
+            """);
+        var deep = await sbuild.Cli.RunAsync(["build", "--progress", "plain", context.Path], allowFailure: true);
+        Assert.DoesNotContain("internal error", deep.StandardError);
+
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN echo after\n");
+        await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "after", context.Path]);
+        await sbuild.Cli.RunAsync(["prune", "-f", "--all"]);
+        await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "after-prune", context.Path]);
+
+        var problems = await StoreState.ProblemsAsync(sbuild.Cli.StoreRoot);
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    /// <summary>A store on a 32 MB tmpfs; a step writes 20 MB of random bytes, whose layer does not fit beside it.</summary>
+    [Fact]
+    public async Task A_full_disk_fails_with_the_real_error_leaves_nothing_and_a_build_works_once_space_is_freed()
+    {
+        await using var sbuild = await SbuildCliStore.CreateAsync();
+        using var disk = new TempDirectory("sbuild-full-");
+        var mountPoint = disk.Combine("disk");
+        Directory.CreateDirectory(mountPoint);
+        await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=32m", "tmpfs", mountPoint], CancellationToken.None);
+        try
+        {
+            var store = Path.Combine(mountPoint, "store");
+            await sbuild.Cli.RunAsync(["image", "import", sbuild.Cli.BusyboxTar, "busybox:latest"], storeRoot: store);
+            using var context = new TempDirectory("sbuild-full-context-");
+            File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN head -c 20000000 /dev/urandom > /big\n");
+
+            var full = await sbuild.Cli.RunAsync(["build", "--progress", "plain", context.Path], allowFailure: true, storeRoot: store);
+
+            Assert.NotEqual(0, full.ExitCode);
+            Assert.Contains("No space left on device", full.StandardError);
+            Assert.DoesNotContain("internal error", full.StandardError);
+            var problems = await StoreState.ProblemsAsync(store);
+            Assert.True(problems.Count == 0, string.Join('\n', problems));
+
+            await ProcessRunner.RunAsync("mount", ["-o", "remount,size=96m", mountPoint], CancellationToken.None);
+            await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "big", context.Path], storeRoot: store);
+            problems = await StoreState.ProblemsAsync(store);
+            Assert.True(problems.Count == 0, string.Join('\n', problems));
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("umount", ["-l", mountPoint], CancellationToken.None);
+        }
+    }
+}
