@@ -17,7 +17,7 @@ public sealed class DoctorTests
         Assert.Equal(0, (await sbuild.Cli.RunAsync(["doctor"])).ExitCode);
 
         // 1. A layer blob that only a cache record references, one byte changed.
-        var results = await ProcessRunner.RunAsync("sqlite3", [Path.Combine(root, "metadata.db"), "select result from cache_records where description like '%echo two%'"], CancellationToken.None);
+        var results = await ProcessRunner.RunAsync(Tools.Sqlite3, [Path.Combine(root, "metadata.db"), "select result from cache_records where description like '%echo two%'"], CancellationToken.None);
         var layer = System.Text.Json.JsonDocument.Parse(results.StandardOutput).RootElement.GetProperty("Layers").EnumerateArray().Last()
             .GetProperty("Blob").GetProperty("digest").GetString()!["sha256:".Length..];
         var blob = Path.Combine(root, "blobs", "sha256", layer);
@@ -33,7 +33,7 @@ public sealed class DoctorTests
         // 4. Scratch files of no process; 5. a cache record whose result is unreadable.
         File.WriteAllText(Path.Combine(root, "ingest", "0123456789abcdef"), "partial blob");
         Directory.CreateDirectory(Path.Combine(root, "tmp", "build-0123"));
-        await ProcessRunner.RunAsync("sqlite3", [Path.Combine(root, "metadata.db"),
+        await ProcessRunner.RunAsync(Tools.Sqlite3, [Path.Combine(root, "metadata.db"),
             "insert into cache_records(key, result, created, last_used) values ('sha256:" + new string('a', 64) + "', 'not json', 0, 0)"], CancellationToken.None);
 
         var check = await sbuild.Cli.RunAsync(["doctor"], allowFailure: true);

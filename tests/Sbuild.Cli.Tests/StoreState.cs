@@ -41,7 +41,7 @@ public static class StoreState
         using (var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(storeRoot, "index.json"))))
             foreach (var manifest in index.RootElement.GetProperty("manifests").EnumerateArray())
                 Reach(manifest.GetProperty("digest").GetString()!, manifest.GetProperty("mediaType").GetString());
-        var results = await ProcessRunner.RunAsync("sqlite3", [Path.Combine(storeRoot, "metadata.db"), "select result from cache_records"], CancellationToken.None);
+        var results = await ProcessRunner.RunAsync(Tools.Sqlite3, [Path.Combine(storeRoot, "metadata.db"), "select result from cache_records"], CancellationToken.None);
         var recordSnapshots = new List<string>();
         foreach (var line in results.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -64,7 +64,7 @@ public static class StoreState
         {
             var catalogPath = Path.Combine(storeRoot, rootName, "catalog.db");
             if (!File.Exists(catalogPath)) continue;
-            var rows = await ProcessRunner.RunAsync("sqlite3", ["-separator", "\t", catalogPath, "select key, id, kind, coalesce(parent, '') from snapshots"], CancellationToken.None);
+            var rows = await ProcessRunner.RunAsync(Tools.Sqlite3, ["-separator", "\t", catalogPath, "select key, id, kind, coalesce(parent, '') from snapshots"], CancellationToken.None);
             var snapshots = rows.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('\t'))
                 .ToDictionary(f => f[0], f => (Id: long.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture), Kind: f[2], Parent: f[3].Length == 0 ? null : f[3]));
             var live = new HashSet<string>(StringComparer.Ordinal);

@@ -19,6 +19,7 @@ public static class Tools
     public static string Gzip => Require("gzip", "apt-get install gzip");
     public static string Zstd => Require("zstd", "apt-get install zstd");
     public static string Strace => Require("strace", "apt-get install strace");
+    public static string Sqlite3 => Require("sqlite3", "apt-get install sqlite3");
     public static string Skopeo => Require("skopeo", "apt-get install skopeo");
     public static string Umoci => Require("umoci", "apt-get install umoci");
     public static string OciImageTool => Require("oci-image-tool", "apt-get install oci-image-tool");
