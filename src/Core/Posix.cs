@@ -36,6 +36,15 @@ public static partial class Posix
         return true;
     }
 
+    /// <summary>fstat of an open descriptor (an O_PATH one too); false with errno left for the caller on failure.</summary>
+    public static bool TryFStat(int fd, out FileStat stat)
+    {
+        stat = default;
+        if (StatX(fd, "", AtEmptyPath | AtSymlinkNoFollow, StatxBasicStats, out var sx) != 0) return false;
+        stat = ToFileStat(sx);
+        return true;
+    }
+
     private static FileStat ToFileStat(in Statx sx) =>
         new(sx.Mode, sx.Uid, sx.Gid, sx.Ino, Dev(sx.DevMajor, sx.DevMinor), sx.Nlink, Dev(sx.RDevMajor, sx.RDevMinor),
             (long)sx.Size, sx.MTime.Sec, sx.MTime.Nsec, sx.CTime.Sec, sx.CTime.Nsec);
@@ -85,6 +94,7 @@ public static partial class Posix
 
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
 
     [StructLayout(LayoutKind.Sequential)]

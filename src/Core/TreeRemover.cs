@@ -14,7 +14,7 @@ namespace Sbuild.Core;
 public static partial class TreeRemover
 {
     private const int OpenReadOnly = 0, OpenDirectory = 0x10000, OpenNoFollow = 0x20000, OpenCloseOnExec = 0x80000;
-    private const int AtFdCwd = -100, AtRemoveDir = 0x200, AtSymlinkNoFollow = 0x100;
+    private const int AtFdCwd = -100, AtRemoveDir = 0x200;
     private const int ENOENT = 2, ENOTDIR = 20, ELOOP = 40;
     private const byte DtDir = 4, DtUnknown = 0;
 
@@ -128,13 +128,13 @@ public static partial class TreeRemover
 
     private static ulong DeviceOf(int fd, string name)
     {
-        if (StatX(fd, "", 0x1000 /* AT_EMPTY_PATH */ | AtSymlinkNoFollow, 0x7ff, out var sx) != 0)
+        if (!Posix.TryFStat(fd, out var stat))
         {
             var errno = Marshal.GetLastPInvokeError();
             Close(fd);
             throw Failure("stat", name, errno);
         }
-        return ((ulong)sx.DevMajor << 32) | sx.DevMinor;
+        return stat.Device;
     }
 
     /// <summary>A path to show in a message: the root and the last few names below it (a deep tree's path can be megabytes).</summary>
@@ -157,22 +157,6 @@ public static partial class TreeRemover
         return new SbuildException(ErrorCode.FileSystem, $"{call} {path}: {message}", new IOException(message, code));
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct StatxTimestamp { public long Sec; public uint Nsec; public int Reserved; }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private unsafe struct Statx
-    {
-        public uint Mask, Blksize;
-        public ulong Attributes;
-        public uint Nlink, Uid, Gid;
-        public ushort Mode, Spare0;
-        public ulong Ino, Size, Blocks, AttributesMask;
-        public StatxTimestamp ATime, BTime, CTime, MTime;
-        public uint RDevMajor, RDevMinor, DevMajor, DevMinor;
-        public fixed ulong Spare2[14];
-    }
-
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(int dirfd, string path, int flags);
 
@@ -184,9 +168,6 @@ public static partial class TreeRemover
 
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Unlink(int dirfd, string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int StatX(int dirfd, string path, int flags, uint mask, out Statx buf);
 
     [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
     private static partial IntPtr FdOpenDir(int fd);

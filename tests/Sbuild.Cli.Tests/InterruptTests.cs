@@ -10,24 +10,8 @@ public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     [Fact]
     public async Task Ctrl_c_during_a_run_leaves_no_mount_container_process_snapshot_or_temp_file()
     {
-        using var context = new TempDirectory("sbuild-interrupt-");
-        var marker = 3000 + Random.Shared.Next(900); // a sleep only this test starts, to look for afterwards
-        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN echo started && sleep {marker}\n");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), "--progress", "plain", context.Path])
-        {
-            RedirectStandardError = true, RedirectStandardOutput = true,
-            Environment = { ["SBUILD_ROOT"] = sbuild.StoreRoot, ["XDG_CONFIG_HOME"] = sbuild.ConfigHome, ["DOCKER_CONFIG"] = sbuild.DockerConfig },
-        })!;
-        var started = new TaskCompletionSource();
-        var stderr = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (stderr) stderr.AppendLine(e.Data);
-            if (e.Data.EndsWith(" started", StringComparison.Ordinal)) started.TrySetResult();
-        };
-        process.BeginErrorReadLine();
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using var build = await SleepingBuild.StartAsync(sbuild);
+        var (process, marker, stderr) = (build.Process, build.Marker, build.Stderr);
 
         await ProcessRunner.RunAsync("kill", ["-INT", process.Id.ToString()], CancellationToken.None);
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -55,24 +39,8 @@ public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     [Fact]
     public async Task Sigterm_twice_during_a_run_exits_143_without_a_stack_trace_and_cleans_up()
     {
-        using var context = new TempDirectory("sbuild-interrupt-");
-        var marker = 3000 + Random.Shared.Next(900);
-        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN echo started && sleep {marker}\n");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), "--progress", "plain", context.Path])
-        {
-            RedirectStandardError = true, RedirectStandardOutput = true,
-            Environment = { ["SBUILD_ROOT"] = sbuild.StoreRoot, ["XDG_CONFIG_HOME"] = sbuild.ConfigHome, ["DOCKER_CONFIG"] = sbuild.DockerConfig },
-        })!;
-        var started = new TaskCompletionSource();
-        var stderr = new System.Text.StringBuilder();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (stderr) stderr.AppendLine(e.Data);
-            if (e.Data.EndsWith(" started", StringComparison.Ordinal)) started.TrySetResult();
-        };
-        process.BeginErrorReadLine();
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using var build = await SleepingBuild.StartAsync(sbuild);
+        var (process, marker, stderr) = (build.Process, build.Marker, build.Stderr);
 
         await ProcessRunner.RunAsync("kill", ["-TERM", process.Id.ToString()], CancellationToken.None);
         await Task.Delay(100);
@@ -90,5 +58,61 @@ public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.Equal(1, sleeping.ExitCode);
         var problems = await StoreState.ProblemsAsync(sbuild.StoreRoot);
         Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    /// <summary>A build in its own process whose RUN has printed "started" and now sleeps for <see cref="Marker"/> seconds
+    /// (a number only this build uses, to look for its process afterwards).</summary>
+    private sealed class SleepingBuild : IDisposable
+    {
+        private readonly TempDirectory _context;
+
+        private SleepingBuild(TempDirectory context, Process process, int marker)
+        {
+            _context = context;
+            Process = process;
+            Marker = marker;
+        }
+
+        public Process Process { get; }
+        public int Marker { get; }
+        public System.Text.StringBuilder Stderr { get; } = new();
+
+        public static async Task<SleepingBuild> StartAsync(SbuildCli sbuild)
+        {
+            var context = new TempDirectory("sbuild-interrupt-");
+            var marker = 3000 + Random.Shared.Next(900);
+            File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nRUN echo started && sleep {marker}\n");
+            var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), "--progress", "plain", context.Path])
+            {
+                RedirectStandardError = true, RedirectStandardOutput = true,
+                Environment = { ["SBUILD_ROOT"] = sbuild.StoreRoot, ["XDG_CONFIG_HOME"] = sbuild.ConfigHome, ["DOCKER_CONFIG"] = sbuild.DockerConfig },
+            })!;
+            var build = new SleepingBuild(context, process, marker);
+            var started = new TaskCompletionSource();
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                lock (build.Stderr) build.Stderr.AppendLine(e.Data);
+                if (e.Data.EndsWith(" started", StringComparison.Ordinal)) started.TrySetResult();
+            };
+            process.BeginErrorReadLine();
+            try
+            {
+                await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            catch
+            {
+                process.Kill(entireProcessTree: true);
+                build.Dispose();
+                throw;
+            }
+            return build;
+        }
+
+        public void Dispose()
+        {
+            Process.Dispose();
+            _context.Dispose();
+        }
     }
 }
