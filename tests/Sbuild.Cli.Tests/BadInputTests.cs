@@ -75,6 +75,20 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task A_step_making_a_file_name_that_is_not_utf8_fails_clearly_and_the_next_build_works()
+    {
+        var (error, exit) = await FailingBuild("FROM busybox\nRUN touch \"$(printf 'bad\\377name')\"\n");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("the file name is not valid UTF-8, and sbuild cannot put such a name into a layer yet", error);
+
+        using var context = new TempDirectory("sbuild-after-bad-name-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN echo fine > /fine\n");
+        await sbuild.RunAsync([context.Path]);
+        var doctor = await sbuild.RunAsync(["doctor"]);
+        Assert.Contains("store is consistent", doctor.StandardOutput + doctor.StandardError);
+    }
+
+    [Fact]
     public async Task An_unknown_user_is_reported_at_the_run_that_needs_it()
     {
         var (error, _) = await FailingBuild("FROM busybox\nUSER nobody-here\nRUN id\n");
