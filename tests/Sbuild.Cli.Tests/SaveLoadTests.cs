@@ -97,6 +97,46 @@ public sealed class SaveLoadTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.False(File.Exists("/tmp/never.tar"));
     }
 
+    [Fact]
+    public async Task A_save_killed_while_it_writes_leaves_nothing_beside_the_destination()
+    {
+        await BuildAsync("big-save:1", "RUN head -c 200000000 /dev/urandom > /big");
+        using var output = new TempDirectory("sbuild-save-killed-");
+        var destination = output.Combine("big.tar");
+        using var save = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), "save", "-o", destination, "big-save:1"])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+            Environment = { ["SBUILD_ROOT"] = sbuild.StoreRoot, ["XDG_CONFIG_HOME"] = sbuild.ConfigHome },
+        })!;
+
+        // Killed once it has a file open in the destination's directory, that is while it writes the archive.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (!save.HasExited && !HasFileOpenIn(save.Id, output.Path))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the save never opened a file in the destination's directory");
+            await Task.Delay(5);
+        }
+        Assert.False(save.HasExited, "the save ended before it could be killed mid-write");
+        save.Kill();
+        await save.WaitForExitAsync();
+
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(output.Path), entry => entry != destination);
+    }
+
+    private static bool HasFileOpenIn(int pid, string directory)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")
+                .Any(fd => new FileInfo(fd).LinkTarget is { } target && target.StartsWith(directory + "/", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the process is gone, or a descriptor closed while listed
+        }
+    }
+
     private async Task<Digest> BuildAsync(string name, string step)
     {
         using var context = new TempDirectory("sbuild-save-ctx-");
