@@ -158,7 +158,7 @@ public sealed class GoTemplateTests
     [InlineData("\\*", "*", true)]
     [InlineData("[", "[", false)]
     public void Reference_patterns_are_go_path_match(string pattern, string name, bool matches) =>
-        Assert.Equal(matches, PathMatch.Matches(pattern, name));
+        Assert.Equal(matches, ImageSelection.ReferenceMatches(pattern, name));
 
     [Fact]
     public void Filters_parse_and_match_labels_as_docker()

@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Parser.Ignore;
 
 namespace Sbuild.Cli.Images;
 
@@ -106,6 +107,9 @@ public static class ImageSelection
     {
         if (patterns.Count == 0) return true;
         var reference = ImageReference.Parse(name);
-        return patterns.Any(p => PathMatch.Matches(p, name) || PathMatch.Matches(p, reference.Repository));
+        return patterns.Any(p => ReferenceMatches(p, name) || ReferenceMatches(p, reference.Repository));
     }
+
+    /// <summary>Go's path.Match, as docker's <c>reference=</c> filter applies it; a malformed pattern matches nothing.</summary>
+    public static bool ReferenceMatches(string pattern, string name) => GoGlob.TryMatch(pattern, name, out var matched) && matched;
 }
