@@ -35,6 +35,10 @@ public sealed class CrashRecoveryTests
                 : ["build", "--progress", "plain", "--build-arg", $"N={i}", "-t", $"crash:{i}", context.Path];
             await sbuild.KillAfterAsync(args, TimeSpan.FromMilliseconds(300 + random.Next(4500)));
         }
+        // The random kills may all land before a process took its lease or after it finished, and each start reclaims
+        // what the earlier ones left: one last kill while a RUN surely runs leaves work for the final build to reclaim.
+        await sbuild.KillAfterAsync(["build", "--progress", "plain", "--build-arg", "N=last", "-t", "crash:last", context.Path],
+            TimeSpan.FromMinutes(2), killWhen: line => line.EndsWith(" started", StringComparison.Ordinal));
 
         var final = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "--build-arg", "N=final", "-t", "crash:final", context.Path]);
 
@@ -66,8 +70,9 @@ internal sealed class SbuildCliStore : IAsyncDisposable
         return store;
     }
 
-    /// <summary>Starts sbuild with <paramref name="args"/> and sends it SIGKILL after <paramref name="delay"/> (if it still runs).</summary>
-    public async Task KillAfterAsync(IEnumerable<string> args, TimeSpan delay)
+    /// <summary>Starts sbuild with <paramref name="args"/> and sends it SIGKILL after <paramref name="delay"/> or, sooner,
+    /// once it prints a line of standard error that <paramref name="killWhen"/> accepts (if it still runs).</summary>
+    public async Task KillAfterAsync(IEnumerable<string> args, TimeSpan delay, Func<string, bool>? killWhen = null)
     {
         using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), .. args])
         {
@@ -75,11 +80,18 @@ internal sealed class SbuildCliStore : IAsyncDisposable
             Environment = { ["SBUILD_ROOT"] = Cli.StoreRoot, ["XDG_CONFIG_HOME"] = Cli.ConfigHome, ["DOCKER_CONFIG"] = Cli.DockerConfig },
         })!;
         process.StandardInput.Close();
-        var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
-        await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(delay));
+        var seen = new TaskCompletionSource();
+        var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), WatchAsync(process.StandardError, killWhen, seen));
+        await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(delay), seen.Task);
         if (!process.HasExited) process.Kill(); // SIGKILL to sbuild alone: its runtime and containers stay, as after a crash
         await process.WaitForExitAsync();
         await drain;
+    }
+
+    private static async Task WatchAsync(StreamReader stderr, Func<string, bool>? killWhen, TaskCompletionSource seen)
+    {
+        while (await stderr.ReadLineAsync() is { } line)
+            if (killWhen?.Invoke(line) == true) seen.TrySetResult();
     }
 
     /// <summary>Also when a test failed with mounts left: they are detached first, so that the store can be deleted.</summary>
