@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -27,7 +28,7 @@ public static class ContextChecksum
         bool includeOwnership = false)
     {
         ignore ??= DockerIgnore.Empty;
-        var session = statCache?.Begin(contextDir);
+        using var session = statCache?.Begin(contextDir);
         var walk = new Walk();
         foreach (var copy in selection.Roots())
         {
@@ -41,26 +42,65 @@ public static class ContextChecksum
         session?.Commit();
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var part in walk.Parts)
-        {
-            if (part.Text is { } text) hash.AppendData(Encoding.UTF8.GetBytes(text));
-            else hash.AppendData(digests[part.File]);
-        }
+        walk.HashInto(hash, digests);
         return Digest.FromSha256Bytes(hash.GetHashAndReset());
     }
 
-    /// <summary>The walk's output: text records, and for each regular file a slot its content digest fills later.</summary>
+    /// <summary>
+    /// The walk's output: its text records as UTF-8 bytes in one buffer, and for each regular file the offset in it
+    /// where the file's content digest goes (known only later). Records are written straight into the buffer: a
+    /// context of many files makes no string per record.
+    /// </summary>
     private sealed class Walk
     {
-        public readonly List<(string? Text, int File)> Parts = [];
+        private readonly ArrayBufferWriter<byte> _text = new(1 << 16);
+        private readonly List<int> _fileOffsets = [];
         public readonly List<(string Host, Posix.FileStat Stat)> Files = [];
 
-        public void Text(string text) => Parts.Add((text, -1));
+        public void Text(ReadOnlySpan<char> text) => Encoding.UTF8.GetBytes(text, _text);
+
+        /// <summary>An entry's record: <c>RELATIVE\0TYPE(hex)\0PERMISSIONS(octal)\0</c>.</summary>
+        public void Entry(string relative, Posix.FileStat st)
+        {
+            Text(relative);
+            Span<char> fields = stackalloc char[32];
+            var n = 0;
+            fields[n++] = '\0';
+            st.Type.TryFormat(fields[n..], out var written, "x", CultureInfo.InvariantCulture);
+            n += written;
+            fields[n++] = '\0';
+            n += Octal(st.Permissions, fields[n..]);
+            fields[n++] = '\0';
+            Text(fields[..n]);
+        }
 
         public void File(string host, Posix.FileStat stat)
         {
-            Parts.Add((null, Files.Count));
+            _fileOffsets.Add(_text.WrittenCount);
             Files.Add((host, stat));
+        }
+
+        /// <summary>The records with each file's digest in its place: the same bytes as hashing them one by one.</summary>
+        public void HashInto(IncrementalHash hash, byte[][] digests)
+        {
+            var text = _text.WrittenSpan;
+            var start = 0;
+            for (var i = 0; i < digests.Length; i++)
+            {
+                hash.AppendData(text[start.._fileOffsets[i]]);
+                hash.AppendData(digests[i]);
+                start = _fileOffsets[i];
+            }
+            hash.AppendData(text[start..]);
+        }
+
+        /// <summary>Convert.ToString(value, 8) without the string.</summary>
+        private static int Octal(uint value, Span<char> destination)
+        {
+            var digits = 1;
+            for (var rest = value >> 3; rest != 0; rest >>= 3) digits++;
+            for (var i = digits - 1; i >= 0; i--, value >>= 3) destination[i] = (char)('0' + (value & 7));
+            return digits;
         }
     }
 
@@ -77,7 +117,7 @@ public static class ContextChecksum
         var copied = entry.Below.Length == 0 || filter.Copies(entry.Below);
         if (st.Type == Posix.FileStat.Directory ? !copied && !filter.Enters(entry.Below) : !copied) return;
         // A directory walked only for what lies below it is in the record too: over-keying is safe, under-keying is not.
-        walk.Text($"{entry.Relative}\0{st.Type:x}\0{Convert.ToString(st.Permissions, 8)}\0");
+        walk.Entry(entry.Relative, st);
         if (includeOwnership) walk.Text($"{st.Uid}:{st.Gid}\0");
         // Only entries with more than one link add a record, so keys of trees without hard links keep their format.
         if (st.Type != Posix.FileStat.Directory && st.Links > 1 && !links.TryAdd((st.Device, st.Inode), entry.Relative))

@@ -99,6 +99,30 @@ public sealed class ContextStatCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_copy_of_many_files_reads_all_rows_at_once_and_still_sees_new_content_with_the_same_stat()
+    {
+        // 300 files: enough for the lookup to take the root's rows read beside the walk instead of a query per file.
+        Directory.CreateDirectory(Path.Combine(_context.Path, "many"));
+        for (var i = 0; i < 300; i++) Write($"many/f{i:D3}", $"content {i:D3}");
+        var cold = Settled();
+        var first = Compute(cold, "many");
+        Assert.Equal((0, 300, 300), (cold.Hits, cold.Hashed, cold.Recorded));
+
+        var path = Path.Combine(_context.Path, "many/f123");
+        var before = Posix.LStat(path);
+        Thread.Sleep(20); // let the file system's clock tick past the first write's ctime
+        Write("many/f123", "content XXX"); // same size, same inode, mtime put back
+        Posix.SetTimes(path, before.MTimeSec, before.MTimeNsec);
+
+        var warm = Settled();
+        var second = Compute(warm, "many");
+
+        Assert.Equal((299, 1), (warm.Hits, warm.Hashed));
+        Assert.NotEqual(first, second);
+        Assert.Equal(Compute(null, "many"), second);
+    }
+
+    [Fact]
     public void A_file_written_in_the_moment_of_recording_is_racy_and_not_trusted()
     {
         Write("a.txt", "version-1");

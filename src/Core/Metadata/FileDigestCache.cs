@@ -41,27 +41,51 @@ public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock 
             : new FileDigestCache(database);
     }
 
-    /// <summary>Starts one computation under <paramref name="root"/>: its racy threshold is taken now, before any file is examined.</summary>
+    /// <summary>Starts one computation under <paramref name="root"/>: its racy threshold is taken now, before any file is
+    /// examined, and the root's rows start loading beside the walk (see <see cref="Session"/>).</summary>
     public Session Begin(string root) => new(this, Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)),
         (_clock.GetUtcNow() - RacyWindow).ToUnixTimeMilliseconds() * 1_000_000);
 
-    /// <summary>One computation: look everything up at once, hash what missed, record the stable results in one transaction.</summary>
-    public sealed class Session
+    /// <summary>
+    /// One computation: look everything up at once, hash what missed, record the stable results in one transaction.
+    /// While the caller walks the files, the root's rows are read on another thread, so that a COPY of a whole context
+    /// finds them all in memory when the walk ends; a lookup of a few files stops that read and asks for its rows alone.
+    /// </summary>
+    public sealed class Session : IDisposable
     {
+        /// <summary>From this many files on, the lookup waits for all of the root's rows instead of asking for each.</summary>
+        private const int WholeRootLookup = 256;
+
         private readonly FileDigestCache _owner;
         private readonly string _root;
         private readonly long _racyFromNs;
         private readonly List<FileDigestRecord> _pending = [];
+        private readonly CancellationTokenSource _stopReading = new();
+        private readonly Task<Dictionary<string, FileDigestRecord>> _allRows;
 
-        internal Session(FileDigestCache owner, string root, long racyFromNs) => (_owner, _root, _racyFromNs) = (owner, root, racyFromNs);
+        internal Session(FileDigestCache owner, string root, long racyFromNs)
+        {
+            (_owner, _root, _racyFromNs) = (owner, root, racyFromNs);
+            _allRows = Task.Run(() => owner.Database.ListFileDigests(root, _stopReading.Token));
+        }
 
         /// <summary>The stored digest of each file whose identity still matches (null: read it).</summary>
         public string?[] Lookup(IReadOnlyList<string> paths, IReadOnlyList<FileIdentity> identities)
         {
-            var rows = _owner.Database.GetFileDigests(_root, paths);
+            IReadOnlyList<FileDigestRecord?> rows;
+            if (paths.Count >= WholeRootLookup)
+            {
+                var all = _allRows.GetAwaiter().GetResult();
+                rows = paths.Select(path => all.TryGetValue(path, out var row) ? row : (FileDigestRecord?)null).ToList();
+            }
+            else
+            {
+                _stopReading.Cancel();
+                rows = _owner.Database.GetFileDigests(_root, paths);
+            }
             var digests = new string?[paths.Count];
             var hits = 0;
-            for (var i = 0; i < rows.Length; i++)
+            for (var i = 0; i < rows.Count; i++)
                 if (rows[i] is { } row && row.Identity == identities[i] && !IsRacy(row.Identity))
                 {
                     digests[i] = row.Digest;
@@ -82,9 +106,13 @@ public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock 
             lock (_pending) _pending.Add(new FileDigestRecord(path, before, digest));
         }
 
+        /// <summary>Stops the read of the root's rows if nothing asked for them (the walk failed).</summary>
+        public void Dispose() => _stopReading.Cancel();
+
         /// <summary>Writes the noted rows, in one transaction.</summary>
         public void Commit()
         {
+            _stopReading.Cancel();
             lock (_pending)
             {
                 _owner.Database.PutFileDigests(_root, _pending);

@@ -131,45 +131,42 @@ public sealed class StoreDatabase : IDisposable
         lock (_lock)
         {
             using var tx = _connection.BeginTransaction(deferred: true);
-            if (paths.Count < WholeRootLookup)
+            using var cmd = Command("SELECT path, dev, ino, size, mtime_ns, ctime_ns, mode, digest FROM file_digests WHERE root = $root AND path = $path",
+                ("$root", root), ("$path", ""));
+            cmd.Transaction = tx;
+            var pathParameter = cmd.Parameters["$path"];
+            cmd.Prepare();
+            for (var i = 0; i < paths.Count; i++)
             {
-                using var cmd = Command("SELECT path, dev, ino, size, mtime_ns, ctime_ns, mode, digest FROM file_digests WHERE root = $root AND path = $path",
-                    ("$root", root), ("$path", ""));
-                cmd.Transaction = tx;
-                var pathParameter = cmd.Parameters["$path"];
-                cmd.Prepare();
-                for (var i = 0; i < paths.Count; i++)
-                {
-                    pathParameter.Value = paths[i];
-                    using var reader = cmd.ExecuteReader();
-                    if (reader.Read()) found[i] = ReadFileDigest(reader);
-                }
-            }
-            else
-            {
-                // Many files (a COPY of a whole context): one scan of the root's rows is far cheaper than a query each.
-                var wanted = new Dictionary<string, int>(paths.Count, StringComparer.Ordinal);
-                for (var i = 0; i < paths.Count; i++) wanted.TryAdd(paths[i], i);
-                using var cmd = Command("SELECT path, dev, ino, size, mtime_ns, ctime_ns, mode, digest FROM file_digests WHERE root = $root", ("$root", root));
-                cmd.Transaction = tx;
+                pathParameter.Value = paths[i];
                 using var reader = cmd.ExecuteReader();
-                while (reader.Read())
-                    if (wanted.TryGetValue(reader.GetString(0), out var i))
-                        found[i] = ReadFileDigest(reader);
-                // A path asked for twice (two sources of one COPY may overlap) gets the same answer in each slot.
-                for (var i = 0; i < paths.Count; i++)
-                {
-                    var first = wanted[paths[i]];
-                    if (first != i) found[i] = found[first];
-                }
+                if (reader.Read()) found[i] = ReadFileDigest(reader);
             }
             tx.Commit();
         }
         return found;
     }
 
-    /// <summary>From this many paths on, <see cref="GetFileDigests"/> reads all of the root's rows at once.</summary>
-    private const int WholeRootLookup = 256;
+    /// <summary>Every stored row under <paramref name="root"/>, by path, in one scan (far cheaper per row than a query
+    /// per path when a COPY reads a whole context); stops early, returning what it has, once <paramref name="stop"/>
+    /// is cancelled.</summary>
+    public Dictionary<string, FileDigestRecord> ListFileDigests(string root, CancellationToken stop = default)
+    {
+        var rows = new Dictionary<string, FileDigestRecord>(StringComparer.Ordinal);
+        lock (_lock)
+        {
+            using var tx = _connection.BeginTransaction(deferred: true);
+            using var cmd = Command("SELECT path, dev, ino, size, mtime_ns, ctime_ns, mode, digest FROM file_digests WHERE root = $root", ("$root", root));
+            cmd.Transaction = tx;
+            using var reader = cmd.ExecuteReader();
+            while (!stop.IsCancellationRequested && reader.Read())
+            {
+                var row = ReadFileDigest(reader);
+                rows[row.Path] = row;
+            }
+        }
+        return rows;
+    }
 
     private static FileDigestRecord ReadFileDigest(SqliteDataReader reader) =>
         new(reader.GetString(0),
