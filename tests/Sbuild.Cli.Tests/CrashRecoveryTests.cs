@@ -51,6 +51,49 @@ public sealed class CrashRecoveryTests
         Assert.True(doctor.ExitCode == 0, doctor.StandardOutput + doctor.StandardError);
     }
 
+    [Fact]
+    public async Task A_running_container_dies_with_a_killed_sbuild_without_another_start()
+    {
+        await using var sbuild = await SbuildCliStore.CreateAsync();
+        using var context = new TempDirectory("sbuild-crash-");
+        var marker = 3000 + Random.Shared.Next(999); // a sleep only this test starts, to look for afterwards
+        File.WriteAllText(context.Combine("Dockerfile"), $"""
+            FROM busybox
+            RUN echo started && sleep {marker} & sleep {marker}
+            """);
+
+        await sbuild.KillAfterAsync(["build", "--progress", "plain", context.Path], TimeSpan.FromMinutes(2),
+            killWhen: line => line.EndsWith(" started", StringComparison.Ordinal));
+
+        try
+        {
+            // The kernel tears the container down once sbuild is gone; it takes a moment, so poll (without starting sbuild).
+            var left = await ProcessesAsync(marker, sbuild.Cli.StoreRoot);
+            for (var i = 0; i < 50 && left.Count > 0; i++)
+            {
+                await Task.Delay(100);
+                left = await ProcessesAsync(marker, sbuild.Cli.StoreRoot);
+            }
+            Assert.True(left.Count == 0, "still running after sbuild was killed:\n" + string.Join('\n', left));
+        }
+        finally
+        {
+            await sbuild.Cli.RunAsync(["doctor", "--fix"], allowFailure: true); // a failed run must not leave its sleeps behind
+        }
+    }
+
+    /// <summary>The container's sleeps and every process (runtime, wrapper) whose command line names the store.</summary>
+    private static async Task<List<string>> ProcessesAsync(int marker, string storeRoot)
+    {
+        var found = new List<string>();
+        foreach (var pattern in (string[])[$"sleep {marker}", storeRoot])
+        {
+            var result = await ProcessRunner.RunAsync("pgrep", ["-a", "-f", pattern], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+            found.AddRange(result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        return found;
+    }
+
     private static byte[] RandomNumberGenerator(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
 }
 
@@ -85,7 +128,8 @@ internal sealed class SbuildCliStore : IAsyncDisposable
         await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(delay), seen.Task);
         if (!process.HasExited) process.Kill(); // SIGKILL to sbuild alone: its runtime and containers stay, as after a crash
         await process.WaitForExitAsync();
-        await drain;
+        // Processes sbuild left (a container that outlived it) may hold the pipes open: do not wait for them forever.
+        await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(15)));
     }
 
     private static async Task WatchAsync(StreamReader stderr, Func<string, bool>? killWhen, TaskCompletionSource seen)
