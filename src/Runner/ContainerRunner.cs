@@ -25,8 +25,12 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
 
         var hostResolvConf = File.Exists(options.HostResolvConfPath) ? await File.ReadAllTextAsync(options.HostResolvConfPath, ct).ConfigureAwait(false) : "";
         var openFiles = HostLimits.OpenFilesLimit(OciSpecBuilder.DockerOpenFilesLimit);
+        var cgroups = HostLimits.Cgroups();
+        if (spec.Limits.Memory is not null && !cgroups.Memory)
+            throw new SbuildException(ErrorCode.InvalidOption,
+                "--memory: this host's cgroups have no memory controller, so the memory of a RUN cannot be limited; build without --memory");
         var bundleDirectory = spec.EnvironmentHoldsSecrets ? MemoryDirectory : options.WorkDirectory;
-        using var bundle = OciBundle.Create(bundleDirectory, options.BundlePrefix, Runtime.Path, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds());
+        using var bundle = OciBundle.Create(bundleDirectory, options.BundlePrefix, Runtime.Path, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds(), cgroups);
         var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
         try
         {
