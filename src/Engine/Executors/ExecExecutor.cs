@@ -28,7 +28,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
 
     public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) =>
         ValueTask.FromResult(CacheKeys.Of(op, inputs, op.Mounts.Where(m => m.Type == RunMountType.Bind && m.Input is null)
-            .Select(m => StepErrors.At(step, () => context.Checksum(new CopySelection([SourceOf(m)])))).ToList()));
+            .Select(m => StepErrors.At(step, () => context.Checksum(new CopySelection([SourceOf(m)]), ct))).ToList()));
 
     /// <summary>Inputs after the rootfs are bind sources: keyed by the files the mounts expose.</summary>
     public bool KeysInputByContent(int index) => index > 0;
