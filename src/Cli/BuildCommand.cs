@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Sbuild.Engine;
 using Sbuild.Engine.Cache;
 using Sbuild.Core;
@@ -58,6 +59,16 @@ public static class BuildCommand
                 if (!value.StartsWith(SeccompOptionPrefix, StringComparison.Ordinal) || value.Length == SeccompOptionPrefix.Length)
                     result.AddError($"--security-opt \"{value}\": must be seccomp=unconfined or seccomp=PROFILE.json");
         });
+        var memory = new Option<string>("--memory", "-m")
+        {
+            Description = "Memory limit of each RUN (RAM and swap together), in docker's units: 512m, 2g (powers of 1024); at least 6m",
+            HelpName = "SIZE",
+        };
+        memory.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && MemoryLimit(value) is null)
+                result.AddError($"--memory \"{value}\": must be a size of at least 6MiB, a number with an optional unit b, k, m or g (such as 512m or 2g)");
+        });
         var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max; repeatable" };
         var cacheFrom = new Option<string[]>("--cache-from") { Description = "Use an exported build cache: type=local,src=DIR, type=registry,ref=NAME[:TAG] or NAME[:TAG]; repeatable" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
@@ -74,7 +85,7 @@ public static class BuildCommand
         });
 
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Suppress the build output and print the image ID on success (same as --progress=quiet)" };
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, memory, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -111,6 +122,7 @@ public static class BuildCommand
                 Network = parse.GetValue(network) == "none" ? Sbuild.Frontend.NetworkMode.None : Sbuild.Frontend.NetworkMode.Host,
                 AllowInsecure = (parse.GetValue(allow) ?? []).Contains("security.insecure"),
                 Seccomp = Seccomp(parse.GetValue(securityOpts) ?? []),
+                Limits = new Sbuild.Runner.RunLimits(PidsLimit(), parse.GetValue(memory) is { } limit ? MemoryLimit(limit) : null),
                 SshAgents = sshAgents.Sockets,
                 Secrets = (parse.GetValue(secrets) ?? []).Select(v => BuildSecret.Parse(v, "--secret"))
                     .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
@@ -211,6 +223,33 @@ public static class BuildCommand
         Console.Out.WriteLine(found == 0 ? "Check complete, no warnings found."
             : $"Check complete, {found} {(found == 1 ? "warning has" : "warnings have")} been found!");
         return found == 0 ? 0 : 1;
+    }
+
+    /// <summary>docker's smallest memory limit (a smaller one cannot even start a container's runtime).</summary>
+    private const long MinimumMemoryLimit = 6L << 20;
+
+    /// <summary>A <c>--memory</c> value in bytes; null when it is not a size or below docker's minimum.</summary>
+    private static long? MemoryLimit(string value) =>
+        ByteSize.TryParse(value, out var bytes) && bytes >= MinimumMemoryLimit ? bytes : null;
+
+    /// <summary>docker daemon.json's <c>default-pids-limit</c> in sbuild's config file (a whole number; 0 or less: no limit),
+    /// else sbuild's default.</summary>
+    private static long? PidsLimit()
+    {
+        const string Key = "default-pids-limit";
+        if (ConfigFiles.Find() is not { } path) return Sbuild.Runner.RunLimits.DefaultPids;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (!document.RootElement.TryGetProperty(Key, out var value)) return Sbuild.Runner.RunLimits.DefaultPids;
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var limit))
+                throw new SbuildException(ErrorCode.InvalidOption, $"{path}: {Key}: must be a whole number (0 or less: no limit), not {value.GetRawText()}");
+            return limit > 0 ? limit : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new SbuildException(ErrorCode.InvalidOption, $"{path}: {e.Message}");
+        }
     }
 
     private const string SeccompOptionPrefix = "seccomp=";

@@ -25,6 +25,9 @@ public sealed record BuildRequest
     /// <summary><c>--security-opt seccomp=…</c>: the syscall filter of every RUN that is not privileged (null: none).
     /// Like buildkitd's own seccomp setting it is not part of cache keys.</summary>
     public SeccompProfile? Seccomp { get; init; } = SeccompProfile.Default;
+    /// <summary>The cgroup limits of every RUN: tasks (config <c>default-pids-limit</c>) and <c>--memory</c>. Not part of
+    /// cache keys (as docker build's are not): a step cached without a limit stays cached.</summary>
+    public Runner.RunLimits Limits { get; init; } = Runner.RunLimits.Default;
     /// <summary><c>--secret</c>s by id: what <c>RUN --mount=type=secret</c> reads.</summary>
     public IReadOnlyDictionary<string, BuildSecret> Secrets { get; init; } = new Dictionary<string, BuildSecret>();
     /// <summary><c>--ssh</c> agent sockets by id: what <c>RUN --mount=type=ssh</c> forwards.</summary>

@@ -25,7 +25,7 @@ namespace Sbuild.Engine;
 public static class ContextChecksum
 {
     public static Digest Compute(string contextDir, CopySelection selection, DockerIgnore? ignore = null, FileDigestCache? statCache = null,
-        bool includeOwnership = false)
+        bool includeOwnership = false, CancellationToken ct = default)
     {
         ignore ??= DockerIgnore.Empty;
         using var session = statCache?.Begin(contextDir);
@@ -35,10 +35,10 @@ public static class ContextChecksum
             walk.Text(CopySelection.Describe(copy));
             if (copy.Required is { } required) SourceMatcher.Expand(contextDir, required, ignore); // throws when it is not there
             foreach (var (relative, host) in SourceMatcher.Expand(contextDir, copy.Path, ignore))
-                AppendTree(walk, new TreeEntry(host, relative, ""), copy.Filter, ignore, includeOwnership, new HardLinks());
+                AppendTree(walk, new TreeEntry(host, relative, ""), copy.Filter, ignore, includeOwnership, new HardLinks(), ct);
         }
 
-        var digests = FileDigests(walk.Files, contextDir, session);
+        var digests = FileDigests(walk.Files, contextDir, session, ct);
         session?.Commit();
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -111,8 +111,10 @@ public static class ContextChecksum
     /// <summary>The first path seen of each multiply linked inode in one copied source (FileCopier links the others to it).</summary>
     private sealed class HardLinks : Dictionary<(ulong Device, ulong Inode), string>;
 
-    private static void AppendTree(Walk walk, TreeEntry entry, CopyFilter filter, DockerIgnore ignore, bool includeOwnership, HardLinks links)
+    private static void AppendTree(Walk walk, TreeEntry entry, CopyFilter filter, DockerIgnore ignore, bool includeOwnership, HardLinks links,
+        CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested(); // a context of millions of files: SIGINT must not wait for the whole walk
         if (!Posix.TryLStat(entry.Host, out var st)) return;
         var copied = entry.Below.Length == 0 || filter.Copies(entry.Below);
         if (st.Type == Posix.FileStat.Directory ? !copied && !filter.Enters(entry.Below) : !copied) return;
@@ -142,7 +144,7 @@ public static class ContextChecksum
                     var name = Path.GetFileName(child);
                     var childRelative = SourceMatcher.Join(entry.Relative, name);
                     if (ignore.ExcludesEntry(childRelative, child)) continue;
-                    AppendTree(walk, new TreeEntry(child, childRelative, SourceMatcher.Join(entry.Below, name)), filter, ignore, includeOwnership, links);
+                    AppendTree(walk, new TreeEntry(child, childRelative, SourceMatcher.Join(entry.Below, name)), filter, ignore, includeOwnership, links, ct);
                 }
                 break;
         }
@@ -150,7 +152,8 @@ public static class ContextChecksum
     }
 
     /// <summary>The raw sha256 of each file's content: from the stat cache where it still matches, else read (in parallel).</summary>
-    private static byte[][] FileDigests(List<(string Host, Posix.FileStat Stat)> files, string contextDir, FileDigestCache.Session? session)
+    private static byte[][] FileDigests(List<(string Host, Posix.FileStat Stat)> files, string contextDir, FileDigestCache.Session? session,
+        CancellationToken ct)
     {
         var digests = new byte[files.Count][];
         var keys = session is null ? null : files.Select(f => Path.GetRelativePath(contextDir, f.Host)).ToList();
@@ -165,10 +168,10 @@ public static class ContextChecksum
 
         try
         {
-            Parallel.ForEach(toRead, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            Parallel.ForEach(toRead, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, i =>
             {
                 var host = files[i].Host;
-                digests[i] = HashFile(host);
+                digests[i] = HashFile(host, ct);
                 if (session is null) return;
                 FileIdentity? after = Posix.TryLStat(host, out var now) ? FileIdentity.Of(now) : null;
                 session.Hashed(keys![i], identities![i], after, Digest.FromSha256Bytes(digests[i]).ToString());
@@ -183,7 +186,8 @@ public static class ContextChecksum
     }
 
     /// <summary>sha256 of a file's content through a pooled buffer (thousands of small files: no buffer per file).</summary>
-    private static byte[] HashFile(string path)
+    /// <remarks>Checks <paramref name="ct"/> between reads: one file of many gigabytes must not hold up a cancelled build.</remarks>
+    private static byte[] HashFile(string path, CancellationToken ct)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
@@ -194,6 +198,7 @@ public static class ContextChecksum
             int read;
             while ((read = RandomAccess.Read(handle, buffer, offset)) > 0)
             {
+                ct.ThrowIfCancellationRequested();
                 hash.AppendData(buffer, 0, read);
                 offset += read;
             }

@@ -20,5 +20,5 @@ public sealed record LocalContext(string Root, DockerIgnore Ignore, FileDigestCa
     }
 
     /// <summary>The content checksum of what <paramref name="selection"/> selects (see <see cref="ContextChecksum"/>).</summary>
-    public Digest Checksum(CopySelection selection) => ContextChecksum.Compute(Root, selection, Ignore, StatCache);
+    public Digest Checksum(CopySelection selection, CancellationToken ct) => ContextChecksum.Compute(Root, selection, Ignore, StatCache, ct: ct);
 }

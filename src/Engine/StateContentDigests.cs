@@ -19,7 +19,7 @@ public sealed class StateContentDigests(SnapshotWorkspace workspace, string memo
             : null;
         if (memo is not null && File.Exists(memo) && Digest.TryParse(File.ReadAllText(memo).Trim(), out var known)) return known;
         var digest = await workspace.WithViewAsync(state,
-            root => Task.FromResult(ContextChecksum.Compute(root, selection, includeOwnership: true)), ct).ConfigureAwait(false);
+            root => Task.FromResult(ContextChecksum.Compute(root, selection, includeOwnership: true, ct: ct)), ct).ConfigureAwait(false);
         if (memo is not null)
         {
             Directory.CreateDirectory(memoDirectory);

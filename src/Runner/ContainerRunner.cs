@@ -25,8 +25,12 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
 
         var hostResolvConf = File.Exists(options.HostResolvConfPath) ? await File.ReadAllTextAsync(options.HostResolvConfPath, ct).ConfigureAwait(false) : "";
         var openFiles = HostLimits.OpenFilesLimit(OciSpecBuilder.DockerOpenFilesLimit);
+        var cgroups = HostLimits.Cgroups();
+        if (spec.Limits.Memory is not null && !cgroups.Memory)
+            throw new SbuildException(ErrorCode.InvalidOption,
+                "--memory: this host's cgroups have no memory controller, so the memory of a RUN cannot be limited; build without --memory");
         var bundleDirectory = spec.EnvironmentHoldsSecrets ? MemoryDirectory : options.WorkDirectory;
-        using var bundle = OciBundle.Create(bundleDirectory, options.BundlePrefix, Runtime.Path, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds());
+        using var bundle = OciBundle.Create(bundleDirectory, options.BundlePrefix, Runtime.Path, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds(), cgroups);
         var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
         try
         {
@@ -44,9 +48,10 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
     }
 
     /// <summary>
-    /// Kills and deletes the container of a bundle a killed sbuild left (its runtime state is in the bundle): the
-    /// runtime's <c>delete --force</c> sends SIGKILL to the container's init, which ends its whole pid namespace, and the
-    /// <c>run</c> process that waited for it exits. True when no container is left.
+    /// Deletes the container of a bundle a killed sbuild left (its runtime state is in the bundle): the container died
+    /// with that sbuild (<see cref="TiedToSbuild"/>), and the runtime's <c>delete --force</c> removes its state and
+    /// cgroups (it would also kill a container still running, one started by an sbuild before containers were tied to it).
+    /// True when no container is left.
     /// </summary>
     public static bool DeleteLeftoverContainer(string bundleDirectory)
     {
@@ -76,7 +81,7 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
 
     private async Task<int> RunInBundleAsync(OciBundle bundle, string? stdin, RunOutput output, CancellationToken ct)
     {
-        using var process = Start(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle);
+        using var process = await StartTiedAsync(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle).ConfigureAwait(false);
         var pumps = Task.WhenAll(
             LineReader.PumpAsync(process.StandardOutput.BaseStream, line => output.Add(OutputStream.Stdout, line), CancellationToken.None),
             LineReader.PumpAsync(process.StandardError.BaseStream, line => output.Add(OutputStream.Stderr, line), CancellationToken.None),
@@ -87,31 +92,15 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         }
         catch (OperationCanceledException)
         {
-            await KillAsync(bundle, process).ConfigureAwait(false);
+            // SIGKILL to the wrapper ends the runtime's pid namespace and every container process in it (TiedToSbuild).
+            process.Kill();
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             // Output still in the pipes is wanted, but a stray holder of the pipe must not hang cancellation.
             await pumps.WaitAsync(options.KillTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             throw;
         }
         await pumps.ConfigureAwait(false);
         return process.ExitCode;
-    }
-
-    /// <summary>SIGKILL to the container's init ends its whole pid namespace; <c>run</c> then exits and deletes it.
-    /// Repeated because the container may not exist yet when cancellation arrives.</summary>
-    private async Task KillAsync(OciBundle bundle, Process process)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!process.HasExited && deadline.Elapsed < options.KillTimeout)
-        {
-            await RuntimeCommandAsync(bundle, ["kill", bundle.ContainerId, "KILL"]).ConfigureAwait(false);
-            using var pause = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
-            await process.WaitForExitAsync(pause.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        }
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        }
     }
 
     private static async Task FeedStdinAsync(Stream stdin, string? text)
@@ -148,7 +137,32 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         await drain.ConfigureAwait(false);
     }
 
+    /// <summary>The runtime's <c>run</c>, started so that it and its container die with sbuild.</summary>
+    private async Task<Process> StartTiedAsync(IReadOnlyList<string> arguments, OciBundle bundle)
+    {
+        try
+        {
+            return await TiedToSbuild.StartAsync(StartInfo(arguments, bundle)).ConfigureAwait(false);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}: {e.Message}", e);
+        }
+    }
+
     private Process Start(IReadOnlyList<string> arguments, OciBundle bundle)
+    {
+        try
+        {
+            return Process.Start(StartInfo(arguments, bundle)) ?? throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}: {e.Message}", e);
+        }
+    }
+
+    private ProcessStartInfo StartInfo(IReadOnlyList<string> arguments, OciBundle bundle)
     {
         var info = new ProcessStartInfo(Runtime.Path)
         {
@@ -159,13 +173,6 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         };
         foreach (var argument in (string[])["--root", bundle.StateRoot, .. arguments])
             info.ArgumentList.Add(argument);
-        try
-        {
-            return Process.Start(info) ?? throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}: {e.Message}", e);
-        }
+        return info;
     }
 }

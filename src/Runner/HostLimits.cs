@@ -29,6 +29,17 @@ internal static class HostLimits
         return null;
     }
 
+    /// <summary>Which cgroup controllers the runtime can use here: a cgroup v1 hierarchy of the controller (legacy or
+    /// hybrid hosts, where runtimes use v1), else the unified (v2) root's controller list.</summary>
+    public static CgroupSupport Cgroups()
+    {
+        var unified = ReadLines("/sys/fs/cgroup/cgroup.controllers").SelectMany(line => line.Split(' ')).ToHashSet(StringComparer.Ordinal);
+        bool Has(string controller) => File.Exists($"/sys/fs/cgroup/{controller}/cgroup.procs") || unified.Contains(controller);
+        // v1 limits swap only with swap accounting (memory.memsw.*); on v2 a runtime skips a swap limit the kernel lacks.
+        var swap = File.Exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") || unified.Contains("memory");
+        return new CgroupSupport(Has("pids"), Has("memory"), swap);
+    }
+
     private static bool HasCapability(int bit) => (CapabilityMask("CapEff:") & 1UL << bit) != 0;
 
     /// <summary>Our capability bounding set: what a privileged container may be given (a VM or container may withhold some).</summary>
@@ -56,4 +67,10 @@ internal static class HostLimits
             return [];
         }
     }
+}
+
+/// <summary>What the host's cgroups can limit: tasks, memory, and memory with swap.</summary>
+public sealed record CgroupSupport(bool Pids, bool Memory, bool Swap)
+{
+    public static CgroupSupport All { get; } = new(true, true, true);
 }

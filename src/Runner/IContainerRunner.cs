@@ -28,6 +28,6 @@ public sealed record ContainerRunnerOptions
     /// <summary>The host resolver configuration that the container's /etc/resolv.conf is derived from.</summary>
     public string HostResolvConfPath { get; init; } = "/etc/resolv.conf";
 
-    /// <summary>How long to keep killing a cancelled container before giving up on it.</summary>
+    /// <summary>How long to wait for the last output of a cancelled (killed) container.</summary>
     public TimeSpan KillTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

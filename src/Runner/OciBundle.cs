@@ -31,7 +31,7 @@ internal sealed class OciBundle : IDisposable
 
     [SupportedOSPlatform("linux")]
     public static OciBundle Create(string workDirectory, string namePrefix, string runtimePath, RunSpec spec, string hostResolvConf, ulong openFilesLimit,
-        ulong grantableCapabilities = ulong.MaxValue)
+        ulong grantableCapabilities = ulong.MaxValue, CgroupSupport? cgroups = null)
     {
         System.IO.Directory.CreateDirectory(workDirectory);
         var id = "sbuild-" + namePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
@@ -44,7 +44,7 @@ internal sealed class OciBundle : IDisposable
             WriteFile(bundle.RuntimeFile, runtimePath);
             WriteFile(files.HostsFile, HostsFile.Render(spec.Hostname, spec.ExtraHosts));
             WriteFile(files.ResolvConfFile, ResolvConf.ForContainer(hostResolvConf, spec.Network));
-            var config = OciSpecBuilder.Build(spec with { RootfsPath = Path.GetFullPath(spec.RootfsPath) }, id, files, openFilesLimit, grantableCapabilities);
+            var config = OciSpecBuilder.Build(spec with { RootfsPath = Path.GetFullPath(spec.RootfsPath) }, id, files, openFilesLimit, grantableCapabilities, cgroups);
             File.WriteAllBytes(Path.Join(directory, "config.json"), config);
             return bundle;
         }

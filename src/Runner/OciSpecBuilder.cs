@@ -53,9 +53,12 @@ public static class OciSpecBuilder
     /// it exceeds what the caller may grant (see <see cref="ContainerRunner"/>, which clamps it).</param>
     /// <param name="grantableCapabilities">Bit mask of the capabilities this process may hand on (its bounding set): a
     /// privileged step gets all of those it knows, as containerd's WithAllCurrentCapabilities does.</param>
+    /// <param name="cgroups">The cgroup controllers of this host: a limit whose controller is missing is left out
+    /// (the runtime would fail the step), except a memory limit, which the caller refuses first.</param>
     public static byte[] Build(RunSpec spec, string containerId, BundleFiles files, ulong openFilesLimit = DockerOpenFilesLimit,
-        ulong grantableCapabilities = ulong.MaxValue)
+        ulong grantableCapabilities = ulong.MaxValue, CgroupSupport? cgroups = null)
     {
+        cgroups ??= CgroupSupport.All;
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Args.Count == 0)
             throw new ArgumentException("a RUN step needs at least one argument", nameof(spec));
@@ -98,7 +101,14 @@ public static class OciSpecBuilder
                 CgroupsPath = CgroupsPath(containerId),
                 // Deny all device access; runc and crun then allow their default set (null, zero, tty, ...). A privileged
                 // step may use any device, and sees /proc and /sys unmasked and writable (oci.WithPrivileged).
-                Resources = new ResourcesSpec { Devices = [new DeviceRuleSpec { Allow = spec.Privileged, Access = "rwm" }] },
+                Resources = new ResourcesSpec
+                {
+                    Devices = [new DeviceRuleSpec { Allow = spec.Privileged, Access = "rwm" }],
+                    Pids = spec.Limits.Pids is > 0 and var pids && cgroups.Pids ? new PidsSpec { Limit = pids } : null,
+                    Memory = spec.Limits.Memory is { } memory && cgroups.Memory
+                        ? new MemorySpec { Limit = memory, Swap = cgroups.Swap ? memory : null }
+                        : null,
+                },
                 Namespaces = Namespaces(spec.Network),
                 MaskedPaths = spec.Privileged ? [] : MaskedPaths,
                 ReadonlyPaths = spec.Privileged ? [] : ReadonlyPaths,

@@ -49,6 +49,9 @@ public sealed record RunSpec
     /// <summary>tmpfs mounts (<c>RUN --mount=type=tmpfs</c>), after the bind mounts.</summary>
     public IReadOnlyList<TmpfsMount> Tmpfs { get; init; } = [];
 
+    /// <summary>The cgroup limits of the step's processes.</summary>
+    public RunLimits Limits { get; init; } = RunLimits.Default;
+
     /// <summary>Text written to the process's stdin (then closed); null gives an empty stdin, as docker build does.</summary>
     public string? Stdin { get; init; }
 }
@@ -74,3 +77,27 @@ public sealed record BindMount(string Source, string Destination, bool ReadOnly)
 public sealed record TmpfsMount(string Destination, long? Size);
 
 public sealed record HostEntry(string Name, string Address);
+
+/// <param name="Pids">The most tasks (processes and threads) at once; null: no limit. A fork beyond it fails (EAGAIN).</param>
+/// <param name="Memory"><c>--memory</c>: the most memory, RAM and swap together, in bytes; null: no limit (as
+/// <c>docker build</c>). Exceeding it gets a process killed by the kernel's OOM killer (SIGKILL: exit code 137).</param>
+public sealed record RunLimits(long? Pids, long? Memory)
+{
+    /// <summary>
+    /// Docker and BuildKit set no pids limit; sbuild sets this generous one (podman's default is 2048) so that a fork bomb
+    /// in a Dockerfile fails its step instead of exhausting the host's pids. docker daemon.json's
+    /// <c>default-pids-limit</c> in sbuild's config file changes it.
+    /// </summary>
+    public const long DefaultPids = 4096;
+
+    public static RunLimits Default { get; } = new(DefaultPids, null);
+
+    /// <summary>A size as docker's flags take it back: whole GiB, MiB or KiB when it is one, else bytes.</summary>
+    public static string SizeText(long bytes) => bytes switch
+    {
+        _ when bytes % (1L << 30) == 0 => $"{bytes >> 30}GiB",
+        _ when bytes % (1L << 20) == 0 => $"{bytes >> 20}MiB",
+        _ when bytes % (1L << 10) == 0 => $"{bytes >> 10}KiB",
+        _ => $"{bytes} bytes",
+    };
+}

@@ -102,6 +102,21 @@ internal sealed record SeccompArgSpec
 internal sealed record ResourcesSpec
 {
     [JsonPropertyName("devices")] public required IReadOnlyList<DeviceRuleSpec> Devices { get; init; }
+    [JsonPropertyName("pids")] public PidsSpec? Pids { get; init; }
+    [JsonPropertyName("memory")] public MemorySpec? Memory { get; init; }
+}
+
+/// <summary>config-linux.md "pids": the most tasks (processes and threads) the container's cgroup may hold.</summary>
+internal sealed record PidsSpec
+{
+    [JsonPropertyName("limit")] public required long Limit { get; init; }
+}
+
+/// <summary>config-linux.md "memory": <c>limit</c> in bytes; <c>swap</c> is memory plus swap, as in cgroup v1's memsw.</summary>
+internal sealed record MemorySpec
+{
+    [JsonPropertyName("limit")] public required long Limit { get; init; }
+    [JsonPropertyName("swap")] public long? Swap { get; init; }
 }
 
 internal sealed record DeviceRuleSpec

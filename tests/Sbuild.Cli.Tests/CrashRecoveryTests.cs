@@ -51,6 +51,105 @@ public sealed class CrashRecoveryTests
         Assert.True(doctor.ExitCode == 0, doctor.StandardOutput + doctor.StandardError);
     }
 
+    /// <summary>
+    /// Kills that land while sbuild exports an image to an OCI archive (<c>-o type=oci,dest=</c>), pulls one from a local
+    /// registry and prunes: the next build reclaims what they left, nothing stays beside the export's destination, the
+    /// store holds only committed content and <c>sbuild doctor</c> finds nothing.
+    /// </summary>
+    [Fact]
+    public async Task Kill_9_during_export_pull_and_prune_leaves_nothing_after_the_next_build()
+    {
+        await using var sbuild = await SbuildCliStore.CreateAsync();
+        await using var registry = await RegistryServer.StartOpenAsync(CancellationToken.None);
+        using var work = new TempDirectory("sbuild-crash-");
+        var context = work.Combine("context");
+        Directory.CreateDirectory(context);
+        // 12 MB that does not compress: its layer takes a while to write, to send and to receive.
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM busybox\nARG N\nRUN head -c 12000000 /dev/urandom > /big && echo $N > /n\n");
+        await sbuild.Cli.RunAsync(["build", "--progress", "plain", "--build-arg", "N=0", "-t", "exported", context]);
+        // Images to pull come from a second store, so their blobs are new to the crashing one.
+        var seed = work.Combine("seed");
+        await sbuild.Cli.RunAsync(["image", "import", sbuild.Cli.BusyboxTar, "busybox:latest"], storeRoot: seed);
+        var pulled = new List<string>();
+        for (var i = 1; i <= 3; i++)
+        {
+            var name = $"{registry.Address}/crash/pulled:{i}";
+            await sbuild.Cli.RunAsync(["build", "--progress", "plain", "--build-arg", $"N={i}", "-t", name, "--push", context], storeRoot: seed);
+            pulled.Add(name);
+        }
+
+        var exports = work.Combine("exports");
+        Directory.CreateDirectory(exports);
+        var seed2 = Random.Shared.Next();
+        var random = new Random(seed2);
+        for (var i = 0; i < 2; i++)
+        {
+            await sbuild.KillAfterAsync(["build", "--progress", "plain", "--build-arg", "N=0", "-o", $"type=oci,dest={Path.Combine(exports, $"out{i}.tar")}", context],
+                TimeSpan.FromMilliseconds(400 + random.Next(1500)));
+            await sbuild.KillAfterAsync(["pull", pulled[i]], TimeSpan.FromMilliseconds(300 + random.Next(1200)));
+            await sbuild.KillAfterAsync(["prune", "-f", "--all"], TimeSpan.FromMilliseconds(300 + random.Next(700)));
+        }
+        // One pull surely killed in the middle, of an image no earlier pull had: once it receives a blob (its ingest file).
+        var ingest = Path.Combine(sbuild.Cli.StoreRoot, "ingest");
+        await sbuild.KillAfterAsync(["pull", pulled[^1]], TimeSpan.FromMinutes(1), killWhenProcess: pid =>
+            Directory.Exists(ingest) && Directory.EnumerateFiles(ingest, $"{pid}.*").Any());
+
+        var final = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "--build-arg", "N=final", "-t", "final", context]);
+
+        Assert.Contains("reclaimed the work of", final.StandardError);
+        var problems = await StoreState.ProblemsAsync(sbuild.Cli.StoreRoot);
+        Assert.True(problems.Count == 0, $"seed {seed2}:\n" + string.Join('\n', problems));
+        // An export is either complete under its name or absent: nothing half-written beside it.
+        Assert.All(Directory.EnumerateFileSystemEntries(exports), path => Assert.Matches(@"/out\d\.tar$", path));
+        var doctor = await sbuild.Cli.RunAsync(["doctor"], allowFailure: true);
+        Assert.True(doctor.ExitCode == 0, doctor.StandardOutput + doctor.StandardError);
+        var pull = await sbuild.Cli.RunAsync(["pull", pulled[^1]]); // and the store still pulls what a kill interrupted
+        Assert.StartsWith("sha256:", pull.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task A_running_container_dies_with_a_killed_sbuild_without_another_start()
+    {
+        await using var sbuild = await SbuildCliStore.CreateAsync();
+        using var context = new TempDirectory("sbuild-crash-");
+        var marker = 3000 + Random.Shared.Next(999); // a sleep only this test starts, to look for afterwards
+        File.WriteAllText(context.Combine("Dockerfile"), $"""
+            FROM busybox
+            RUN echo started && sleep {marker} & sleep {marker}
+            """);
+
+        await sbuild.KillAfterAsync(["build", "--progress", "plain", context.Path], TimeSpan.FromMinutes(2),
+            killWhen: line => line.EndsWith(" started", StringComparison.Ordinal));
+
+        try
+        {
+            // The kernel tears the container down once sbuild is gone; it takes a moment, so poll (without starting sbuild).
+            var left = await ProcessesAsync(marker, sbuild.Cli.StoreRoot);
+            for (var i = 0; i < 50 && left.Count > 0; i++)
+            {
+                await Task.Delay(100);
+                left = await ProcessesAsync(marker, sbuild.Cli.StoreRoot);
+            }
+            Assert.True(left.Count == 0, "still running after sbuild was killed:\n" + string.Join('\n', left));
+        }
+        finally
+        {
+            await sbuild.Cli.RunAsync(["doctor", "--fix"], allowFailure: true); // a failed run must not leave its sleeps behind
+        }
+    }
+
+    /// <summary>The container's sleeps and every process (runtime, wrapper) whose command line names the store.</summary>
+    private static async Task<List<string>> ProcessesAsync(int marker, string storeRoot)
+    {
+        var found = new List<string>();
+        foreach (var pattern in (string[])[$"sleep {marker}", storeRoot])
+        {
+            var result = await ProcessRunner.RunAsync("pgrep", ["-a", "-f", pattern], new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+            found.AddRange(result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        return found;
+    }
+
     private static byte[] RandomNumberGenerator(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
 }
 
@@ -71,8 +170,9 @@ internal sealed class SbuildCliStore : IAsyncDisposable
     }
 
     /// <summary>Starts sbuild with <paramref name="args"/> and sends it SIGKILL after <paramref name="delay"/> or, sooner,
-    /// once it prints a line of standard error that <paramref name="killWhen"/> accepts (if it still runs).</summary>
-    public async Task KillAfterAsync(IEnumerable<string> args, TimeSpan delay, Func<string, bool>? killWhen = null)
+    /// once it prints a line of standard error that <paramref name="killWhen"/> accepts or <paramref name="killWhenProcess"/>
+    /// holds for its process id (if it still runs).</summary>
+    public async Task KillAfterAsync(IEnumerable<string> args, TimeSpan delay, Func<string, bool>? killWhen = null, Func<int, bool>? killWhenProcess = null)
     {
         using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), .. args])
         {
@@ -82,10 +182,22 @@ internal sealed class SbuildCliStore : IAsyncDisposable
         process.StandardInput.Close();
         var seen = new TaskCompletionSource();
         var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), WatchAsync(process.StandardError, killWhen, seen));
-        await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(delay), seen.Task);
+        await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(delay), seen.Task, PollAsync(killWhenProcess, process));
         if (!process.HasExited) process.Kill(); // SIGKILL to sbuild alone: its runtime and containers stay, as after a crash
         await process.WaitForExitAsync();
-        await drain;
+        // Processes sbuild left (a container that outlived it) may hold the pipes open: do not wait for them forever.
+        await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(15)));
+    }
+
+    /// <summary>Completes once <paramref name="condition"/> holds for the process's id (checked every 20 ms) or it ended.</summary>
+    private static async Task PollAsync(Func<int, bool>? condition, Process process)
+    {
+        if (condition is null)
+        {
+            await process.WaitForExitAsync();
+            return;
+        }
+        while (!process.HasExited && !condition(process.Id)) await Task.Delay(20);
     }
 
     private static async Task WatchAsync(StreamReader stderr, Func<string, bool>? killWhen, TaskCompletionSource seen)

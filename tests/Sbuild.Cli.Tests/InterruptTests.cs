@@ -60,6 +60,62 @@ public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 
+    /// <summary>Ctrl-C while the context is hashed for a COPY's cache key: the hashing stops (it would read a sparse 1 TiB
+    /// file for many minutes), the build ends with 130 and a one-line message, and leaves nothing behind.</summary>
+    [Fact]
+    public async Task Ctrl_c_while_the_context_is_hashed_ends_the_build_and_leaves_nothing()
+    {
+        using var context = new TempDirectory("sbuild-interrupt-");
+        using (var huge = File.Create(context.Combine("huge"))) huge.SetLength(1L << 40);
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nCOPY huge /huge\n");
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "sbuild.dll"), "build", "--progress", "plain", context.Path])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+            Environment = { ["SBUILD_ROOT"] = sbuild.StoreRoot, ["XDG_CONFIG_HOME"] = sbuild.ConfigHome, ["DOCKER_CONFIG"] = sbuild.DockerConfig },
+        })!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            // Hashing has begun once sbuild holds the file open.
+            var hashing = Path.Combine(context.Path, "huge");
+            while (!process.HasExited && !OpenFiles(process.Id).Contains(hashing)) await Task.Delay(50);
+            if (process.HasExited) Assert.Fail("sbuild ended before hashing the file:\n" + await stderr);
+            await ProcessRunner.RunAsync("kill", ["-INT", process.Id.ToString()], CancellationToken.None);
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+
+        var text = await stderr;
+        await stdout;
+        Assert.Equal(130, process.ExitCode);
+        Assert.Contains("error: build cancelled", text);
+        Assert.DoesNotContain("   at ", text);
+        Assert.DoesNotContain("Exception", text);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(sbuild.StoreRoot, "tmp")));
+        Assert.DoesNotContain(sbuild.StoreRoot, File.ReadAllText("/proc/mounts"));
+        var doctor = await sbuild.RunAsync(["doctor"], allowFailure: true);
+        Assert.True(doctor.ExitCode == 0, doctor.StandardOutput + doctor.StandardError);
+    }
+
+    private static HashSet<string> OpenFiles(int pid)
+    {
+        var open = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+                if (new FileInfo(fd).LinkTarget is { } target) open.Add(target);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The process ended (or an fd closed) while we looked.
+        }
+        return open;
+    }
+
     /// <summary>A build in its own process whose RUN has printed "started" and now sleeps for <see cref="Marker"/> seconds
     /// (a number only this build uses, to look for its process afterwards).</summary>
     private sealed class SleepingBuild : IDisposable

@@ -29,6 +29,39 @@ public sealed class StoreResilienceTests
         Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 
+    /// <summary>20 directories of 200 bytes and one of 50 holding a file: a 4,073-byte path inside the container, past
+    /// PATH_MAX once the store's snapshot directory is in front of it. BuildKit exports it; so does sbuild: the step
+    /// succeeds and the layer holds the file, as GNU tar reads it.</summary>
+    [Fact]
+    public async Task A_step_that_makes_a_path_of_4000_bytes_succeeds_and_its_layer_holds_the_file()
+    {
+        await using var sbuild = await SbuildCliStore.CreateAsync();
+        using var context = new TempDirectory("sbuild-deep-");
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox
+            RUN d=$(printf 'd%.0s' $(seq 200)); for i in $(seq 20); do mkdir "$d" && cd "$d"; done; e=$(printf 'e%.0s' $(seq 50)); mkdir $e && echo deep file > $e/f && echo "$(pwd)/$e/f" | wc -c
+            """);
+        var archive = context.Combine("image.tar");
+
+        var build = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-o", $"type=oci,dest={archive}", context.Path], allowFailure: true);
+
+        Assert.True(build.ExitCode == 0, build.StandardError);
+        Assert.Contains(" 4074\n", build.StandardError); // wc -c: the path and its newline
+        var layout = context.Combine("layout");
+        Directory.CreateDirectory(layout);
+        await ProcessRunner.RunAsync("tar", ["-xf", archive, "-C", layout], CancellationToken.None);
+        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json")));
+        var manifestDigest = index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
+        var layer = manifest.RootElement.GetProperty("layers").EnumerateArray().Last().GetProperty("digest").GetString()!;
+        var layerFile = Path.Combine(layout, "blobs", "sha256", layer["sha256:".Length..]);
+        var listing = await ProcessRunner.RunAsync("tar", ["-tzf", layerFile], CancellationToken.None);
+        var deep = Assert.Single(listing.StandardOutput.Split('\n'), name => name.EndsWith("/" + new string('e', 50) + "/f", StringComparison.Ordinal));
+        Assert.Equal(4072, deep.Length); // the container's path without its leading slash
+        var content = await ProcessRunner.RunAsync("tar", ["-xzOf", layerFile, deep], CancellationToken.None);
+        Assert.Equal("deep file\n", content.StandardOutput);
+    }
+
     /// <summary>A store on a 32 MB tmpfs; a step writes 20 MB of random bytes, whose layer does not fit beside it.</summary>
     [Fact]
     public async Task A_full_disk_fails_with_the_real_error_leaves_nothing_and_a_build_works_once_space_is_freed()

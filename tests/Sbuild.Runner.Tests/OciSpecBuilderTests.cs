@@ -198,6 +198,27 @@ public class OciSpecBuilderTests
     }
 
     [Fact]
+    public void Every_run_gets_the_pids_limit_and_memory_only_when_asked_with_swap_where_the_host_limits_it()
+    {
+        var resources = Build(Spec()).GetProperty("linux").GetProperty("resources");
+        Assert.Equal(4096, resources.GetProperty("pids").GetProperty("limit").GetInt64());
+        Assert.False(resources.TryGetProperty("memory", out _));
+
+        var limited = JsonDocument.Parse(OciSpecBuilder.Build(Spec() with { Limits = RunLimits.Default with { Memory = 32 << 20 } }, "sbuild-1", Files)).RootElement;
+        var memory = limited.GetProperty("linux").GetProperty("resources").GetProperty("memory");
+        Assert.Equal(32 << 20, memory.GetProperty("limit").GetInt64());
+        Assert.Equal(32 << 20, memory.GetProperty("swap").GetInt64()); // memory + swap: no swap beyond the limit
+
+        var unlimited = Build(Spec() with { Limits = new RunLimits(Pids: null, Memory: null) }).GetProperty("linux").GetProperty("resources");
+        Assert.False(unlimited.TryGetProperty("pids", out _));
+
+        var noSwapAccounting = JsonDocument.Parse(OciSpecBuilder.Build(Spec() with { Limits = RunLimits.Default with { Memory = 32 << 20 } }, "sbuild-1", Files,
+            cgroups: new CgroupSupport(Pids: false, Memory: true, Swap: false))).RootElement.GetProperty("linux").GetProperty("resources");
+        Assert.False(noSwapAccounting.GetProperty("memory").TryGetProperty("swap", out _));
+        Assert.False(noSwapAccounting.TryGetProperty("pids", out _));
+    }
+
+    [Fact]
     public void Same_spec_gives_the_same_bytes()
     {
         Assert.Equal(OciSpecBuilder.Build(Spec(), "sbuild-1", Files), OciSpecBuilder.Build(Spec(), "sbuild-1", Files));

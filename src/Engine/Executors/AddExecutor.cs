@@ -21,7 +21,7 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
         var content = new List<Digest>();
         var local = op.Sources.Where(s => !SourceUrl.IsUrl(s)).ToList();
         if (local.Count > 0)
-            content.Add(StepErrors.At(step, () => context.Checksum(new CopySelection(local, Excludes: op.Excludes))));
+            content.Add(StepErrors.At(step, () => context.Checksum(new CopySelection(local, Excludes: op.Excludes), ct)));
         foreach (var url in op.Sources.Where(SourceUrl.IsUrl))
         {
             var file = await StepErrors.AtAsync(step, () => downloads().DownloadAsync(url, scratch, op.Checksum, ct)).ConfigureAwait(false);

@@ -20,7 +20,7 @@ internal sealed class CopyExecutor(CopyOp op, StepDescription step, LocalContext
 
     public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) =>
         ValueTask.FromResult(op.From == CopySource.Context
-            ? CacheKeys.Of(op, inputs, [StepErrors.At(step, () => context.Checksum(Selection))])
+            ? CacheKeys.Of(op, inputs, [StepErrors.At(step, () => context.Checksum(Selection, ct))])
             : CacheKeys.Of(op, inputs));
 
     public bool KeysInputByContent(int index) => index == 1;

@@ -17,17 +17,18 @@ namespace Sbuild.Engine.Executors;
 /// <param name="getRunner">Asked only when a RUN actually executes, so a fully cached build never probes runtimes.</param>
 /// <param name="scratch">Per-build temp directory (heredoc scripts and writable bind copies go there).</param>
 /// <param name="seccomp">The build's syscall filter for steps that are not privileged (null: none).</param>
+/// <param name="limits">The cgroup limits of every RUN of the build (tasks, <c>--memory</c>).</param>
 internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<CancellationToken, Task<IContainerRunner>> getRunner,
     SnapshotWorkspace workspace, string scratch, IBuildLog log, LocalContext context, StateContentDigests selections,
     CacheMountDirectories cacheMounts, IReadOnlyDictionary<string, BuildSecret> secrets, IReadOnlyDictionary<string, SshAgentSocket> sshAgents,
-    SeccompProfile? seccomp)
+    SeccompProfile? seccomp, RunLimits limits)
     : IOp<FsState>
 {
     public string Name => step.Name;
 
     public ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct) =>
         ValueTask.FromResult(CacheKeys.Of(op, inputs, op.Mounts.Where(m => m.Type == RunMountType.Bind && m.Input is null)
-            .Select(m => StepErrors.At(step, () => context.Checksum(new CopySelection([SourceOf(m)])))).ToList()));
+            .Select(m => StepErrors.At(step, () => context.Checksum(new CopySelection([SourceOf(m)]), ct))).ToList()));
 
     /// <summary>Inputs after the rootfs are bind sources: keyed by the files the mounts expose.</summary>
     public bool KeysInputByContent(int index) => index > 0;
@@ -159,6 +160,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             Tmpfs = tmpfs,
             Privileged = op.Privileged,
             Seccomp = seccomp,
+            Limits = limits,
             EnvironmentHoldsSecrets = op.Mounts.Any(m => m.Type == RunMountType.Secret && m.SecretEnv is not null),
         };
         var output = new RunOutput((_, line) => log.Output(step.Name, line));
@@ -175,9 +177,18 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         if (exit != 0)
         {
             var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));
-            throw Failure($"RUN failed with exit code {exit}: {CommandForMessage()}\nlast output lines:\n{tail}");
+            throw Failure($"RUN failed with exit code {exit}: {CommandForMessage()}\n{MemoryNote(exit)}last output lines:\n{tail}");
         }
     }
+
+    /// <summary>
+    /// Under <c>--memory</c>, a step whose process died of SIGKILL (exit code 137) was most likely ended by the kernel's
+    /// OOM killer: say so, since the process itself cannot. (The runtime deletes the container's cgroup, whose OOM counter
+    /// would tell for sure, when it exits; crun cannot keep it.)
+    /// </summary>
+    private string MemoryNote(int exit) => exit == 128 + 9 && limits.Memory is { } memory
+        ? $"the step was killed (SIGKILL), most likely because it ran out of memory: it may use at most {RunLimits.SizeText(memory)} (--memory)\n"
+        : "";
 
     /// <summary>A <c>required</c> secret or ssh mount the build was not given.</summary>
     private SbuildException NotProvided(string what, string flag) =>

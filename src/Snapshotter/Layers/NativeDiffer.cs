@@ -6,8 +6,11 @@ public sealed class NativeDiffer(NativeSnapshotter snapshotter) : IDiffer
     public async Task WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
     {
         var (tree, parentTree, copy) = snapshotter.DiffSources(key);
-        var changes = CopiedTreeChanges.Scan(tree, parentTree, copy);
-        await LayerWriter.WriteAsync(tree, changes, output, options, cancellationToken).ConfigureAwait(false);
+        // Both trees are read through short aliases, so that a path as deep as a container can make fits PATH_MAX.
+        using var treeAlias = DirectoryAlias.Open(tree);
+        using var parentAlias = parentTree is null ? null : DirectoryAlias.Open(parentTree);
+        var changes = CopiedTreeChanges.Scan(treeAlias.Path, parentAlias?.Path, copy);
+        await LayerWriter.WriteAsync(treeAlias.Path, changes, output, options, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ApplyAsync(string key, Stream layer, CancellationToken cancellationToken)
