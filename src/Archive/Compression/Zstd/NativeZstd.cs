@@ -111,7 +111,7 @@ internal static unsafe partial class NativeZstd
         {
             throw new SbuildException(ErrorCode.RuntimeNotFound,
                 $"zstd needs the system library {Library} (zstd 1.4 or newer), which could not be loaded: " +
-                $"install it (apt-get install libzstd1). {e.Message}", e);
+                "install it (apt-get install libzstd1)", e);
         }
     }
 
