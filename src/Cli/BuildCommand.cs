@@ -25,6 +25,7 @@ public static class BuildCommand
         var check = new Option<bool>("--check") { Description = "Check the Dockerfile without building: lint warnings and every instruction sbuild cannot build; no base image is pulled. Exit status 1 when something is found" };
         var noCache = new Option<bool>("--no-cache") { Description = "Run every step instead of using the build cache (results are still cached for later builds)" };
         var noCacheFilter = new Option<string[]>("--no-cache-filter") { Description = "Run the steps of these stages (and what uses them) instead of using the cache: STAGE[,STAGE...]; repeatable" };
+        var squash = new Option<bool>("--squash") { Description = "Merge the layers made after the base image into one; the history keeps every step (as docker build --squash)" };
         var pull = new Option<bool>("--pull") { Description = "Re-resolve base image tags in their registries even when the local store has them" };
         var push = new Option<bool>("--push") { Description = "Push the image to the registry of each --tag (same as -o type=registry)" };
         var iidfile = new Option<string?>("--iidfile") { Description = "Write the image ID to this file" };
@@ -85,7 +86,7 @@ public static class BuildCommand
         });
 
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Suppress the build output and print the image ID on success (same as --progress=quiet)" };
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, memory, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, memory, squash, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -116,6 +117,7 @@ public static class BuildCommand
                 Tags = (parse.GetValue(tags) ?? []).Select(ParseTag).ToList(),
                 SourceDateEpoch = SourceDateEpoch.FromEnvironment(),
                 NoCache = parse.GetValue(noCache),
+                Squash = parse.GetValue(squash),
                 NoCacheStages = (parse.GetValue(noCacheFilter) ?? [])
                     .SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                     .Select(v => v.ToLowerInvariant()).ToHashSet(StringComparer.Ordinal),

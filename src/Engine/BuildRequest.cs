@@ -14,6 +14,8 @@ public sealed record BuildRequest
     public IReadOnlyList<ImageReference> Tags { get; init; } = [];
     /// <summary>When set (SOURCE_DATE_EPOCH), image and history timestamps use it and layer mtimes are clamped to it.</summary>
     public DateTimeOffset? SourceDateEpoch { get; init; }
+    /// <summary><c>--squash</c>: the layers after the base image's become one (<see cref="SquashedImage"/>).</summary>
+    public bool Squash { get; init; }
     /// <summary><c>--no-cache</c>: run every step, even those the cache could answer.</summary>
     public bool NoCache { get; init; }
     /// <summary><c>--no-cache-filter</c>: stage names (lower case) whose steps, and whatever uses them, run even if cached.</summary>

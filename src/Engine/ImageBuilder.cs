@@ -59,7 +59,15 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
             RootFs = new RootFs { DiffIds = fs.Layers.Select(l => l.DiffId).ToList() },
             History = history,
         };
-        var image = new ImageWriter(store.Content).Write(config, fs.Layers.Select(l => l.Blob).ToList());
+        IReadOnlyList<LayerBlob> layers = fs.Layers;
+        if (request.Squash)
+        {
+            var (root, baseImageId) = BaseOf(plan.Fs);
+            var baseFs = await solver.ResultOf(graph.VertexOf(root), ct).ConfigureAwait(false);
+            (config, layers) = await SquashedImage.SquashAsync(workspace, store.Content, config, fs, baseFs, baseImageId,
+                plan.BaseHistory.Count, request.SourceDateEpoch, ct).ConfigureAwait(false);
+        }
+        var image = new ImageWriter(store.Content).Write(config, layers.Select(l => l.Blob).ToList());
         foreach (var tag in request.Tags) store.Tag(tag, image.Manifest);
         // Without a name the image is kept dangling, as docker build keeps an untagged result (<none>:<none>).
         if (request.Tags.Count == 0) store.KeepUnnamed(image.Manifest);
@@ -76,5 +84,15 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         // The layers below the build's own steps are the base image's (an export keeps their bytes unless forced).
         var baseLayers = Math.Max(0, fs.Layers.Count - plan.History.Count(h => h.Layer is not null));
         return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings, baseLayers);
+    }
+
+    /// <summary>
+    /// The state the final stage's chain starts from (every step's input 0 is the state it changes): the base image's,
+    /// or scratch's; with the base image's ID (null for scratch).
+    /// </summary>
+    private (OpNode Root, Digest? ImageId) BaseOf(OpNode node)
+    {
+        while (node.Inputs.Count > 0) node = node.Inputs[0];
+        return (node, node.Op is ImageOp image ? store.ReadManifest(image.Manifest).Config.Digest : null);
     }
 }

@@ -92,6 +92,31 @@ public sealed class ExportOutputTests(SbuildCli sbuild) : IClassFixture<SbuildCl
     }
 
     [Fact]
+    public async Task Without_libzstd_a_zstd_output_fails_saying_to_install_libzstd1_and_gzip_still_works()
+    {
+        // libzstd.so.1 is hidden in a private mount namespace (an empty file bound over it), as on a machine without
+        // Debian's libzstd1: the zstd output must fail with sbuild's error, not a DllNotFoundException's stack trace.
+        var library = new FileInfo("/usr/lib/x86_64-linux-gnu/libzstd.so.1").ResolveLinkTarget(returnFinalTarget: true)?.FullName
+            ?? throw new MissingToolException("libzstd.so.1 is not installed: apt-get install libzstd1");
+        using var context = Context("FROM busybox\nRUN echo no-zstd > /m\n");
+        using var output = new TempDirectory("sbuild-nozstd-");
+        File.WriteAllBytes(output.Combine("empty.so"), []);
+        string[] hidden = [Tools.Require("unshare", "apt-get install util-linux"), "--mount", "--propagation", "private", "sh", "-c",
+            $"mount --bind {output.Combine("empty.so")} {library} && exec \"$@\"", "sh"];
+
+        var failed = await sbuild.RunAsync(["-o", $"type=oci,dest={output.Combine("z.tar")},compression=zstd", context.Path],
+            allowFailure: true, epoch: 0, under: hidden);
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Contains("SB3001", failed.StandardError);
+        Assert.Contains("apt-get install libzstd1", failed.StandardError);
+        Assert.DoesNotContain("   at ", failed.StandardError);
+        Assert.False(File.Exists(output.Combine("z.tar")));
+
+        await sbuild.RunAsync(["-o", $"type=oci,dest={output.Combine("g.tar")}", context.Path], epoch: 0, under: hidden);
+        Assert.True(new FileInfo(output.Combine("g.tar")).Length > 0);
+    }
+
+    [Fact]
     public async Task Docker_output_has_docker_media_types_unless_oci_mediatypes_and_annotations_reach_the_manifest()
     {
         using var context = Context("FROM busybox\nRUN echo typed > /t\n");

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using SharpCompress.Compressors.BZip2;
 using SharpCompress.Compressors.Xz;
-using ZstdSharp;
+using Sbuild.Archive.Compression.Zstd;
 using SharpCompressionMode = SharpCompress.Compressors.CompressionMode;
 
 namespace Sbuild.Archive.Compression;
@@ -52,7 +52,7 @@ public static class Decompression
         ArchiveCompression.Gzip => new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: false),
         ArchiveCompression.Bzip2 => BZip2Stream.Create(compressed, SharpCompressionMode.Decompress, decompressConcatenated: true, leaveOpen: false),
         ArchiveCompression.Xz => new OwningStream(new XZStream(compressed), compressed),
-        ArchiveCompression.Zstd => new DecompressionStream(compressed, leaveOpen: false),
+        ArchiveCompression.Zstd => new ZstdDecompressStream(compressed),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 
@@ -84,7 +84,7 @@ public static class Decompression
 
     /// <summary>Whether <paramref name="e"/> is a decompressor's complaint about damaged input (any of the formats above), as opposed to an I/O failure.</summary>
     public static bool IsCorruptInput(Exception e) =>
-        e is InvalidDataException or EndOfStreamException or FormatException or ZstdException
+        e is InvalidDataException or EndOfStreamException or FormatException
         || e.GetType().Namespace?.StartsWith("SharpCompress", StringComparison.Ordinal) == true;
 
     /// <summary>Read-only wrapper that disposes an extra stream with the wrapped one (XZStream does not promise to close its input).</summary>

@@ -24,7 +24,7 @@ public sealed class ImageWriter(IContentStore store)
             if (!store.Exists(layer.Digest))
                 throw new SbuildException(ErrorCode.BlobNotFound, $"layer blob {layer.Digest} is not in the content store");
 
-        var configBlob = store.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Canonical.ImageConfig), MediaTypes.OciConfig);
+        var configBlob = store.WriteBytes(ConfigBytes(config), MediaTypes.OciConfig);
         var manifest = new ImageManifest
         {
             Config = configBlob,
@@ -34,6 +34,11 @@ public sealed class ImageWriter(IContentStore store)
         var manifestBlob = store.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Canonical.ImageManifest), MediaTypes.OciManifest);
         return new WrittenImage(manifestBlob, configBlob);
     }
+
+    /// <summary>The ID an image with this config has (the digest of the bytes <see cref="Write"/> stores), without storing it.</summary>
+    public static Digest ConfigDigest(ImageConfig config) => Digest.Of(ConfigBytes(config));
+
+    private static byte[] ConfigBytes(ImageConfig config) => JsonSerializer.SerializeToUtf8Bytes(config, OciJsonContext.Canonical.ImageConfig);
 
     // A platform belongs on manifest descriptors in an index, never on a layer.
     private static Descriptor WithoutPlatform(Descriptor layer) => layer.Platform is null ? layer : layer with { Platform = null };

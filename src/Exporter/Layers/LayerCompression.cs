@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using Sbuild.Core;
-using ZstdSharp;
+using Sbuild.Archive.Compression.Zstd;
 
 namespace Sbuild.Exporter;
 
@@ -54,19 +54,9 @@ public static class LayerCompressionExtensions
     internal static Stream Compress(this LayerCompression compression, Stream output, int? level = null) => compression switch
     {
         LayerCompression.Gzip => new ParallelGzipStream(output, level ?? GzipLevel),
-        LayerCompression.Zstd => Zstd(output, level ?? ZstdLevel),
+        // libzstd's workers on every core; ZstdCompressStream explains why the bytes do not depend on their number.
+        LayerCompression.Zstd => new ZstdCompressStream(output, level ?? ZstdLevel, workers: Math.Max(1, Environment.ProcessorCount)),
         LayerCompression.Uncompressed => new NonClosingStream(output),
         _ => throw new ArgumentOutOfRangeException(nameof(compression), compression, null),
     };
-
-    /// <summary>
-    /// zstd on every core: with one or more workers zstd cuts the input into the same jobs whatever their number, so
-    /// the output depends on the data and level only (single-threaded mode, zero workers, would give other bytes).
-    /// </summary>
-    private static CompressionStream Zstd(Stream output, int level)
-    {
-        var stream = new CompressionStream(output, level, leaveOpen: true);
-        stream.SetParameter(ZstdSharp.Unsafe.ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, Environment.ProcessorCount));
-        return stream;
-    }
 }

@@ -1,0 +1,15 @@
+namespace Sbuild.Snapshotter;
+
+/// <summary>
+/// The layer between two whole trees (mounted snapshots, not necessarily parent and child), as moby's naive differ
+/// makes it for <c>docker build --squash</c>: a double walk comparing every entry (<see cref="CopiedTreeChanges"/>
+/// without a copy record), written by the same <see cref="LayerWriter"/> as every other layer. What the old tree has
+/// and the new one lacks becomes a whiteout; what was added and removed again in between leaves no trace.
+/// </summary>
+public static class TreeDiffer
+{
+    /// <param name="tree">The tree after.</param>
+    /// <param name="baseTree">The tree before; null for none (everything in <paramref name="tree"/> is new).</param>
+    public static Task WriteDiffAsync(string tree, string? baseTree, Stream output, LayerDiffOptions options, CancellationToken cancellationToken) =>
+        LayerWriter.WriteAsync(tree, CopiedTreeChanges.Scan(tree, baseTree, copy: null), output, options, cancellationToken);
+}
