@@ -73,8 +73,18 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
+        var onError = new Option<string>("--on-error")
+        {
+            Description = "When a RUN fails: fail (the default), or shell: run a shell in the failed step's filesystem at once (when standard input is a terminal; as sbuild debug shell --last-failure)",
+            DefaultValueFactory = _ => "fail", HelpName = "fail|shell",
+        };
+        onError.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value is not ("fail" or "shell"))
+                result.AddError($"--on-error \"{value}\": must be fail or shell");
+        });
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Suppress the build output and print the image ID on success (same as --progress=quiet)" };
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, pull, push, iidfile, metadataFile, buildArgs, progress, onError, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -112,8 +122,7 @@ public static class BuildCommand
                 AllowInsecure = (parse.GetValue(allow) ?? []).Contains("security.insecure"),
                 Seccomp = Seccomp(parse.GetValue(securityOpts) ?? []),
                 SshAgents = sshAgents.Sockets,
-                Secrets = (parse.GetValue(secrets) ?? []).Select(v => BuildSecret.Parse(v, "--secret"))
-                    .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
+                Secrets = DebugCommands.Secrets(parse.GetValue(secrets) ?? []),
                 CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),
                 CacheFrom = (parse.GetValue(cacheFrom) ?? []).Select(v => CacheOptionsParser.ParseImport(v, "--cache-from")).ToList(),
             };
@@ -133,7 +142,20 @@ public static class BuildCommand
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
             var snapshotter = StoreSnapshotter.Choose(store.Root, display);
             var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images, snapshotter, registries));
-            var result = await builder.BuildAsync(request, ct);
+            BuildResult result;
+            var started = DateTimeOffset.UtcNow;
+            try
+            {
+                result = await builder.BuildAsync(request, ct);
+            }
+            catch (SbuildException e) when (e.Code == ErrorCode.RunFailed && parse.GetValue(onError) == "shell" && !Console.IsInputRedirected
+                                            && Engine.Debugging.KeptFailures.List(store.Root).LastOrDefault(f => f.Created >= started) is { } failure)
+            {
+                // The build has failed: its display ends first, then the shell has the terminal; the error follows it.
+                display.Dispose();
+                await DebugCommands.RunAsync(store, failure, [], request.Secrets, request.SshAgents, CancellationToken.None);
+                throw;
+            }
 
             var scratch = StoreLeases.Directory(store.Root, "tmp"); // this process's: a crash leaves nothing that stays
             foreach (var export in exports)

@@ -106,7 +106,7 @@ public static partial class CacheCommands
     private static void WriteRecords(IReadOnlyList<CacheUsage> records, DateTimeOffset now)
     {
         var rows = new List<string[]> { new[] { "ID", "RECLAIMABLE", "SIZE", "LAST ACCESSED" } };
-        rows.AddRange(records.Select(r => new[] { Digest.Parse(r.Id).Encoded[..25], "true", HumanSize.Format(r.Size), HumanTime.Ago(r.LastUsed, now) }));
+        rows.AddRange(records.Select(r => new[] { Digest.TryParse(r.Id, out var key) ? key.Encoded[..25] : r.Id, "true", HumanSize.Format(r.Size), HumanTime.Ago(r.LastUsed, now) }));
         TableWriter.Write(Console.Out, rows);
     }
 

@@ -24,13 +24,15 @@ public sealed class ExecutorGraph : IDisposable
     private readonly IReadOnlyDictionary<string, BuildSecret> _secrets;
     private readonly IReadOnlyDictionary<string, SshAgentSocket> _sshAgents;
     private readonly SeccompProfile? _seccomp;
+    private readonly Debugging.BuildJournal _journal;
     private readonly string _scratch;
     // Created on the first ADD of a URL only (ops may ask in parallel); the per-read stall timeout replaces HttpClient's overall one.
     private readonly Lazy<HttpClient> _http = new(() => new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
 
     public ExecutorGraph(ImageStore store, BuildEnvironment environment, SnapshotWorkspace workspace, LocalContext context, IBuildLog log,
-        IReadOnlyDictionary<string, BuildSecret> secrets, IReadOnlyDictionary<string, SshAgentSocket> sshAgents, SeccompProfile? seccomp)
+        IReadOnlyDictionary<string, BuildSecret> secrets, IReadOnlyDictionary<string, SshAgentSocket> sshAgents, SeccompProfile? seccomp, Debugging.BuildJournal journal)
     {
+        _journal = journal;
         _secrets = secrets;
         _sshAgents = sshAgents;
         _seccomp = seccomp;
@@ -56,7 +58,7 @@ public sealed class ExecutorGraph : IDisposable
     {
         ScratchOp op => new ScratchExecutor(op, node.Description),
         ImageOp op => new ImageExecutor(op, node.Description, _store, _workspace),
-        ExecOp op => new ExecExecutor(op, node.Description, _environment.GetRunner, _workspace, _scratch, _log, _context, _selections, _cacheMounts, _secrets, _sshAgents, _seccomp),
+        ExecOp op => new ExecExecutor(op, node.Description, _environment.GetRunner, _workspace, _scratch, _log, _context, _selections, _cacheMounts, _secrets, _sshAgents, _seccomp, _journal),
         CopyOp op => new CopyExecutor(op, node.Description, _context, _workspace, _selections, _scratch),
         AddOp op => new AddExecutor(op, node.Description, _context, _workspace, () => new UrlSource(_http.Value, TimeSpan.FromSeconds(60)), _scratch),
         MkdirOp op => new MkdirExecutor(op, node.Description, _workspace),

@@ -25,7 +25,8 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
 
         using var workspace = new SnapshotWorkspace(store, environment.Snapshotter, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);
-        using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log, request.Secrets, request.SshAgents, request.Seccomp);
+        var journal = new Debugging.BuildJournal(store.Root, request.ContextDir, request.DockerfilePath, environment.Snapshotter);
+        using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log, request.Secrets, request.SshAgents, request.Seccomp, journal);
         var imported = request.CacheFrom.Count > 0
             ? await CacheImport.LoadAsync(request.CacheFrom, store, workspace, environment.Registries, log, ct).ConfigureAwait(false)
             : null;

@@ -30,7 +30,9 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
         try
         {
-            var exitCode = await RunInBundleAsync(bundle, spec.Stdin, output, ct).ConfigureAwait(false);
+            var exitCode = spec.InheritStandardStreams
+                ? await RunWithOwnStreamsAsync(bundle, ct).ConfigureAwait(false)
+                : await RunInBundleAsync(bundle, spec.Stdin, output, ct).ConfigureAwait(false);
             if (exitCode != 0 && RuntimeLog.Errors(bundle.LogFile) is [.., var error])
                 throw new SbuildException(ErrorCode.RuntimeFailed, error.StartsWith(Runtime.Name, StringComparison.Ordinal) ? error : $"{Runtime.Name}: {error}");
             return exitCode;
@@ -96,6 +98,22 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         return process.ExitCode;
     }
 
+    /// <summary>The runtime, and so the container's process, on sbuild's own standard streams (no pipes to pump).</summary>
+    private async Task<int> RunWithOwnStreamsAsync(OciBundle bundle, CancellationToken ct)
+    {
+        using var process = Start(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle, redirect: false);
+        try
+        {
+            await process.WaitForExitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync(bundle, process).ConfigureAwait(false);
+            throw;
+        }
+        return process.ExitCode;
+    }
+
     /// <summary>SIGKILL to the container's init ends its whole pid namespace; <c>run</c> then exits and deletes it.
     /// Repeated because the container may not exist yet when cancellation arrives.</summary>
     private async Task KillAsync(OciBundle bundle, Process process)
@@ -148,14 +166,14 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         await drain.ConfigureAwait(false);
     }
 
-    private Process Start(IReadOnlyList<string> arguments, OciBundle bundle)
+    private Process Start(IReadOnlyList<string> arguments, OciBundle bundle, bool redirect = true)
     {
         var info = new ProcessStartInfo(Runtime.Path)
         {
             UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            RedirectStandardInput = redirect,
+            RedirectStandardOutput = redirect,
+            RedirectStandardError = redirect,
         };
         foreach (var argument in (string[])["--root", bundle.StateRoot, .. arguments])
             info.ArgumentList.Add(argument);
