@@ -58,7 +58,7 @@ public static class BuildCommand
                 if (!value.StartsWith(SeccompOptionPrefix, StringComparison.Ordinal) || value.Length == SeccompOptionPrefix.Length)
                     result.AddError($"--security-opt \"{value}\": must be seccomp=unconfined or seccomp=PROFILE.json");
         });
-        var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max; repeatable" };
+        var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max and cache-mounts=true (also the contents of RUN --mount=type=cache directories); repeatable" };
         var cacheFrom = new Option<string[]>("--cache-from") { Description = "Use an exported build cache: type=local,src=DIR, type=registry,ref=NAME[:TAG] or NAME[:TAG]; repeatable" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
         var progress = new Option<string>("--progress")

@@ -46,6 +46,9 @@ public sealed class ExecutorGraph : IDisposable
         _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(store.Root, "tmp"), "build-" + Guid.NewGuid().ToString("N"))).FullName;
     }
 
+    /// <summary>The build's <c>RUN --mount=type=cache</c> directories (what <c>--cache-to …,cache-mounts=true</c> exports).</summary>
+    public CacheMountDirectories CacheMounts => _cacheMounts;
+
     public Vertex<FsState> VertexOf(OpNode node)
     {
         if (_vertices.TryGetValue(node, out var known)) return known;
