@@ -51,6 +51,28 @@ public sealed class BuildDebuggingTests(SbuildCli sbuild) : IClassFixture<Sbuild
     }
 
     [Fact]
+    public async Task On_error_shell_opens_a_shell_in_the_failed_step_when_stdin_is_a_terminal_and_the_build_still_fails()
+    {
+        using var context = new TempDirectory("sbuild-on-error-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nWORKDIR /w\nRUN echo left by the step > /w/note && exit 9\n");
+        // script(1) gives sbuild a terminal; what it reads on it is the shell's input.
+        var viaTerminal = await sbuild.RunAsync(["--on-error=shell", "--progress", "plain", context.Path], allowFailure: true, input: "tr a-z A-Z < /w/note; echo \"in $(pwd)\"; exit 4\n",
+            under: ["sh", "-c", "exec script -qefc \"$*\" /dev/null", "sh"]);
+        Assert.Equal(1, viaTerminal.ExitCode); // the build's failure, not the shell's exit code
+        // Only the shell's output: the terminal echoes the input line, and the progress shows the RUN, both as written.
+        Assert.Contains("LEFT BY THE STEP", viaTerminal.StandardOutput);
+        Assert.Contains("in /w", viaTerminal.StandardOutput);
+        Assert.Matches(@"RUN failed with exit code 9(.|\n)*full output:", viaTerminal.StandardOutput); // the error follows the shell
+
+        // Without a terminal the build fails as usual.
+        var redirected = await sbuild.RunAsync(["--on-error=shell", context.Path], allowFailure: true, input: "echo not a shell\n");
+        Assert.Equal(1, redirected.ExitCode);
+        Assert.DoesNotContain("not a shell", redirected.StandardOutput + redirected.StandardError);
+        var bad = await sbuild.RunAsync(["--on-error=debug", context.Path], allowFailure: true);
+        Assert.Contains("--on-error \"debug\": must be fail or shell", bad.StandardError);
+    }
+
+    [Fact]
     public async Task A_failed_run_is_kept_and_debug_shell_enters_it_with_the_steps_env_workdir_user_and_cache_mount_until_prune()
     {
         using var context = new TempDirectory("sbuild-debug-shell-");
