@@ -51,6 +51,37 @@ public sealed class BuildDebuggingTests(SbuildCli sbuild) : IClassFixture<Sbuild
     }
 
     [Fact]
+    public async Task Only_the_last_5_failures_are_kept_and_an_older_one_says_so()
+    {
+        using var store = new TempDirectory("sbuild-failures-store-");
+        await sbuild.RunAsync(["image", "import", sbuild.BusyboxTar, "busybox:latest"], storeRoot: store.Path);
+        using var context = new TempDirectory("sbuild-failures-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nARG N\nRUN echo $N > /n && exit 1\n");
+        var builds = new List<string>();
+        for (var n = 1; n <= 6; n++)
+        {
+            var failed = await sbuild.RunAsync(["--build-arg", $"N={n}", context.Path], allowFailure: true, storeRoot: store.Path);
+            builds.Add(Regex.Match(failed.StandardError, @"sbuild debug shell (\S+) --step 1").Groups[1].Value);
+        }
+        var du = await sbuild.RunAsync(["du"], storeRoot: store.Path);
+        Assert.Equal(5, Regex.Matches(du.StandardOutput, @"(?m)^failure \S+ step 1 ").Count);
+        Assert.DoesNotContain($"failure {builds[0]} ", du.StandardOutput);
+        var oldest = await sbuild.RunAsync(["debug", "shell", builds[0], "--step", "1", "--", "true"], allowFailure: true, storeRoot: store.Path);
+        Assert.Contains($"error[SB2010]: no kept failure of build {builds[0]} step 1", oldest.StandardError);
+        var second = await sbuild.RunAsync(["debug", "shell", builds[1], "--step", "1", "--", "cat", "/n"], storeRoot: store.Path);
+        Assert.Equal("2\n", second.StandardOutput);
+        var last = await sbuild.RunAsync(["debug", "shell", "--", "cat", "/n"], storeRoot: store.Path);
+        Assert.Equal("6\n", last.StandardOutput);
+        // The evicted failure's snapshot went with it: the store holds exactly the 5 kept failure snapshots.
+        var failureSnapshots = Sbuild.Engine.SnapshotWorkspace.AllSnapshotsOf(new Sbuild.Core.ImageStore(store.Path))
+            .SelectMany(snapshots => { using (snapshots) return snapshots.List().Select(i => i.Key).ToList(); })
+            .Where(key => key.StartsWith("failure-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, failureSnapshots.Count);
+        Assert.DoesNotContain($"failure-{builds[0]}-1", failureSnapshots);
+        Assert.Contains("store is consistent", (await sbuild.RunAsync(["doctor"], storeRoot: store.Path)).StandardError);
+    }
+
+    [Fact]
     public async Task On_error_shell_opens_a_shell_in_the_failed_step_when_stdin_is_a_terminal_and_the_build_still_fails()
     {
         using var context = new TempDirectory("sbuild-on-error-");
