@@ -1,10 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Sbuild.Engine.Cache;
 using Sbuild.Core;
 using Sbuild.Core.Metadata;
+using Sbuild.Cli.Images;
+using Sbuild.Cli.Templates;
 
 namespace Sbuild.Cli;
 
@@ -23,26 +26,25 @@ public static partial class CacheCommands
             {
                 var usage = cache.Usage();
                 var now = DateTimeOffset.UtcNow;
+                var text = new StringBuilder();
                 if (parse.GetValue(verbose))
-                {
                     foreach (var record in usage)
                     {
-                        Console.Out.WriteLine($"ID:\t\t{record.Id}");
-                        Console.Out.WriteLine($"Created at:\t{record.Created.ToString("yyyy-MM-dd HH:mm:ss.fff zzz", CultureInfo.InvariantCulture)}");
-                        Console.Out.WriteLine("Mutable:\tfalse");
-                        Console.Out.WriteLine("Reclaimable:\ttrue");
-                        Console.Out.WriteLine($"Size:\t\t{HumanSize.Format(record.Size)}");
-                        Console.Out.WriteLine($"Description:\t{record.Description}");
-                        Console.Out.WriteLine($"Last used:\t{HumanTime.Ago(record.LastUsed, now)}");
-                        Console.Out.WriteLine("Type:\t\tregular");
-                        Console.Out.WriteLine();
+                        // buildx's printVerbose: "Key:\tvalue" lines aligned per record by its tab writer.
+                        var created = GoTime.Local(record.Created.ToUnixTimeSeconds(), rfc3339: false);
+                        text.Append($"ID:\t{record.Id}\nCreated at:\t{created}\nMutable:\tfalse\nReclaimable:\ttrue\nShared:\tfalse\n");
+                        text.Append($"Size:\t{DockerUnits.HumanSize(record.Size)}\nDescription:\t{record.Description}\n");
+                        text.Append($"Last used:\t{Ago(record.LastUsed, now)}\nType:\tregular\n\n");
                     }
+                else if (usage.Count > 0)
+                {
+                    text.Append(RecordsHeader);
+                    foreach (var record in usage) text.Append(RecordRow(record, now));
                 }
-                else
-                    WriteRecords(usage, now);
+                Console.Out.Write(GoTabWriter.FormatWithTabs(text.ToString()));
+                // buildx flushes its tab writer before the summary, so the summary's columns are aligned on their own.
                 var total = usage.Sum(r => r.Size);
-                Console.Out.WriteLine($"Reclaimable:\t{HumanSize.Format(total)}");
-                Console.Out.WriteLine($"Total:\t\t{HumanSize.Format(total)}");
+                Console.Out.Write(GoTabWriter.FormatWithTabs($"Reclaimable:\t{DockerUnits.HumanSize(total)}\nTotal:\t{DockerUnits.HumanSize(total)}\n"));
             }
             return 0;
         });
@@ -74,8 +76,12 @@ public static partial class CacheCommands
             using (StoreLock.Exclusive(store.Root, TimeSpan.FromMinutes(30)))
             {
                 var report = cache.Prune(filter, DateTimeOffset.UtcNow);
-                WriteRecords(report.Removed, DateTimeOffset.UtcNow);
-                Console.Out.WriteLine($"Total:\t{HumanSize.Format(report.Reclaimed)}");
+                // buildx prints each removed record as it comes, flushing its tab writer after each row (so each row is
+                // aligned on its own, the first with the header), then the total with a new writer.
+                var now = DateTimeOffset.UtcNow;
+                for (var i = 0; i < report.Removed.Count; i++)
+                    Console.Out.Write(GoTabWriter.FormatWithTabs((i == 0 ? RecordsHeader : "") + RecordRow(report.Removed[i], now)));
+                Console.Out.Write(GoTabWriter.FormatWithTabs($"Total:\t{DockerUnits.HumanSize(report.Reclaimed)}\n"));
             }
             return 0;
         });
@@ -93,7 +99,7 @@ public static partial class CacheCommands
         using var cache = new BuildCache(store, database);
         var report = cache.Collect(policy);
         if (report is not null)
-            note($"cache GC: removed {report.Removed.Count} records, {report.Snapshots} snapshots and {report.Blobs} blobs; freed {HumanSize.Format(report.Reclaimed)}");
+            note($"cache GC: removed {report.Removed.Count} records, {report.Snapshots} snapshots and {report.Blobs} blobs; freed {DockerUnits.HumanSize(report.Reclaimed)}");
     }
 
     private static (ImageStore, StoreDatabase, BuildCache) Open(string? rootOption)
@@ -103,12 +109,13 @@ public static partial class CacheCommands
         return (store, database, new BuildCache(store, database));
     }
 
-    private static void WriteRecords(IReadOnlyList<CacheUsage> records, DateTimeOffset now)
-    {
-        var rows = new List<string[]> { new[] { "ID", "RECLAIMABLE", "SIZE", "LAST ACCESSED" } };
-        rows.AddRange(records.Select(r => new[] { Digest.TryParse(r.Id, out var key) ? key.Encoded[..25] : r.Id, "true", HumanSize.Format(r.Size), HumanTime.Ago(r.LastUsed, now) }));
-        TableWriter.Write(Console.Out, rows);
-    }
+    private const string RecordsHeader = "ID\tRECLAIMABLE\tSIZE\tLAST ACCESSED\n";
+
+    /// <summary>buildx's printTableRow, with the same fixed widths before its tab writer aligns the cells.</summary>
+    private static string RecordRow(CacheUsage record, DateTimeOffset now) =>
+        $"{(Digest.TryParse(record.Id, out var key) ? key.Encoded[..25] : record.Id),-40}\t{"true",-5}\t{DockerUnits.HumanSize(record.Size),-10}\t{Ago(record.LastUsed, now)}\n";
+
+    private static string Ago(DateTimeOffset when, DateTimeOffset now) => DockerUnits.HumanDuration(now - when) + " ago";
 
     private static TimeSpan? ParseFilters(IReadOnlyList<string> filters)
     {

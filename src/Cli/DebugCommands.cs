@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Sbuild.Cli.Templates;
 using Sbuild.Core;
 using Sbuild.Engine;
 using Sbuild.Engine.Debugging;
@@ -28,14 +29,14 @@ public static class DebugCommands
             if (parse.GetValue(step) is not { } number)
             {
                 Console.Out.WriteLine($"build {index.Build}, started {index.Started.ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture)}");
-                var rows = new List<string[]> { new[] { "STEP", "EXIT", "SIZE", "NAME" } };
-                rows.AddRange(index.Steps.Select(s => new[]
+                var table = new System.Text.StringBuilder("STEP\tEXIT\tSIZE\tNAME\n");
+                foreach (var s in index.Steps)
                 {
-                    s.Step.ToString(CultureInfo.InvariantCulture), s.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-",
-                    HumanSize.Format(File.Exists(BuildLogs.StepLogPath(storeRoot, id, s.Step)) ? new FileInfo(BuildLogs.StepLogPath(storeRoot, id, s.Step)).Length : 0),
-                    s.Name,
-                }));
-                TableWriter.Write(Console.Out, rows);
+                    var path = BuildLogs.StepLogPath(storeRoot, id, s.Step);
+                    table.Append(CultureInfo.InvariantCulture, $"{s.Step}\t{(s.ExitCode is { } exit ? exit.ToString(CultureInfo.InvariantCulture) : "-")}\t")
+                        .Append(DockerUnits.HumanSize(File.Exists(path) ? new FileInfo(path).Length : 0)).Append('\t').Append(s.Name).Append('\n');
+                }
+                Console.Out.Write(GoTabWriter.Format(table.ToString()));
                 return 0;
             }
             if (!index.Steps.Any(s => s.Step == number))

@@ -14,6 +14,10 @@ public static class MediaTypes
     public const string DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
     public const string DockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 
+    public static bool IsIndex(string mediaType) => mediaType is OciIndex or DockerManifestList;
+
+    public static bool IsManifest(string mediaType) => mediaType is OciManifest or DockerManifest;
+
     /// <summary>
     /// The OCI name of a layer media type: a Docker schema2 base layer keeps its bytes (and digest) but is listed under
     /// the OCI type in an OCI manifest, as BuildKit does when it writes OCI media types.

@@ -13,6 +13,9 @@ public static class ContextIgnore
 {
     /// <param name="relative">The entry's path relative to the context root, as COPY names it.</param>
     /// <param name="hostPath">The entry itself on the host (a final symlink not followed).</param>
+    /// <remarks>The entry is only looked at when a pattern matches it: most entries match none, and a context walk
+    /// lstats each of them already.</remarks>
     public static bool ExcludesEntry(this DockerIgnore ignore, string relative, string hostPath) =>
-        ignore.Excludes(relative, isDirectory: Posix.TryLStat(hostPath, out var st) && st.Type == Posix.FileStat.Directory);
+        ignore.IsExcluded(relative)
+        && ignore.Excludes(relative, isDirectory: Posix.TryLStat(hostPath, out var st) && st.Type == Posix.FileStat.Directory);
 }

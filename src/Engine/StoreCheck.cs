@@ -141,18 +141,11 @@ public static class StoreCheck
         return null;
     }
 
-    private static (List<Descriptor> Children, string? Unreadable) ChildrenOf(ImageStore store, Descriptor descriptor)
+    private static (IReadOnlyList<Descriptor> Children, string? Unreadable) ChildrenOf(ImageStore store, Descriptor descriptor)
     {
         try
         {
-            return (descriptor.MediaType switch
-            {
-                MediaTypes.OciIndex or MediaTypes.DockerManifestList =>
-                    store.Content.ReadJson(descriptor.Digest, OciJsonContext.Canonical.ImageIndex).Manifests.ToList(),
-                MediaTypes.OciManifest or MediaTypes.DockerManifest =>
-                    store.ReadManifest(descriptor.Digest) is var manifest ? [manifest.Config, .. manifest.Layers] : [],
-                _ => [],
-            }, null);
+            return (ImageGraph.Children(store.Content, descriptor), null);
         }
         catch (Exception e) when (e is JsonException or SbuildException)
         {
@@ -170,7 +163,7 @@ public static class StoreCheck
         var (children, unreadable) = ChildrenOf(store, descriptor);
         if (unreadable is not null) yield return unreadable;
         foreach (var child in children)
-            if (child.MediaType is MediaTypes.OciIndex or MediaTypes.DockerManifestList or MediaTypes.OciManifest or MediaTypes.DockerManifest)
+            if (MediaTypes.IsIndex(child.MediaType) || MediaTypes.IsManifest(child.MediaType))
                 foreach (var missing in MissingContent(store, child, present))
                     yield return missing;
             else if (!present(child.Digest))

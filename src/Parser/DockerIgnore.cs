@@ -91,8 +91,9 @@ public sealed class DockerIgnore
     /// </summary>
     public bool IsExcluded(string relativePath)
     {
+        if (_patterns.Count == 0) return false;
         string path = Normalize(relativePath);
-        if (path == "." || _patterns.Count == 0) return false;
+        if (path == ".") return false;
         string parent = GoPath.Dir(path);
         string[] parentParts = parent == "." ? [] : parent.Split('/');
 

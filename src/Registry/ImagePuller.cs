@@ -43,7 +43,7 @@ public sealed class ImagePuller(RegistrySession session, ImageStore store, Actio
         var what = $"pull {reference}";
         var top = await client.GetManifestAsync(reference.RemoteReference, what, ct).ConfigureAwait(false);
         var manifest = top;
-        if (ManifestJson.IsIndex(top.Descriptor.MediaType))
+        if (MediaTypes.IsIndex(top.Descriptor.MediaType))
         {
             var entries = ManifestJson.Manifests(top.Bytes);
             var chosen = PlatformMatcher.Select(entries, platform) ?? throw new SbuildException(ErrorCode.PlatformNotFound,

@@ -6,8 +6,6 @@ namespace Sbuild.Registry;
 /// <summary>Reads what kind of document a manifest is, and what it points to, without trusting a media type header.</summary>
 public static class ManifestJson
 {
-    public static bool IsIndex(string mediaType) => mediaType is MediaTypes.OciIndex or MediaTypes.DockerManifestList;
-
     /// <summary>The document's own <c>mediaType</c>, else an index when it has <c>manifests</c>, else an OCI manifest.</summary>
     public static string MediaTypeOf(byte[] bytes)
     {

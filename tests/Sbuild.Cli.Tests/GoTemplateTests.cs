@@ -146,6 +146,18 @@ public sealed class GoTemplateTests
         Assert.Equal("é         x\n", GoTabWriter.Format("é\tx\n"));
     }
 
+    [Fact]
+    public void Buildx_tables_pad_with_tabs_to_multiples_of_eight()
+    {
+        // tabwriter.NewWriter(out, 1, 8, 1, '\t', 0), worked by hand from Go's writePadding: a column is its widest cell
+        // plus 1, rounded up to a multiple of 8, and each cell is followed by as many tabs as reach that width.
+        var id = new string('x', 40);
+        Assert.Equal("ID\t\t\t\t\t\tRECLAIMABLE\tSIZE\t\tLAST ACCESSED\n" + id + "\ttrue \t\t1.5kB     \t2 hours ago\n",
+            GoTabWriter.FormatWithTabs("ID\tRECLAIMABLE\tSIZE\tLAST ACCESSED\n" + id + "\ttrue \t1.5kB     \t2 hours ago\n"));
+        Assert.Equal("Reclaimable:\t1B\nTotal:\t\t1B\n", GoTabWriter.FormatWithTabs("Reclaimable:\t1B\nTotal:\t1B\n"));
+        Assert.Equal("Total:\t1B\n", GoTabWriter.FormatWithTabs("Total:\t1B\n"));
+    }
+
     [Theory]
     [InlineData("app", "app", true)]
     [InlineData("*", "app", true)]

@@ -131,24 +131,50 @@ public sealed class StoreDatabase : IDisposable
         lock (_lock)
         {
             using var tx = _connection.BeginTransaction(deferred: true);
-            using var cmd = Command("SELECT dev, ino, size, mtime_ns, ctime_ns, mode, digest FROM file_digests WHERE root = $root AND path = $path",
-                ("$root", root), ("$path", ""));
-            cmd.Transaction = tx;
-            var pathParameter = cmd.Parameters["$path"];
-            cmd.Prepare();
-            for (var i = 0; i < paths.Count; i++)
+            if (paths.Count < WholeRootLookup)
             {
-                pathParameter.Value = paths[i];
+                using var cmd = Command("SELECT path, dev, ino, size, mtime_ns, ctime_ns, mode, digest FROM file_digests WHERE root = $root AND path = $path",
+                    ("$root", root), ("$path", ""));
+                cmd.Transaction = tx;
+                var pathParameter = cmd.Parameters["$path"];
+                cmd.Prepare();
+                for (var i = 0; i < paths.Count; i++)
+                {
+                    pathParameter.Value = paths[i];
+                    using var reader = cmd.ExecuteReader();
+                    if (reader.Read()) found[i] = ReadFileDigest(reader);
+                }
+            }
+            else
+            {
+                // Many files (a COPY of a whole context): one scan of the root's rows is far cheaper than a query each.
+                var wanted = new Dictionary<string, int>(paths.Count, StringComparer.Ordinal);
+                for (var i = 0; i < paths.Count; i++) wanted.TryAdd(paths[i], i);
+                using var cmd = Command("SELECT path, dev, ino, size, mtime_ns, ctime_ns, mode, digest FROM file_digests WHERE root = $root", ("$root", root));
+                cmd.Transaction = tx;
                 using var reader = cmd.ExecuteReader();
-                if (reader.Read())
-                    found[i] = new FileDigestRecord(paths[i],
-                        new FileIdentity(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)),
-                        reader.GetString(6));
+                while (reader.Read())
+                    if (wanted.TryGetValue(reader.GetString(0), out var i))
+                        found[i] = ReadFileDigest(reader);
+                // A path asked for twice (two sources of one COPY may overlap) gets the same answer in each slot.
+                for (var i = 0; i < paths.Count; i++)
+                {
+                    var first = wanted[paths[i]];
+                    if (first != i) found[i] = found[first];
+                }
             }
             tx.Commit();
         }
         return found;
     }
+
+    /// <summary>From this many paths on, <see cref="GetFileDigests"/> reads all of the root's rows at once.</summary>
+    private const int WholeRootLookup = 256;
+
+    private static FileDigestRecord ReadFileDigest(SqliteDataReader reader) =>
+        new(reader.GetString(0),
+            new FileIdentity(reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6)),
+            reader.GetString(7));
 
     /// <summary>Stores (or replaces) <paramref name="records"/> under <paramref name="root"/> in one transaction.</summary>
     public void PutFileDigests(string root, IReadOnlyCollection<FileDigestRecord> records)

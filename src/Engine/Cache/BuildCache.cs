@@ -201,7 +201,9 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
     private (int Count, long Bytes) RemoveUnusedBlobs(IReadOnlyList<FsState> kept)
     {
         var live = new HashSet<Digest>();
-        foreach (var image in store.Entries()) AddReferenced(image.Manifest, live);
+        foreach (var image in store.Entries())
+            foreach (var descriptor in ImageGraph.Reachable(store.Content, image.Manifest, skipMissing: true))
+                live.Add(descriptor.Digest);
         foreach (var state in kept)
             foreach (var layer in state.Layers) live.Add(layer.Blob.Digest);
         var count = 0;
@@ -214,23 +216,6 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
             count++;
         }
         return (count, bytes);
-    }
-
-    private void AddReferenced(Descriptor descriptor, HashSet<Digest> live)
-    {
-        if (!live.Add(descriptor.Digest) || !store.Content.Exists(descriptor.Digest)) return;
-        switch (descriptor.MediaType)
-        {
-            case MediaTypes.OciIndex or MediaTypes.DockerManifestList:
-                foreach (var child in store.Content.ReadJson(descriptor.Digest, OciJsonContext.Canonical.ImageIndex).Manifests)
-                    AddReferenced(child, live);
-                break;
-            case MediaTypes.OciManifest or MediaTypes.DockerManifest:
-                var manifest = store.ReadManifest(descriptor.Digest);
-                live.Add(manifest.Config.Digest);
-                foreach (var layer in manifest.Layers) live.Add(layer.Digest);
-                break;
-        }
     }
 
     /// <summary>What must stay: the records' states, and the snapshots of kept failures (the failed filesystem and the inputs its mounts read).</summary>

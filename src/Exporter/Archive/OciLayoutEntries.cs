@@ -17,7 +17,7 @@ internal static class OciLayoutEntries
                 new ImageIndex { Manifests = images.SelectMany(IndexEntries).ToList() }, OciJsonContext.Canonical.ImageIndex)),
         };
         foreach (var image in images)
-            entries.AddRange(ImageBlobs.Collect(image.Content, image.Manifest).Select(blob => new BlobEntry(BlobPath(blob.Digest), blob)));
+            entries.AddRange(ImageGraph.Reachable(image.Content, image.Manifest).Select(blob => new BlobEntry(BlobPath(blob.Digest), blob)));
         return entries;
     }
 

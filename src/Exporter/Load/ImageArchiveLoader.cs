@@ -81,14 +81,14 @@ public static partial class ImageArchiveLoader
             var root = group.First();
             var manifestDescriptor = root;
             var blobs = new List<Descriptor>();
-            if (ImageBlobs.IsIndex(root.MediaType))
+            if (MediaTypes.IsIndex(root.MediaType))
             {
                 var nested = Json(staged, Checked(staged, root), "image index", OciJsonContext.Canonical.ImageIndex);
-                var candidates = nested.Manifests.Where(m => ImageBlobs.IsManifest(m.MediaType)).ToList();
+                var candidates = nested.Manifests.Where(m => MediaTypes.IsManifest(m.MediaType)).ToList();
                 manifestDescriptor = candidates.FirstOrDefault(m => m.Platform is { } p && p.Os == Platform.Host.Os && p.Architecture == Platform.Host.Architecture)
                     ?? (candidates.Count == 1 ? candidates[0] : throw staged.Invalid($"image index {root.Digest} has no manifest for {Platform.Host}"));
             }
-            else if (!ImageBlobs.IsManifest(root.MediaType)) throw staged.Invalid($"index.json lists {root.Digest} of media type {root.MediaType}, which is no image");
+            else if (!MediaTypes.IsManifest(root.MediaType)) throw staged.Invalid($"index.json lists {root.Digest} of media type {root.MediaType}, which is no image");
             var manifest = Json(staged, Checked(staged, manifestDescriptor), "manifest", OciJsonContext.Canonical.ImageManifest);
             blobs.Add(manifestDescriptor);
             Checked(staged, manifest.Config);

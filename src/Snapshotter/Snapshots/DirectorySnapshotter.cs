@@ -39,11 +39,10 @@ public abstract class DirectorySnapshotter : ISnapshotter
 
     public IReadOnlyList<Mount> Mounts(string key)
     {
-        var content = _catalog.Read();
-        var snapshot = content.Get(key);
+        var (snapshot, parents) = Lookup(key);
         if (snapshot.Kind == SnapshotKind.Committed)
             throw new InvalidOperationException($"snapshot \"{key}\" is committed; prepare or view a child of it to mount it");
-        return MountsOf(key, snapshot, ParentChain(content, snapshot.Parent));
+        return MountsOf(key, snapshot, parents);
     }
 
     public void Commit(string name, string key) =>
@@ -62,7 +61,7 @@ public abstract class DirectorySnapshotter : ISnapshotter
     {
         // An active or view snapshot is no one else's: its files go first, so that a disk it filled has room again for
         // the catalog's new copy. A crash in between leaves a record without files, removed again by the next recovery.
-        var snapshot = _catalog.Read().Snapshots.GetValueOrDefault(key);
+        var snapshot = _catalog.Find(key);
         if (snapshot is { Kind: not SnapshotKind.Committed }) DeleteDirectory(SnapshotDir(snapshot.Id));
         var removed = _catalog.Update(content =>
         {
@@ -76,9 +75,9 @@ public abstract class DirectorySnapshotter : ISnapshotter
         DeleteDirectory(SnapshotDir(removed.Id));
     }
 
-    public SnapshotInfo Stat(string key) => Info(key, _catalog.Read().Get(key));
+    public SnapshotInfo Stat(string key) => Info(key, _catalog.Find(key) ?? throw new SnapshotNotFoundException(key));
 
-    public bool Exists(string key) => _catalog.Read().Snapshots.ContainsKey(key);
+    public bool Exists(string key) => _catalog.Find(key) is not null;
 
     public IReadOnlyList<SnapshotInfo> List() =>
         _catalog.Read().Snapshots.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => Info(s.Key, s.Value)).ToList();
@@ -87,7 +86,7 @@ public abstract class DirectorySnapshotter : ISnapshotter
     {
         long total = 0;
         var pending = new Stack<string>();
-        pending.Push(FsDir(_catalog.Read().Get(key).Id));
+        pending.Push(FsDir((_catalog.Find(key) ?? throw new SnapshotNotFoundException(key)).Id));
         while (pending.Count > 0)
         {
             var dir = pending.Pop();
@@ -105,9 +104,8 @@ public abstract class DirectorySnapshotter : ISnapshotter
     /// <summary>The snapshot's record and its parent chain's directory ids, nearest first.</summary>
     private protected (SnapshotRecord Snapshot, List<long> Parents) Lookup(string key)
     {
-        var content = _catalog.Read();
-        var snapshot = content.Get(key);
-        return (snapshot, ParentChain(content, snapshot.Parent));
+        var chain = _catalog.Chain(key);
+        return (chain[0], chain.Skip(1).Select(parent => parent.Id).ToList());
     }
 
     /// <summary>Creates the directories of new snapshot <paramref name="id"/>; runs under the catalog lock, so it must be quick.</summary>

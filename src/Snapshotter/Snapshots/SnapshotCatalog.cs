@@ -86,6 +86,43 @@ internal sealed class SnapshotCatalog : IDisposable
         }
     }
 
+    /// <summary>Snapshot <paramref name="key"/> and its ancestors, nearest first, in one query (no load of every row: a
+    /// store with thousands of snapshots asks this for every mount); throws when the snapshot is not there. The depth
+    /// bound only ends the walk of a damaged catalog whose parents form a cycle, which no update here can make.</summary>
+    public IReadOnlyList<SnapshotRecord> Chain(string key)
+    {
+        lock (_lock)
+        {
+            using var tx = _connection.BeginTransaction(deferred: true);
+            using var cmd = Command(tx, """
+                WITH RECURSIVE chain(key, id, kind, parent, created, depth) AS (
+                    SELECT key, id, kind, parent, created, 0 FROM snapshots WHERE key = $key
+                    UNION ALL
+                    SELECT s.key, s.id, s.kind, s.parent, s.created, chain.depth + 1 FROM snapshots s JOIN chain ON s.key = chain.parent WHERE chain.depth < 4096)
+                SELECT key, id, kind, parent, created FROM chain ORDER BY depth
+                """, ("$key", key));
+            using var reader = cmd.ExecuteReader();
+            var chain = new List<SnapshotRecord>();
+            while (reader.Read()) chain.Add(ReadRecord(reader).Record);
+            if (chain.Count == 0) throw new SnapshotNotFoundException(key);
+            if (chain[^1].Parent is { } missing)
+                throw new SbuildException(ErrorCode.StoreCorrupt, $"snapshot catalog names missing parent snapshot \"{missing}\"");
+            return chain;
+        }
+    }
+
+    /// <summary>Snapshot <paramref name="key"/>, or null.</summary>
+    public SnapshotRecord? Find(string key)
+    {
+        lock (_lock)
+        {
+            using var tx = _connection.BeginTransaction(deferred: true);
+            using var cmd = Command(tx, "SELECT key, id, kind, parent, created FROM snapshots WHERE key = $key", ("$key", key));
+            using var reader = cmd.ExecuteReader();
+            return reader.Read() ? ReadRecord(reader).Record : null;
+        }
+    }
+
     /// <summary>Runs <paramref name="change"/> on the current content in one write transaction and saves what it leaves;
     /// an exception saves nothing.</summary>
     public T Update<T>(Func<CatalogContent, T> change)
@@ -124,14 +161,21 @@ internal sealed class SnapshotCatalog : IDisposable
         {
             while (reader.Read())
             {
-                var kind = Enum.TryParse<SnapshotKind>(reader.GetString(2), out var parsed)
-                    ? parsed
-                    : throw new SbuildException(ErrorCode.StoreCorrupt, $"snapshot catalog {_connection.DataSource}: snapshot \"{reader.GetString(0)}\" has unknown kind \"{reader.GetString(2)}\"");
-                content.Snapshots[reader.GetString(0)] = new SnapshotRecord(reader.GetInt64(1), kind,
-                    reader.IsDBNull(3) ? null : reader.GetString(3), new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero));
+                var (key, record) = ReadRecord(reader);
+                content.Snapshots[key] = record;
             }
         }
         return content;
+    }
+
+    /// <summary>A row of <c>SELECT key, id, kind, parent, created</c>.</summary>
+    private (string Key, SnapshotRecord Record) ReadRecord(SqliteDataReader reader)
+    {
+        var kind = Enum.TryParse<SnapshotKind>(reader.GetString(2), out var parsed)
+            ? parsed
+            : throw new SbuildException(ErrorCode.StoreCorrupt, $"snapshot catalog {_connection.DataSource}: snapshot \"{reader.GetString(0)}\" has unknown kind \"{reader.GetString(2)}\"");
+        return (reader.GetString(0), new SnapshotRecord(reader.GetInt64(1), kind,
+            reader.IsDBNull(3) ? null : reader.GetString(3), new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero)));
     }
 
     /// <summary>Writes the rows that differ between <paramref name="before"/> and <paramref name="after"/>.</summary>

@@ -189,6 +189,24 @@ public sealed class StoreDatabaseTests : IDisposable
     }
 
     [Fact]
+    public void Many_file_digests_at_once_come_from_one_scan_of_the_root_with_the_same_answers()
+    {
+        using var db = StoreDatabase.Open(_root.Path);
+        var id = new FileIdentity(1, 2, 3, 4, 5, 0x81a4);
+        db.PutFileDigests("/ctx", Enumerable.Range(0, 400).Select(i => new FileDigestRecord($"f{i}", id with { Inode = i }, $"sha256:{i:x2}")).ToList());
+        db.PutFileDigests("/other", [new("missing", id, "sha256:99")]);
+        // 500 paths: 400 stored ones in reverse, one asked twice, and names stored only under another root or nowhere.
+        var paths = Enumerable.Range(0, 400).Reverse().Select(i => $"f{i}").Concat(["f7", "missing"]).Concat(Enumerable.Range(0, 98).Select(i => $"g{i}")).ToList();
+
+        var found = db.GetFileDigests("/ctx", paths);
+
+        for (var i = 0; i < 400; i++)
+            Assert.Equal(new FileDigestRecord($"f{399 - i}", id with { Inode = 399 - i }, $"sha256:{399 - i:x2}"), found[i]);
+        Assert.Equal(new FileDigestRecord("f7", id with { Inode = 7 }, "sha256:07"), found[400]);
+        Assert.All(found.Skip(401), Assert.Null);
+    }
+
+    [Fact]
     public void One_instance_is_safe_from_many_threads()
     {
         using var db = StoreDatabase.Open(_root.Path);
