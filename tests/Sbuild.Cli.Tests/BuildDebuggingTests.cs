@@ -64,7 +64,7 @@ public sealed class BuildDebuggingTests(SbuildCli sbuild) : IClassFixture<Sbuild
             builds.Add(Regex.Match(failed.StandardError, @"sbuild debug shell (\S+) --step 1").Groups[1].Value);
         }
         var du = await sbuild.RunAsync(["du"], storeRoot: store.Path);
-        Assert.Equal(5, Regex.Matches(du.StandardOutput, @"(?m)^failure \S+ step 1 ").Count);
+        Assert.Equal(5, Regex.Matches(du.StandardOutput, @"(?m)^failure \S+ step 1\s").Count);
         Assert.DoesNotContain($"failure {builds[0]} ", du.StandardOutput);
         var oldest = await sbuild.RunAsync(["debug", "shell", builds[0], "--step", "1", "--", "true"], allowFailure: true, storeRoot: store.Path);
         Assert.Contains($"error[SB2010]: no kept failure of build {builds[0]} step 1", oldest.StandardError);
