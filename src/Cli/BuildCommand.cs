@@ -70,7 +70,7 @@ public static class BuildCommand
             if (result.GetValueOrDefault<string>() is { } value && MemoryLimit(value) is null)
                 result.AddError($"--memory \"{value}\": must be a size of at least 6MiB, a number with an optional unit b, k, m or g (such as 512m or 2g)");
         });
-        var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max; repeatable" };
+                var cacheTo = new Option<string[]>("--cache-to") { Description = "Export the build cache: type=local,dest=DIR or type=registry,ref=NAME[:TAG], with mode=min|max and cache-mounts=true (also the contents of RUN --mount=type=cache directories); repeatable" };
         var cacheFrom = new Option<string[]>("--cache-from") { Description = "Use an exported build cache: type=local,src=DIR, type=registry,ref=NAME[:TAG] or NAME[:TAG]; repeatable" };
         var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build-time variable NAME=VALUE; repeatable" };
         var progress = new Option<string>("--progress")
@@ -85,8 +85,18 @@ public static class BuildCommand
                 result.AddError($"--progress \"{value}\": must be one of {string.Join(", ", ProgressDisplay.Modes)}");
         });
 
+        var onError = new Option<string>("--on-error")
+        {
+            Description = "When a RUN fails: fail (the default), or shell: run a shell in the failed step's filesystem at once (when standard input is a terminal; as sbuild debug shell --last-failure)",
+            DefaultValueFactory = _ => "fail", HelpName = "fail|shell",
+        };
+        onError.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && value is not ("fail" or "shell"))
+                result.AddError($"--on-error \"{value}\": must be fail or shell");
+        });
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Suppress the build output and print the image ID on success (same as --progress=quiet)" };
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, memory, squash, pull, push, iidfile, metadataFile, buildArgs, progress, quiet };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, memory, squash, pull, push, iidfile, metadataFile, buildArgs, progress, onError, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -126,8 +136,7 @@ public static class BuildCommand
                 Seccomp = Seccomp(parse.GetValue(securityOpts) ?? []),
                 Limits = new Sbuild.Runner.RunLimits(PidsLimit(), parse.GetValue(memory) is { } limit ? MemoryLimit(limit) : null),
                 SshAgents = sshAgents.Sockets,
-                Secrets = (parse.GetValue(secrets) ?? []).Select(v => BuildSecret.Parse(v, "--secret"))
-                    .GroupBy(x => x.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal),
+                Secrets = DebugCommands.Secrets(parse.GetValue(secrets) ?? []),
                 CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),
                 CacheFrom = (parse.GetValue(cacheFrom) ?? []).Select(v => CacheOptionsParser.ParseImport(v, "--cache-from")).ToList(),
             };
@@ -147,7 +156,20 @@ public static class BuildCommand
             var images = new PullingImageSource(store, new ImagePuller(registries, store, display.Note), parse.GetValue(pull));
             var snapshotter = StoreSnapshotter.Choose(store.Root, display);
             var builder = new ImageBuilder(store, display, display, new BuildEnvironment(Runtimes.ChosenOnFirstUse(store.Root, display), images, snapshotter, registries));
-            var result = await builder.BuildAsync(request, ct);
+            BuildResult result;
+            var started = DateTimeOffset.UtcNow;
+            try
+            {
+                result = await builder.BuildAsync(request, ct);
+            }
+            catch (SbuildException e) when (e.Code == ErrorCode.RunFailed && parse.GetValue(onError) == "shell" && !Console.IsInputRedirected
+                                            && Engine.Debugging.KeptFailures.List(store.Root).LastOrDefault(f => f.Created >= started) is { } failure)
+            {
+                // The build has failed: its display ends first, then the shell has the terminal; the error follows it.
+                display.Dispose();
+                await DebugCommands.RunAsync(store, failure, [], request.Secrets, request.SshAgents, CancellationToken.None);
+                throw;
+            }
 
             var scratch = StoreLeases.Directory(store.Root, "tmp"); // this process's: a crash leaves nothing that stays
             foreach (var export in exports)

@@ -113,7 +113,7 @@ public static partial class CacheCommands
 
     /// <summary>buildx's printTableRow, with the same fixed widths before its tab writer aligns the cells.</summary>
     private static string RecordRow(CacheUsage record, DateTimeOffset now) =>
-        $"{Digest.Parse(record.Id).Encoded[..25],-40}\t{"true",-5}\t{DockerUnits.HumanSize(record.Size),-10}\t{Ago(record.LastUsed, now)}\n";
+        $"{(Digest.TryParse(record.Id, out var key) ? key.Encoded[..25] : record.Id),-40}\t{"true",-5}\t{DockerUnits.HumanSize(record.Size),-10}\t{Ago(record.LastUsed, now)}\n";
 
     private static string Ago(DateTimeOffset when, DateTimeOffset now) => DockerUnits.HumanDuration(now - when) + " ago";
 

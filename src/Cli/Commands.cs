@@ -45,6 +45,7 @@ public static class Commands
         root.Subcommands.Add(ArchiveCommands.Save(RootOption));
         root.Subcommands.Add(ArchiveCommands.Load(RootOption));
         root.Subcommands.Add(DebugCommand());
+        root.Subcommands.Add(DebugCommands.Logs(RootOption));
         root.Subcommands.Add(CacheCommands.DiskUsage(RootOption));
         root.Subcommands.Add(CacheCommands.Prune(RootOption));
         root.Subcommands.Add(DoctorCommand.Doctor(RootOption));
@@ -61,7 +62,7 @@ public static class Commands
 
     private static Command DebugCommand()
     {
-        var command = new Command("debug", "Inspect how sbuild reads things (stable output, for tests and bug reports)");
+        var command = new Command("debug", "Inspect how sbuild reads things (stable output, for tests and bug reports); enter a failed RUN (shell)");
 
         var file = new Argument<FileInfo>("FILE") { Description = "Dockerfile to parse" };
         var ast = new Command("ast", "Print the parsed Dockerfile AST, one (cmd ...) line per instruction") { file };
@@ -90,6 +91,7 @@ public static class Commands
 
         command.Subcommands.Add(ast);
         command.Subcommands.Add(expand);
+        command.Subcommands.Add(DebugCommands.Shell(RootOption));
         return command;
     }
 }

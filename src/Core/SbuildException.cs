@@ -15,6 +15,8 @@ public enum ErrorCode
     BaseImageNotFound = 2005,
     InvalidUser = 2006,
     LintFailed = 2007,
+    /// <summary>No logs or kept failure of the build (or step) named: never written, or removed by prune or rotation.</summary>
+    BuildRecordNotFound = 2010,
 
     RuntimeNotFound = 3001,
     RuntimeFailed = 3002,

@@ -26,15 +26,17 @@ public sealed class ExecutorGraph : IDisposable
     private readonly IReadOnlyDictionary<string, SshAgentSocket> _sshAgents;
     private readonly SeccompProfile? _seccomp;
     private readonly RunLimits _limits;
+    private readonly Debugging.BuildJournal _journal;
     private readonly string _scratch;
     // Created on the first ADD of a URL only (ops may ask in parallel); the per-read stall timeout replaces HttpClient's overall one.
     private readonly Lazy<HttpClient> _http = new(() => new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
 
     public ExecutorGraph(ImageStore store, BuildEnvironment environment, SnapshotWorkspace workspace, LocalContext context, IBuildLog log,
         IReadOnlyDictionary<string, BuildSecret> secrets, IReadOnlyDictionary<string, SshAgentSocket> sshAgents, SeccompProfile? seccomp,
-        RunLimits limits)
+        RunLimits limits, Debugging.BuildJournal journal)
     {
         _limits = limits;
+        _journal = journal;
         _secrets = secrets;
         _sshAgents = sshAgents;
         _seccomp = seccomp;
@@ -48,6 +50,9 @@ public sealed class ExecutorGraph : IDisposable
         _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(store.Root, "tmp"), "build-" + Guid.NewGuid().ToString("N"))).FullName;
     }
 
+    /// <summary>The build's <c>RUN --mount=type=cache</c> directories (what <c>--cache-to …,cache-mounts=true</c> exports).</summary>
+    public CacheMountDirectories CacheMounts => _cacheMounts;
+
     public Vertex<FsState> VertexOf(OpNode node)
     {
         if (_vertices.TryGetValue(node, out var known)) return known;
@@ -60,7 +65,7 @@ public sealed class ExecutorGraph : IDisposable
     {
         ScratchOp op => new ScratchExecutor(op, node.Description),
         ImageOp op => new ImageExecutor(op, node.Description, _store, _workspace),
-        ExecOp op => new ExecExecutor(op, node.Description, _environment.GetRunner, _workspace, _scratch, _log, _context, _selections, _cacheMounts, _secrets, _sshAgents, _seccomp, _limits),
+        ExecOp op => new ExecExecutor(op, node.Description, _environment.GetRunner, _workspace, _scratch, _log, _context, _selections, _cacheMounts, _secrets, _sshAgents, _seccomp, _limits, _journal),
         CopyOp op => new CopyExecutor(op, node.Description, _context, _workspace, _selections, _scratch),
         AddOp op => new AddExecutor(op, node.Description, _context, _workspace, () => new UrlSource(_http.Value, TimeSpan.FromSeconds(60)), _scratch),
         MkdirOp op => new MkdirExecutor(op, node.Description, _workspace),

@@ -16,4 +16,6 @@ public sealed record FsState(string? Snapshot, IReadOnlyList<LayerBlob> Layers, 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FsState))]
 [JsonSerializable(typeof(Sbuild.Engine.Cache.CacheConfigFile))]
+[JsonSerializable(typeof(Sbuild.Engine.Debugging.BuildLogIndex))]
+[JsonSerializable(typeof(Sbuild.Engine.Debugging.KeptFailure))]
 internal sealed partial class BuildJsonContext : JsonSerializerContext;

@@ -25,9 +25,10 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
 
         using var workspace = new SnapshotWorkspace(store, environment.Snapshotter, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);
-        using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log, request.Secrets, request.SshAgents, request.Seccomp, request.Limits);
+        var journal = new Debugging.BuildJournal(store.Root, request.ContextDir, request.DockerfilePath, environment.Snapshotter);
+        using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log, request.Secrets, request.SshAgents, request.Seccomp, request.Limits, journal);
         var imported = request.CacheFrom.Count > 0
-            ? await CacheImport.LoadAsync(request.CacheFrom, store, workspace, environment.Registries, log, ct).ConfigureAwait(false)
+            ? await CacheImport.LoadAsync(request.CacheFrom, store, workspace, graph.CacheMounts, environment.Registries, log, ct).ConfigureAwait(false)
             : null;
         var cache = new BuildCacheStore(new DatabaseCacheStore(database, workspace), imported);
         var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress);
@@ -79,7 +80,11 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
                 : (await Task.WhenAll(plan.History.Where(h => h.Layer is not null).Select(h => solver.KeyOf(graph.VertexOf(h.Layer!), ct))).ConfigureAwait(false))
                     .Select(k => k.ToString()).ToHashSet(StringComparer.Ordinal);
             var records = database.ListCacheRecords().Where(r => keys.Contains(r.Key)).ToList();
-            await CacheExport.ExportAsync(destination, records, store, environment.Registries, log, ct).ConfigureAwait(false);
+            // Cache mounts: those the build's RUNs name, and those with from= it used (their name follows a stage's content).
+            var cacheMounts = destination.CacheMounts
+                ? await graph.CacheMounts.ArchiveAsync(CacheMountDirectories.NamesIn(plan.Fs).Concat(graph.CacheMounts.Used), store.Content, ct).ConfigureAwait(false)
+                : [];
+            await CacheExport.ExportAsync(destination, records, cacheMounts, store, environment.Registries, log, ct).ConfigureAwait(false);
         }
         // The layers below the build's own steps are the base image's (an export keeps their bytes unless forced).
         var baseLayers = Math.Max(0, fs.Layers.Count - plan.History.Count(h => h.Layer is not null));

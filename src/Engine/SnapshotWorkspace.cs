@@ -8,7 +8,7 @@ namespace Sbuild.Engine;
 /// The snapshot side of a build step: prepare a child of a state's snapshot, mount it, let the step change
 /// it, unmount, turn its changes into a layer blob, commit. A step that changes nothing still gets its (empty)
 /// layer and snapshot, as in BuildKit, where every RUN, COPY, ADD and WORKDIR is a layer of the image. Failed steps
-/// leave no snapshot behind.
+/// leave no snapshot behind, unless the step asks to keep it for debugging.
 /// </summary>
 public sealed class SnapshotWorkspace : IDisposable
 {
@@ -47,14 +47,32 @@ public sealed class SnapshotWorkspace : IDisposable
     private static string RootOf(ImageStore store, SnapshotterKind kind) =>
         Path.Combine(store.Root, kind == SnapshotterKind.Overlay ? "snapshots" : "snapshots-native");
 
-    public async Task<FsState> ChangeAsync(FsState parent, Func<string, Task> change, CancellationToken ct)
+    /// <param name="keepFailed">When <paramref name="change"/> fails: the name to commit the changed snapshot as, so the
+    /// failure can be entered later (null: discard it, as always without this).</param>
+    public async Task<FsState> ChangeAsync(FsState parent, Func<string, Task> change, CancellationToken ct, Func<Exception, string?>? keepFailed = null)
     {
         var key = "active-" + _tag + Guid.NewGuid().ToString("N");
         var mounts = Snapshotter.Prepare(key, parent.Snapshot);
         var committed = false;
         try
         {
-            await WithMountAsync(mounts, change).ConfigureAwait(false);
+            try
+            {
+                await WithMountAsync(mounts, change).ConfigureAwait(false);
+            }
+            catch (Exception e) when (keepFailed?.Invoke(e) is { } failedName)
+            {
+                // Keeping it must never hide the step's own error (a full disk): then it is discarded as usual.
+                try
+                {
+                    Snapshotter.Commit(failedName, key);
+                    committed = true;
+                }
+                catch (Exception keepError) when (keepError is IOException or SbuildException or InvalidOperationException or UnauthorizedAccessException)
+                {
+                }
+                throw;
+            }
 
             using var layer = new LayerBlobWriter(_store.Content);
             await _differ.WriteDiffAsync(key, layer.Stream, new LayerDiffOptions { SourceDateEpoch = _sourceDateEpoch }, ct).ConfigureAwait(false);
@@ -87,6 +105,27 @@ public sealed class SnapshotWorkspace : IDisposable
         {
             Discard(key);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="use"/> on a writable child of <paramref name="state"/> that is thrown away afterwards (a
+    /// debug shell in a kept failure: what it changes never reaches the kept snapshot).
+    /// </summary>
+    public async Task<T> WithScratchAsync<T>(FsState state, Func<string, Task<T>> use, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var key = "active-" + _tag + Guid.NewGuid().ToString("N");
+        var mounts = Snapshotter.Prepare(key, state.Snapshot);
+        try
+        {
+            T result = default!;
+            await WithMountAsync(mounts, async dir => result = await use(dir).ConfigureAwait(false)).ConfigureAwait(false);
+            return result;
+        }
+        finally
+        {
+            Discard(key);
         }
     }
 

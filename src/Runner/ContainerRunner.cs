@@ -34,7 +34,9 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
         try
         {
-            var exitCode = await RunInBundleAsync(bundle, spec.Stdin, output, ct).ConfigureAwait(false);
+            var exitCode = spec.InheritStandardStreams
+                ? await RunWithOwnStreamsAsync(bundle, ct).ConfigureAwait(false)
+                : await RunInBundleAsync(bundle, spec.Stdin, output, ct).ConfigureAwait(false);
             if (exitCode != 0 && RuntimeLog.Errors(bundle.LogFile) is [.., var error])
                 throw new SbuildException(ErrorCode.RuntimeFailed, error.StartsWith(Runtime.Name, StringComparison.Ordinal) ? error : $"{Runtime.Name}: {error}");
             return exitCode;
@@ -103,6 +105,23 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         return process.ExitCode;
     }
 
+    /// <summary>The runtime, and so the container's process, on sbuild's own standard streams (no pipes to pump).</summary>
+    private async Task<int> RunWithOwnStreamsAsync(OciBundle bundle, CancellationToken ct)
+    {
+        using var process = await StartTiedAsync(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle, redirect: false).ConfigureAwait(false);
+        try
+        {
+            await process.WaitForExitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(); // ends the runtime's pid namespace and the container in it (TiedToSbuild)
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        return process.ExitCode;
+    }
+
     private static async Task FeedStdinAsync(Stream stdin, string? text)
     {
         try
@@ -137,12 +156,13 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         await drain.ConfigureAwait(false);
     }
 
-    /// <summary>The runtime's <c>run</c>, started so that it and its container die with sbuild.</summary>
-    private async Task<Process> StartTiedAsync(IReadOnlyList<string> arguments, OciBundle bundle)
+    /// <summary>The runtime's <c>run</c>, started so that it and its container die with sbuild; with
+    /// <paramref name="redirect"/> false it writes to (and reads) sbuild's own standard streams.</summary>
+    private async Task<Process> StartTiedAsync(IReadOnlyList<string> arguments, OciBundle bundle, bool redirect = true)
     {
         try
         {
-            return await TiedToSbuild.StartAsync(StartInfo(arguments, bundle)).ConfigureAwait(false);
+            return await TiedToSbuild.StartAsync(StartInfo(arguments, bundle, redirect)).ConfigureAwait(false);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -154,7 +174,7 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
     {
         try
         {
-            return Process.Start(StartInfo(arguments, bundle)) ?? throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}");
+            return Process.Start(StartInfo(arguments, bundle, redirect: true)) ?? throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -162,14 +182,14 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         }
     }
 
-    private ProcessStartInfo StartInfo(IReadOnlyList<string> arguments, OciBundle bundle)
+    private ProcessStartInfo StartInfo(IReadOnlyList<string> arguments, OciBundle bundle, bool redirect)
     {
         var info = new ProcessStartInfo(Runtime.Path)
         {
             UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            RedirectStandardInput = redirect,
+            RedirectStandardOutput = redirect,
+            RedirectStandardError = redirect,
         };
         foreach (var argument in (string[])["--root", bundle.StateRoot, .. arguments])
             info.ArgumentList.Add(argument);

@@ -54,6 +54,12 @@ public sealed record RunSpec
 
     /// <summary>Text written to the process's stdin (then closed); null gives an empty stdin, as docker build does.</summary>
     public string? Stdin { get; init; }
+
+    /// <summary>
+    /// The process reads and writes sbuild's own standard input, output and error (<c>sbuild debug shell</c>): the runtime
+    /// passes them through, no terminal is allocated, <see cref="Stdin"/> is ignored and the run's output callback gets nothing.
+    /// </summary>
+    public bool InheritStandardStreams { get; init; }
 }
 
 /// <summary>An already-resolved user: numeric ids only, the runner never reads /etc/passwd.</summary>

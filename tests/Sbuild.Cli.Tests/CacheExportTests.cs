@@ -110,7 +110,57 @@ public sealed class CacheExportTests(SbuildCli sbuild) : IClassFixture<SbuildCli
         Assert.Equal(first.StandardOutput, missing.StandardOutput); // built without it
     }
 
+    private const string CacheMountDockerfile = """
+        FROM busybox
+        ARG N=1
+        RUN --mount=type=cache,id=warm-test,target=/root/.cache,uid=5,mode=0700 \
+            echo "sees: $(echo $(cat /root/.cache/log 2>/dev/null))" && echo run$N >> /root/.cache/log && mkdir -p /root/.cache/sub && ln -sf ../log /root/.cache/sub/link
+        """;
+
+    [Fact]
+    public async Task Cache_mounts_round_trip_through_a_local_and_a_registry_export_into_fresh_stores()
+    {
+        var context = _work.Combine("ctx-cache-mounts");
+        Directory.CreateDirectory(context);
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), CacheMountDockerfile);
+        var cacheDir = _work.Combine("cache-mounts-local");
+        var cacheRef = $"{_registry.Address}/cache/mounts:buildcache";
+        var origin = await FreshStore("mounts-a");
+        var first = await sbuild.RunAsync(["--progress", "plain", "--cache-to", $"type=local,dest={cacheDir},cache-mounts=true", context], storeRoot: origin);
+        Assert.Contains("sees: \n", first.StandardError.Replace("\r", "", StringComparison.Ordinal) + "\n"); // an empty cache
+        Assert.Contains(", 1 cache mounts", first.StandardError);
+        // A fully cached build still exports the mounts its RUNs name.
+        var cached = await sbuild.RunAsync(["--progress", "plain", "--cache-to", $"type=registry,ref={cacheRef},cache-mounts=true", context], storeRoot: origin);
+        Assert.Equal(1, Cached(cached.StandardError));
+        Assert.Contains(", 1 cache mounts", cached.StandardError);
+
+        foreach (var source in (string[])[$"type=local,src={cacheDir}", cacheRef])
+        {
+            var fresh = await FreshStore("mounts-" + (source == cacheRef ? "registry" : "local"));
+            // Another N: the RUN misses, and finds what the first build left in the cache, owner, mode and links kept.
+            var warm = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=2", "--cache-from", source, context], storeRoot: fresh);
+            Assert.Contains("1 cache mounts restored", warm.StandardError);
+            Assert.Matches(@"(?m) sees: run1$", warm.StandardError);
+            var directory = Directory.GetDirectories(Path.Combine(fresh, "cache-mounts")).Single();
+            var stat = await ProcessRunner.RunAsync("stat", ["-c", "%u %a", Path.Combine(directory, "0")], CancellationToken.None);
+            Assert.Equal("5 700", stat.StandardOutput.Trim());
+            Assert.Equal("run1\nrun2\n", File.ReadAllText(Path.Combine(directory, "0", "sub", "link")));
+
+            // An import never replaces what the store's own builds put in a cache.
+            var again = await sbuild.RunAsync(["--progress", "plain", "--build-arg", "N=3", "--cache-from", source, context], storeRoot: fresh);
+            Assert.Contains("1 kept as this store has them", again.StandardError);
+            Assert.Matches(@"(?m) sees: run1 run2$", again.StandardError);
+        }
+
+        // Without cache-mounts=true nothing of them is exported.
+        var plainDir = _work.Combine("cache-no-mounts");
+        var without = await sbuild.RunAsync(["--progress", "plain", "--cache-to", $"type=local,dest={plainDir}", context], storeRoot: origin);
+        Assert.DoesNotContain("cache mounts", without.StandardError);
+    }
+
     [Theory]
+    [InlineData("--cache-to", "type=local,dest=x,cache-mounts=yes", "cache-mounts must be true or false")]
+    [InlineData("--cache-from", "type=local,src=x,cache-mounts=true", "cache-mounts= is for --cache-to only")]
     [InlineData("--cache-to", "type=local", "type=local needs dest=DIR")]
     [InlineData("--cache-to", "type=s3,dest=x", "unsupported type \"s3\"")]
     [InlineData("--cache-to", "type=local,dest=x,mode=all", "mode must be min or max")]

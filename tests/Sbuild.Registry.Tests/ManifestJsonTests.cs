@@ -47,7 +47,7 @@ public sealed class ManifestJsonTests
         var type = ManifestJson.MediaTypeOf(Bytes(OciIndexJson(withMediaType: false)));
 
         Assert.Equal(MediaTypes.OciIndex, type);
-        Assert.True(ManifestJson.IsIndex(type));
+        Assert.True(MediaTypes.IsIndex(type));
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public sealed class ManifestJsonTests
         var type = ManifestJson.MediaTypeOf(Bytes(json));
 
         Assert.Equal(MediaTypes.DockerManifestList, type);
-        Assert.True(ManifestJson.IsIndex(type));
+        Assert.True(MediaTypes.IsIndex(type));
         var entry = Assert.Single(ManifestJson.Manifests(Bytes(json)));
         Assert.Equal("ppc64le", entry.Platform!.Architecture);
     }
@@ -100,7 +100,7 @@ public sealed class ManifestJsonTests
         var type = ManifestJson.MediaTypeOf(Bytes(json));
 
         Assert.Equal(MediaTypes.DockerManifest, type);
-        Assert.False(ManifestJson.IsIndex(type));
+        Assert.False(MediaTypes.IsIndex(type));
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class ManifestJsonTests
         var type = ManifestJson.MediaTypeOf(Bytes(OciManifestJson(withMediaType: false)));
 
         Assert.Equal(MediaTypes.OciManifest, type);
-        Assert.False(ManifestJson.IsIndex(type));
+        Assert.False(MediaTypes.IsIndex(type));
     }
 
     [Fact]
@@ -193,7 +193,7 @@ public sealed class ManifestJsonTests
     [InlineData(MediaTypes.DockerManifest, false)]
     public void IsIndex_knows_both_index_types(string mediaType, bool isIndex)
     {
-        Assert.Equal(isIndex, ManifestJson.IsIndex(mediaType));
+        Assert.Equal(isIndex, MediaTypes.IsIndex(mediaType));
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Sbuild.Core;
 using Sbuild.Core.Metadata;
+using Sbuild.Engine.Debugging;
 using Sbuild.Snapshotter;
 
 namespace Sbuild.Engine.Cache;
@@ -33,8 +34,29 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
         foreach (var snapshotter in _snapshotters) snapshotter.Dispose();
     }
 
-    public IReadOnlyList<CacheUsage> Usage() =>
-        database.ListCacheRecords().Select(ToUsage).OrderByDescending(u => u.LastUsed).ThenBy(u => u.Id, StringComparer.Ordinal).ToList();
+    /// <summary>The cache records, then the kept failures and the build logs (<see cref="Debugging"/>), which prune removes too.</summary>
+    public IReadOnlyList<CacheUsage> Usage()
+    {
+        var usage = database.ListCacheRecords().Select(ToUsage).OrderByDescending(u => u.LastUsed).ThenBy(u => u.Id, StringComparer.Ordinal).ToList();
+        usage.AddRange(KeptFailures.List(store.Root).Reverse().Select(FailureUsage));
+        var logs = BuildLogs.Builds(store.Root);
+        if (logs.Count > 0)
+        {
+            var written = Directory.GetLastWriteTimeUtc(Path.Combine(BuildLogs.RootOf(store.Root), logs[^1]));
+            usage.Add(new CacheUsage(LogsId, $"full step output of the last {logs.Count} builds (sbuild logs)", BuildLogs.Size(store.Root),
+                new DateTimeOffset(written, TimeSpan.Zero), new DateTimeOffset(written, TimeSpan.Zero)));
+        }
+        return usage;
+    }
+
+    /// <summary>The ID <see cref="Usage"/> gives the build logs.</summary>
+    public const string LogsId = "logs";
+
+    private CacheUsage FailureUsage(KeptFailure failure)
+    {
+        var size = _snapshotters.Where(s => s.Exists(failure.Snapshot)).Select(s => s.Usage(failure.Snapshot)).FirstOrDefault();
+        return new CacheUsage($"failure {failure.Build} step {failure.Step}", $"kept failure: {failure.Name} (sbuild debug shell)", size, failure.Created, failure.Created);
+    }
 
     public PruneReport Prune(PruneFilter filter, DateTimeOffset now)
     {
@@ -49,7 +71,13 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
             removed.Add(record);
             remaining -= record.Size;
         }
-        return Remove(removed, filter.All);
+        // Kept failures and logs are not records: they go by age only (all of them without until=).
+        DateTimeOffset? before = filter.Until is { } age ? now - age : null;
+        var failures = KeptFailures.Remove(store.Root, before).Select(FailureUsage).ToList();
+        var logsSize = BuildLogs.Size(store.Root);
+        var logs = BuildLogs.Remove(store.Root, before) > 0 ? logsSize - BuildLogs.Size(store.Root) : 0;
+        var report = Remove(removed, filter.All);
+        return report with { Removed = [.. report.Removed, .. failures], Reclaimed = report.Reclaimed + logs };
     }
 
     /// <summary>
@@ -86,12 +114,12 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
     /// nor a build-cache record references, by the same rule as a prune. The caller holds the store lock exclusively.
     /// </summary>
     public (int Count, long Bytes) RemoveUnreferencedBlobs() =>
-        RemoveUnusedBlobs(database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList());
+        RemoveUnusedBlobs(KeptStates());
 
     private PruneReport Remove(IReadOnlyList<CacheRecord> removed, bool all)
     {
         foreach (var record in removed) database.DeleteCacheRecord(record.Key);
-        var kept = database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList();
+        var kept = KeptStates();
         int snapshotCount = 0;
         long snapshotBytes = 0;
         foreach (var snapshotter in _snapshotters)
@@ -160,7 +188,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
     /// <summary>Committed step snapshots no record uses or builds on (left by a step killed before its record was written).</summary>
     public IReadOnlyList<string> UnreferencedSteps()
     {
-        var kept = database.ListCacheRecords().Select(StateOf).OfType<FsState>().ToList();
+        var kept = KeptStates();
         return _snapshotters.SelectMany(snapshots =>
         {
             var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
@@ -189,6 +217,13 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
         }
         return (count, bytes);
     }
+
+    /// <summary>What must stay: the records' states, and the snapshots of kept failures (the failed filesystem and the inputs its mounts read).</summary>
+    private List<FsState> KeptStates() =>
+    [
+        .. database.ListCacheRecords().Select(StateOf).OfType<FsState>(),
+        .. KeptFailures.List(store.Root).SelectMany(f => f.Inputs.Prepend(new FsState(f.Snapshot, []))),
+    ];
 
     private static FsState? StateOf(CacheRecord record)
     {

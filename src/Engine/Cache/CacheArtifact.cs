@@ -16,10 +16,12 @@ public static class CacheArtifact
     public const string Version = "sbuild.cache.v1";
 }
 
-/// <summary>The config blob of the cache artifact.</summary>
+/// <summary>The config blob of the cache artifact: the step records, and with <c>cache-mounts=true</c> the contents of
+/// <c>RUN --mount=type=cache</c> directories (each also a layer of the manifest; null: none exported).</summary>
 public sealed record CacheConfigFile(
     [property: JsonPropertyName("version")] string Version,
-    [property: JsonPropertyName("records")] IReadOnlyList<CacheEntry> Records);
+    [property: JsonPropertyName("records")] IReadOnlyList<CacheEntry> Records,
+    [property: JsonPropertyName("cacheMounts")] IReadOnlyList<CacheMountArchive>? CacheMounts = null);
 
 /// <summary>One step: its cache key, the layers (base first) of its filesystem, when its newest layer was made, what it was.</summary>
 public sealed record CacheEntry(

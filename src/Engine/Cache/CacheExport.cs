@@ -8,28 +8,30 @@ namespace Sbuild.Engine.Cache;
 /// <summary>Writes the records of a build as the cache artifact (<see cref="CacheArtifact"/>) to a directory or a registry.</summary>
 public static class CacheExport
 {
-    public static async Task ExportAsync(CacheLocation destination, IReadOnlyList<CacheRecord> records, ImageStore store,
-        RegistrySession? registries, IBuildLog log, CancellationToken ct)
+    /// <param name="cacheMounts">The contents of cache mounts to export with the records (see <see cref="CacheMountDirectories.ArchiveAsync"/>).</param>
+    public static async Task ExportAsync(CacheLocation destination, IReadOnlyList<CacheRecord> records, IReadOnlyList<CacheMountArchive> cacheMounts,
+        ImageStore store, RegistrySession? registries, IBuildLog log, CancellationToken ct)
     {
         var entries = new List<CacheEntry>();
         foreach (var record in records.OrderBy(r => r.Key, StringComparer.Ordinal))
             if (JsonSerializer.Deserialize(record.Result, BuildJsonContext.Default.FsState) is { } state)
                 entries.Add(new CacheEntry(record.Key, state.Layers, state.Created, record.Description));
         var config = store.Content.WriteBytes(
-            JsonSerializer.SerializeToUtf8Bytes(new CacheConfigFile(CacheArtifact.Version, entries), BuildJsonContext.Default.CacheConfigFile),
+            JsonSerializer.SerializeToUtf8Bytes(new CacheConfigFile(CacheArtifact.Version, entries, cacheMounts.Count > 0 ? cacheMounts : null), BuildJsonContext.Default.CacheConfigFile),
             CacheArtifact.ConfigMediaType);
         var manifest = new ImageManifest
         {
             ArtifactType = CacheArtifact.ArtifactType,
             Config = config,
-            Layers = entries.SelectMany(e => e.Layers).Select(l => l.Blob).DistinctBy(b => b.Digest).ToList(),
+            Layers = entries.SelectMany(e => e.Layers).Concat(cacheMounts.Select(m => m.Layer)).Select(l => l.Blob).DistinctBy(b => b.Digest).ToList(),
         };
         var manifestBlob = store.Content.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Canonical.ImageManifest), MediaTypes.OciManifest);
         if (destination.Backend == CacheBackend.Local)
             WriteLayout(destination.Location, store.Content, manifestBlob, [config, .. manifest.Layers]);
         else
             await new ImagePusher(registries!, store, log.Note).PushAsync(manifestBlob, ImageReference.Parse(destination.Location), ct).ConfigureAwait(false);
-        log.Note($"exported cache to {destination}: {entries.Count} records, {manifest.Layers.Count} layers");
+        log.Note($"exported cache to {destination}: {entries.Count} records, {manifest.Layers.Count} layers"
+                 + (cacheMounts.Count > 0 ? $", {cacheMounts.Count} cache mounts" : ""));
     }
 
     /// <summary>An OCI image layout: blobs copied in (what is there already is kept), index.json naming the manifest last.</summary>

@@ -23,8 +23,10 @@ public sealed class CacheImport
 
     public int Count => _entries.Count;
 
+    /// <summary>Reads the records of <paramref name="sources"/>, and restores the cache mounts they hold into
+    /// <paramref name="cacheMounts"/> (those the store does not have yet), before any step runs.</summary>
     public static async Task<CacheImport> LoadAsync(IReadOnlyList<CacheLocation> sources, ImageStore store, SnapshotWorkspace workspace,
-        RegistrySession? registries, IBuildLog log, CancellationToken ct)
+        CacheMountDirectories cacheMounts, RegistrySession? registries, IBuildLog log, CancellationToken ct)
     {
         var import = new CacheImport(store, workspace);
         foreach (var source in sources)
@@ -32,9 +34,21 @@ public sealed class CacheImport
             try
             {
                 var before = import.Count;
-                if (source.Backend == CacheBackend.Local) import.AddLocal(source.Location);
-                else await import.AddRegistryAsync(source.Location, registries!, ct).ConfigureAwait(false);
-                log.Note($"importing cache from {source}: {import.Count - before} records");
+                var (config, fetch) = source.Backend == CacheBackend.Local
+                    ? import.AddLocal(source.Location)
+                    : await import.AddRegistryAsync(source.Location, registries!, ct).ConfigureAwait(false);
+                var restored = 0;
+                foreach (var mount in config.CacheMounts ?? [])
+                {
+                    if (await cacheMounts.RestoreAsync(mount, async token =>
+                        {
+                            if (!store.Content.Exists(mount.Layer.Blob.Digest)) await fetch(mount.Layer.Blob, token).ConfigureAwait(false);
+                            return LayerReader.OpenTar(store.Content, mount.Layer.Blob);
+                        }, ct).ConfigureAwait(false))
+                        restored++;
+                }
+                log.Note($"importing cache from {source}: {import.Count - before} records"
+                         + (config.CacheMounts is { Count: > 0 } mounts ? $", {restored} cache mounts restored" + (restored < mounts.Count ? $" ({mounts.Count - restored} kept as this store has them)" : "") : ""));
             }
             catch (SbuildException e)
             {
@@ -56,7 +70,7 @@ public sealed class CacheImport
         return (new FsState(top, entry.Layers, entry.Created), entry.Description);
     }
 
-    private void AddLocal(string directory)
+    private (CacheConfigFile, Func<Descriptor, CancellationToken, Task>) AddLocal(string directory)
     {
         var blobs = Path.Combine(directory, "blobs", "sha256");
         byte[] Read(Digest digest, string what)
@@ -72,16 +86,18 @@ public sealed class CacheImport
         var manifest = index.Manifests.FirstOrDefault(m => m.MediaType == MediaTypes.OciManifest)
             ?? throw new SbuildException(ErrorCode.InvalidArchive, $"{indexPath} names no cache manifest");
         var config = ConfigOf(Json(Read(manifest.Digest, "manifest"), OciJsonContext.Canonical.ImageManifest, indexPath), d => Read(d, "cache config"), directory);
-        Add(config, async (blob, ct) =>
+        Func<Descriptor, CancellationToken, Task> fetch = async (blob, ct) =>
         {
             await using var source = File.OpenRead(Path.Combine(blobs, blob.Digest.Encoded));
             using var writer = _store.Content.OpenWriter();
             await source.CopyToAsync(writer.Stream, ct).ConfigureAwait(false);
             writer.Commit(blob.MediaType, blob.Digest);
-        });
+        };
+        Add(config, fetch);
+        return (config, fetch);
     }
 
-    private async Task AddRegistryAsync(string reference, RegistrySession registries, CancellationToken ct)
+    private async Task<(CacheConfigFile, Func<Descriptor, CancellationToken, Task>)> AddRegistryAsync(string reference, RegistrySession registries, CancellationToken ct)
     {
         var parsed = ImageReference.Parse(reference);
         var client = new RegistryClient(registries, await registries.OriginAsync(parsed.Registry, ct).ConfigureAwait(false), parsed.RemotePath);
@@ -90,7 +106,9 @@ public sealed class CacheImport
         var manifest = Json(fetched.Bytes, OciJsonContext.Canonical.ImageManifest, what);
         await client.FetchBlobAsync(manifest.Config, _store.Content, ct).ConfigureAwait(false);
         var config = ConfigOf(manifest, d => ReadStored(d), what);
-        Add(config, (blob, token) => client.FetchBlobAsync(blob, _store.Content, token));
+        Func<Descriptor, CancellationToken, Task> fetch = (blob, token) => client.FetchBlobAsync(blob, _store.Content, token);
+        Add(config, fetch);
+        return (config, fetch);
     }
 
     private byte[] ReadStored(Digest digest)

@@ -9,7 +9,9 @@ public enum CacheBackend { Local, Registry }
 public enum CacheMode { Min, Max }
 
 /// <summary>A parsed <c>--cache-to</c> or <c>--cache-from</c>: a directory (local) or an image reference (registry).</summary>
-public sealed record CacheLocation(CacheBackend Backend, string Location, CacheMode Mode = CacheMode.Min)
+/// <param name="CacheMounts"><c>cache-mounts=true</c> (exports only): also export the contents of the build's
+/// <c>RUN --mount=type=cache</c> directories.</param>
+public sealed record CacheLocation(CacheBackend Backend, string Location, CacheMode Mode = CacheMode.Min, bool CacheMounts = false)
 {
     public override string ToString() => Backend == CacheBackend.Local ? Location : $"registry {Location}";
 }
@@ -25,7 +27,7 @@ public static class CacheOptionsParser
     private static CacheLocation Parse(string value, string flag, bool export)
     {
         var expected = export
-            ? "type=local,dest=DIR[,mode=min|max] or type=registry,ref=NAME[:TAG][,mode=min|max]"
+            ? "type=local,dest=DIR[,mode=min|max][,cache-mounts=true] or type=registry,ref=NAME[:TAG][,mode=min|max][,cache-mounts=true]"
             : "type=local,src=DIR, type=registry,ref=NAME[:TAG] or NAME[:TAG]";
         SbuildException Error(string problem) => new(ErrorCode.InvalidOption, $"invalid {flag} \"{value}\": {problem} (expected {expected})");
 
@@ -38,6 +40,12 @@ public static class CacheOptionsParser
             if (!export) throw Error("mode= is for --cache-to only");
             mode = modeText switch { "min" => CacheMode.Min, "max" => CacheMode.Max, _ => throw Error($"mode must be min or max, not \"{modeText}\"") };
         }
+        var cacheMounts = false;
+        if (fields.Remove("cache-mounts", out var mountsText))
+        {
+            if (!export) throw Error("cache-mounts= is for --cache-to only (an import restores whatever the cache holds)");
+            cacheMounts = mountsText switch { "true" => true, "false" => false, _ => throw Error($"cache-mounts must be true or false, not \"{mountsText}\"") };
+        }
         var type = fields.Remove("type", out var t) ? t : throw Error("missing type=");
         var pathKey = export ? "dest" : "src";
         var location = type switch
@@ -47,7 +55,7 @@ public static class CacheOptionsParser
             _ => throw Error($"unsupported type \"{type}\""),
         };
         if (fields.Count > 0) throw Error($"unknown key \"{fields.Keys.First()}\"");
-        return new CacheLocation(type == "local" ? CacheBackend.Local : CacheBackend.Registry, location, mode);
+        return new CacheLocation(type == "local" ? CacheBackend.Local : CacheBackend.Registry, location, mode, cacheMounts);
     }
 
     private static string Reference(string text, Func<string, SbuildException> error) =>

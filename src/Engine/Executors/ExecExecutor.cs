@@ -1,4 +1,5 @@
 using Sbuild.Core;
+using Sbuild.Engine.Debugging;
 using Sbuild.Frontend;
 using Sbuild.Parser;
 using Sbuild.Runner;
@@ -18,10 +19,11 @@ namespace Sbuild.Engine.Executors;
 /// <param name="scratch">Per-build temp directory (heredoc scripts and writable bind copies go there).</param>
 /// <param name="seccomp">The build's syscall filter for steps that are not privileged (null: none).</param>
 /// <param name="limits">The cgroup limits of every RUN of the build (tasks, <c>--memory</c>).</param>
+/// <param name="journal">Where the step's full output goes and its filesystem is kept when its command fails (null: nowhere, for a debug shell).</param>
 internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<CancellationToken, Task<IContainerRunner>> getRunner,
     SnapshotWorkspace workspace, string scratch, IBuildLog log, LocalContext context, StateContentDigests selections,
     CacheMountDirectories cacheMounts, IReadOnlyDictionary<string, BuildSecret> secrets, IReadOnlyDictionary<string, SshAgentSocket> sshAgents,
-    SeccompProfile? seccomp, RunLimits limits)
+    SeccompProfile? seccomp, RunLimits limits, BuildJournal? journal)
     : IOp<FsState>
 {
     public string Name => step.Name;
@@ -40,6 +42,45 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
     public async Task<FsState> ExecuteAsync(IReadOnlyList<FsState> inputs, CancellationToken ct)
     {
         var runner = await getRunner(ct).ConfigureAwait(false);
+        using var stepLog = journal?.StartStep(step.Name);
+        string? keptAs = null;
+        try
+        {
+            return await WithMountsAsync(inputs, ct, mounts => workspace.ChangeAsync(inputs[0], rootfs => RunAsync(runner, rootfs, mounts, stepLog, ct), ct,
+                keepFailed: e => e is CommandFailed && stepLog is not null ? keptAs = $"{KeptFailures.SnapshotPrefix}{stepLog.BuildId}-{stepLog.Number}" : null)).ConfigureAwait(false);
+        }
+        catch (CommandFailed failed)
+        {
+            var message = failed.Message;
+            if (stepLog is not null)
+                message += $"\nfull output: {stepLog.Path} (sbuild logs {stepLog.BuildId} --step {stepLog.Number})";
+            if (keptAs is not null && workspace.Snapshotter.Exists(keptAs))
+            {
+                journal!.KeepFailure(stepLog!, step.Name, op, keptAs, inputs, failed.ExitCode);
+                message += $"\nthe failed step's filesystem is kept: enter it with sbuild debug shell {stepLog!.BuildId} --step {stepLog.Number} (or --last-failure)";
+            }
+            throw Failure(message);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> with sbuild's own standard streams in a writable, thrown-away child of
+    /// <paramref name="failed"/> (a kept failure of this step), with the step's env, user, workdir and mounts set up as
+    /// for the step itself. Returns the command's exit code.
+    /// </summary>
+    public async Task<int> DebugAsync(IReadOnlyList<FsState> inputs, FsState failed, IReadOnlyList<string> command, CancellationToken ct)
+    {
+        var runner = await getRunner(ct).ConfigureAwait(false);
+        return await WithMountsAsync(inputs, ct, mounts => workspace.WithScratchAsync(failed,
+            rootfs => runner.RunAsync(SpecOf(rootfs, mounts) with { Args = command, InheritStandardStreams = true }, new RunOutput(), ct), ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>What the RUN's <c>--mount</c>s and here-document scripts give the container.</summary>
+    private sealed record StepMounts(IReadOnlyList<BindMount> Binds, IReadOnlyList<TmpfsMount> Tmpfs, IReadOnlyList<string> Env);
+
+    /// <summary>Sets up the RUN's mounts (views of bind sources, cache directories held, secrets written) around <paramref name="run"/>.</summary>
+    private async Task<T> WithMountsAsync<T>(IReadOnlyList<FsState> inputs, CancellationToken ct, Func<StepMounts, Task<T>> run)
+    {
         using var scripts = new InlineFiles(scratch, op.Scripts, mode: 0x1ED);
         var holds = new List<IDisposable>();
         var copies = new List<string>();
@@ -91,7 +132,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
                             break;
                     }
                 }
-                return await workspace.ChangeAsync(inputs[0], rootfs => RunAsync(runner, rootfs, binds, tmpfs, mountEnv, ct), ct).ConfigureAwait(false);
+                return await run(new StepMounts(binds, tmpfs, mountEnv)).ConfigureAwait(false);
             }).ConfigureAwait(false);
         }
         finally
@@ -102,7 +143,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
     }
 
     /// <summary>Read-only views of the stages bind mounts read, mounted for the whole RUN.</summary>
-    private async Task<FsState> WithViewsAsync(IReadOnlyList<FsState> inputs, int index, Dictionary<int, string> views, Func<Dictionary<int, string>, Task<FsState>> run)
+    private async Task<T> WithViewsAsync<T>(IReadOnlyList<FsState> inputs, int index, Dictionary<int, string> views, Func<Dictionary<int, string>, Task<T>> run)
     {
         if (index >= inputs.Count) return await run(views).ConfigureAwait(false);
         return await workspace.WithViewAsync(inputs[index], root =>
@@ -145,25 +186,30 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
 
     private static string SourceOf(RunMount mount) => mount.Source.Length == 0 ? "." : mount.Source;
 
-    private async Task RunAsync(IContainerRunner runner, string rootfs, IReadOnlyList<BindMount> binds, IReadOnlyList<TmpfsMount> tmpfs,
-        IReadOnlyList<string> mountEnv, CancellationToken ct)
+    private RunSpec SpecOf(string rootfs, StepMounts mounts) => new()
     {
-        var spec = new RunSpec
+        RootfsPath = rootfs,
+        Args = op.Args,
+        Env = [.. op.Env, .. op.ProxyEnv, .. mounts.Env],
+        Cwd = op.Cwd,
+        User = StepErrors.At(step, () => UserResolver.Resolve(rootfs, op.User)),
+        Network = op.Network == NetworkMode.Host ? Runner.NetworkMode.Host : Runner.NetworkMode.None,
+        Mounts = mounts.Binds,
+        Tmpfs = mounts.Tmpfs,
+        Privileged = op.Privileged,
+        Seccomp = seccomp,
+        Limits = limits,
+        EnvironmentHoldsSecrets = op.Mounts.Any(m => m.Type == RunMountType.Secret && m.SecretEnv is not null),
+    };
+
+    private async Task RunAsync(IContainerRunner runner, string rootfs, StepMounts mounts, StepLog? stepLog, CancellationToken ct)
+    {
+        var spec = SpecOf(rootfs, mounts);
+        var output = new RunOutput((_, line) =>
         {
-            RootfsPath = rootfs,
-            Args = op.Args,
-            Env = [.. op.Env, .. op.ProxyEnv, .. mountEnv],
-            Cwd = op.Cwd,
-            User = StepErrors.At(step, () => UserResolver.Resolve(rootfs, op.User)),
-            Network = op.Network == NetworkMode.Host ? Runner.NetworkMode.Host : Runner.NetworkMode.None,
-            Mounts = binds,
-            Tmpfs = tmpfs,
-            Privileged = op.Privileged,
-            Seccomp = seccomp,
-            Limits = limits,
-            EnvironmentHoldsSecrets = op.Mounts.Any(m => m.Type == RunMountType.Secret && m.SecretEnv is not null),
-        };
-        var output = new RunOutput((_, line) => log.Output(step.Name, line));
+            log.Output(step.Name, line);
+            stepLog?.Write(line);
+        });
         int exit;
         try
         {
@@ -174,10 +220,11 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             // The process never started (e.g. no such executable): say so at the RUN's line.
             throw Failure($"RUN could not start {CommandForMessage()}: {e.Message}");
         }
+        stepLog?.Ended(exit);
         if (exit != 0)
         {
             var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));
-            throw Failure($"RUN failed with exit code {exit}: {CommandForMessage()}\n{MemoryNote(exit)}last output lines:\n{tail}");
+            throw new CommandFailed(exit, $"RUN failed with exit code {exit}: {CommandForMessage()}\n{MemoryNote(exit)}last output lines:\n{tail}");
         }
     }
 
@@ -189,6 +236,12 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
     private string MemoryNote(int exit) => exit == 128 + 9 && limits.Memory is { } memory
         ? $"the step was killed (SIGKILL), most likely because it ran out of memory: it may use at most {RunLimits.SizeText(memory)} (--memory)\n"
         : "";
+
+    /// <summary>The command ran and failed: its filesystem may be kept, then the error is located at the RUN's line.</summary>
+    private sealed class CommandFailed(int exitCode, string message) : Exception(message)
+    {
+        public int ExitCode { get; } = exitCode;
+    }
 
     /// <summary>A <c>required</c> secret or ssh mount the build was not given.</summary>
     private SbuildException NotProvided(string what, string flag) =>
