@@ -108,7 +108,7 @@ public static class MissComparison
             else if (was.Digest != file.Digest || was.Size != file.Size) aspects.Add("content");
             if (was.Mode != file.Mode) aspects.Add($"mode {was.Mode} → {file.Mode}");
             if (was.Target != file.Target && was.Type == file.Type) aspects.Add($"link target {was.Target} → {file.Target}");
-            if (aspects.Count == 0) unchanged++;
+            if (aspects.Count == 0) unchanged += file.Type == "dir" ? 0 : 1; // "N files unchanged" counts what is not a directory
             else differences.Add(new Difference(DifferenceKind.Changed, file.Path, After: string.Join(", ", aspects)));
         }
         foreach (var file in before)

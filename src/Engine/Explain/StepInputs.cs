@@ -69,3 +69,9 @@ public sealed record MissExplanation(IReadOnlyList<Difference> Differences, int 
 [JsonSerializable(typeof(StepInputs))]
 [JsonSerializable(typeof(MissExplanation))]
 internal sealed partial class ExplainJsonContext : JsonSerializerContext;
+
+/// <summary>The JSON types of this folder for other assemblies (the source-generated context stays internal).</summary>
+public static class ExplainJson
+{
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<MissExplanation> MissExplanation => ExplainJsonContext.Default.MissExplanation;
+}
