@@ -39,8 +39,7 @@ public sealed class BuildRecorder(StoreDatabase database, ExecutorGraph graph, L
         _inputs[key.ToString()] = json;
         MissExplanation? explanation = null;
         if (explain && outcome == SolveOutcome.Missed && Location(node) is var (stage, line, instruction)
-            && database.FindEarlierStep(dockerfile, stage, line, instruction) is { } earlier
-            && Parse(earlier.Inputs) is { } before)
+            && Earlier(stage, line, instruction) is { } earlier && Parse(earlier.Inputs) is { } before)
         {
             var (differences, unchanged) = MissComparison.Compare(before, current, earlier.Key == key.ToString());
             explanation = new MissExplanation(differences, unchanged, earlier.BuildId);
@@ -85,6 +84,19 @@ public sealed class BuildRecorder(StoreDatabase database, ExecutorGraph graph, L
 
     private static (string Stage, int Line, string Instruction)? Location(OpNode node) =>
         node.Description.Location is { } at ? (node.Description.Stage, at.Line, node.Description.Instruction ?? node.Description.Name) : null;
+
+    /// <summary>The earlier record to compare with; a store too busy to answer explains nothing rather than failing the build.</summary>
+    private EarlierStep? Earlier(string stage, int line, string instruction)
+    {
+        try
+        {
+            return database.FindEarlierStep(dockerfile, stage, line, instruction);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return null;
+        }
+    }
 
     private static StepInputs? Parse(string json)
     {
