@@ -7,7 +7,8 @@ namespace Sbuild.Cli;
 /// <summary>
 /// The <c>--metadata-file</c> document: buildx's keys (<c>containerimage.digest</c>, <c>containerimage.config.digest</c>,
 /// <c>containerimage.descriptor</c>, <c>image.name</c>) so CI scripts written for <c>docker buildx build</c> read it
-/// unchanged, plus <c>containerimage.layers</c>, the layer descriptors golden-file tests pin. Keys are sorted, as Go
+/// unchanged, plus <c>containerimage.layers</c>, the layer descriptors golden-file tests pin, and <c>sbuild.build-id</c>, the build's record for
+/// <c>sbuild cache why ID</c>. Keys are sorted, as Go
 /// writes a map.
 /// </summary>
 public static class BuildMetadata
@@ -26,6 +27,7 @@ public static class BuildMetadata
             foreach (var layer in layers) WriteDescriptor(json, layer);
             json.WriteEndArray();
             if (names.Count > 0) json.WriteString("image.name", string.Join(',', names.Select(n => n.FullName)));
+            json.WriteString("sbuild.build-id", result.BuildId);
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');

@@ -48,6 +48,7 @@ public static class Commands
         root.Subcommands.Add(DebugCommands.Logs(RootOption));
         root.Subcommands.Add(CacheCommands.DiskUsage(RootOption));
         root.Subcommands.Add(CacheCommands.Prune(RootOption));
+        root.Subcommands.Add(CacheCommands.Cache(RootOption));
         root.Subcommands.Add(DoctorCommand.Doctor(RootOption));
         root.Subcommands.Add(DoctorCommand.Store(RootOption));
         return root;

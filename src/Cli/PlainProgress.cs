@@ -2,7 +2,10 @@ using Sbuild.Solver;
 
 namespace Sbuild.Cli;
 
-/// <summary>BuildKit's <c>--progress=plain</c> look: <c>#N name</c>, output lines, <c>#N DONE 0.3s</c> / <c>#N CACHED</c>.</summary>
+/// <summary>
+/// BuildKit's <c>--progress=plain</c> look: <c>#N name</c>, output lines, <c>#N DONE 0.3s</c> / <c>#N CACHED</c>; plus,
+/// under the name of a step the cache missed, sbuild's own <c>#N cache miss: …</c> line saying why.
+/// </summary>
 public sealed class PlainProgress(TextWriter output, bool quiet) : ProgressDisplay
 {
     private readonly Dictionary<string, int> _ids = [];
@@ -18,6 +21,7 @@ public sealed class PlainProgress(TextWriter output, bool quiet) : ProgressDispl
             if (!_ids.TryGetValue(e.Name, out var id)) _ids[e.Name] = id = _ids.Count + 1;
             switch (e.Status)
             {
+                case VertexStatus.Started when e.CacheMiss is { } miss: output.WriteLine($"#{id} {e.Name}\n#{id} cache miss: {miss}"); break;
                 case VertexStatus.Started: output.WriteLine($"#{id} {e.Name}"); break;
                 case VertexStatus.Cached: output.WriteLine($"#{id} {e.Name}\n#{id} CACHED"); break;
                 case VertexStatus.Completed: output.WriteLine($"#{id} DONE {e.Elapsed.TotalSeconds:0.0}s"); break;

@@ -12,7 +12,8 @@ namespace Sbuild.Cli;
 /// <c>buildctl build --progress=rawjson</c> prints it (fields left out when empty, as Go's <c>omitempty</c> does;
 /// times are RFC 3339 in UTC; byte fields are base64, as Go encodes <c>[]byte</c>):
 /// <list type="bullet">
-/// <item>a step starting: <c>{"vertexes":[{"digest":"sha256:…","name":"[stage-0 2/3] RUN …","started":"2025-01-02T03:04:05.1234567Z"}]}</c></item>
+/// <item>a step starting: <c>{"vertexes":[{"digest":"sha256:…","name":"[stage-0 2/3] RUN …","started":"2025-01-02T03:04:05.1234567Z"}]}</c>;
+/// when the cache missed it and sbuild found an earlier record of the step, also sbuild's own <c>"cacheMiss":"RUN make — ARG V 1 → 2"</c>.</item>
 /// <item>a step ending: the same vertex again with <c>"completed"</c>, plus <c>"cached":true</c> when the cache answered
 /// it (then <c>started</c> is the cache lookup, a few microseconds before <c>completed</c>) or <c>"error":"…"</c> when it
 /// failed (<c>"context canceled"</c>, BuildKit's words, when the build was cancelled).</item>
@@ -62,6 +63,7 @@ public sealed class RawJsonProgress : ProgressDisplay
                 if (value.Status != VertexStatus.Started) w.WriteString("completed", now);
                 if (value.Status == VertexStatus.Cached) w.WriteBoolean("cached", true);
                 if (value.Status == VertexStatus.Failed) w.WriteString("error", ErrorText(value.Error));
+                if (value.CacheMiss is { } miss) w.WriteString("cacheMiss", miss);
                 w.WriteEndObject();
                 w.WriteEndArray();
             });

@@ -90,6 +90,9 @@ public sealed class TtyProgress : ProgressDisplay
             {
                 case VertexStatus.Started:
                     _running.Add(new Step(value.Name, _clock.Elapsed));
+                    // Why the cache missed, kept in the scrollback above the running step (the name says which step).
+                    if (value.CacheMiss is { } miss)
+                        _finished.Add(new Line([new Segment(" => ", Arrow), new Segment(Clean("cache miss: " + miss), Faint)], null, Style.Plain, Truncate: false));
                     break;
                 case VertexStatus.Cached:
                     _steps++;

@@ -40,5 +40,6 @@ public sealed record BuildRequest
     public IReadOnlyList<Cache.CacheLocation> CacheTo { get; init; } = [];
 }
 
-/// <summary>What a build produced: the image in the local store, lint warnings to show after it, and how many of its layers the base image brought.</summary>
-public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings, int BaseLayerCount);
+/// <summary>What a build produced: the image in the local store, lint warnings to show after it, how many of its layers
+/// the base image brought, and the id of the build's record (<c>sbuild cache why ID</c>).</summary>
+public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings, int BaseLayerCount, string BuildId);

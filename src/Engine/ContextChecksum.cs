@@ -24,12 +24,13 @@ namespace Sbuild.Engine;
 /// </remarks>
 public static class ContextChecksum
 {
+    /// <param name="listing">When given, receives a record of every selected entry (for cache-miss explanations).</param>
     public static Digest Compute(string contextDir, CopySelection selection, DockerIgnore? ignore = null, FileDigestCache? statCache = null,
-        bool includeOwnership = false, CancellationToken ct = default)
+        bool includeOwnership = false, List<Explain.FileRecord>? listing = null, CancellationToken ct = default)
     {
         ignore ??= DockerIgnore.Empty;
         using var session = statCache?.Begin(contextDir);
-        var walk = new Walk();
+        var walk = new Walk(listing);
         foreach (var copy in selection.Roots())
         {
             walk.Text(CopySelection.Describe(copy));
@@ -40,6 +41,9 @@ public static class ContextChecksum
 
         var digests = FileDigests(walk.Files, contextDir, session, ct);
         session?.Commit();
+        if (listing is not null)
+            foreach (var (file, entry) in walk.Listed)
+                listing[entry] = listing[entry] with { Digest = Digest.FromSha256Bytes(digests[file]).ToString() };
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         walk.HashInto(hash, digests);
@@ -51,11 +55,29 @@ public static class ContextChecksum
     /// where the file's content digest goes (known only later). Records are written straight into the buffer: a
     /// context of many files makes no string per record.
     /// </summary>
-    private sealed class Walk
+    private sealed class Walk(List<Explain.FileRecord>? listing)
     {
         private readonly ArrayBufferWriter<byte> _text = new(1 << 16);
         private readonly List<int> _fileOffsets = [];
         public readonly List<(string Host, Posix.FileStat Stat)> Files = [];
+        /// <summary>Regular files' places in <see cref="Files"/> and in the listing, whose digests are filled in last.</summary>
+        public readonly List<(int File, int Entry)> Listed = [];
+
+        /// <summary>Lists an entry; called right before <see cref="File"/> for a regular file, whose digest comes last.
+        /// <paramref name="hardLinkTo"/>: the path this one is a second link of (no content of its own in the key).</summary>
+        public void List(string relative, Posix.FileStat st, string? target, string? hardLinkTo = null)
+        {
+            if (listing is null) return;
+            var regular = st.Type == Posix.FileStat.Regular && hardLinkTo is null;
+            if (regular) Listed.Add((Files.Count, listing.Count));
+            var type = hardLinkTo is not null ? "hardlink" : st.Type switch
+            {
+                Posix.FileStat.Regular => "file", Posix.FileStat.Directory => "dir", Posix.FileStat.Symlink => "symlink",
+                Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice => "device", _ => "other",
+            };
+            // Only a regular file's size is its content's; a directory's depends on the file system.
+            listing.Add(new Explain.FileRecord(relative, type, "0" + Convert.ToString(st.Permissions, 8), regular ? st.Size : 0, Target: hardLinkTo ?? target));
+        }
 
         public void Text(ReadOnlySpan<char> text) => Encoding.UTF8.GetBytes(text, _text);
 
@@ -124,9 +146,11 @@ public static class ContextChecksum
         // Only entries with more than one link add a record, so keys of trees without hard links keep their format.
         if (st.Type != Posix.FileStat.Directory && st.Links > 1 && !links.TryAdd((st.Device, st.Inode), entry.Relative))
         {
+            walk.List(entry.Relative, st, null, links[(st.Device, st.Inode)]);
             walk.Text($"link\0{links[(st.Device, st.Inode)]}\0\n");
             return;
         }
+        walk.List(entry.Relative, st, st.Type == Posix.FileStat.Symlink ? new FileInfo(entry.Host).LinkTarget : null);
         switch (st.Type)
         {
             case Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice:

@@ -15,6 +15,7 @@ namespace Sbuild.Engine;
 public sealed class ExecutorGraph : IDisposable
 {
     private readonly Dictionary<OpNode, Vertex<FsState>> _vertices = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Vertex<FsState>, OpNode> _nodes = new(ReferenceEqualityComparer.Instance);
     private readonly ImageStore _store;
     private readonly BuildEnvironment _environment;
     private readonly IBuildLog _log;
@@ -58,8 +59,12 @@ public sealed class ExecutorGraph : IDisposable
         if (_vertices.TryGetValue(node, out var known)) return known;
         var vertex = new Vertex<FsState>(Executor(node), node.Inputs.Select(VertexOf).ToList()) { IgnoreCache = node.IgnoreCache };
         _vertices[node] = vertex;
+        _nodes[vertex] = node;
         return vertex;
     }
+
+    /// <summary>The node <paramref name="vertex"/> was made from (the graph is complete before solving starts).</summary>
+    public OpNode NodeOf(Vertex<FsState> vertex) => _nodes[vertex];
 
     private IOp<FsState> Executor(OpNode node) => node.Op switch
     {

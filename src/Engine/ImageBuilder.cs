@@ -1,5 +1,6 @@
 using Sbuild.Core;
 using Sbuild.Engine.Cache;
+using Sbuild.Engine.Explain;
 using Sbuild.Core.Metadata;
 using Sbuild.Exporter;
 using Sbuild.Frontend;
@@ -25,29 +26,33 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
 
         using var workspace = new SnapshotWorkspace(store, environment.Snapshotter, request.SourceDateEpoch);
         using var database = StoreDatabase.Open(store.Root);
+        var context = LocalContext.Load(request.ContextDir, request.DockerfilePath, database);
         var journal = new Debugging.BuildJournal(store.Root, request.ContextDir, request.DockerfilePath, environment.Snapshotter);
-        using var graph = new ExecutorGraph(store, environment, workspace, LocalContext.Load(request.ContextDir, request.DockerfilePath, database), log, request.Secrets, request.SshAgents, request.Seccomp, request.Limits, journal);
+        using var graph = new ExecutorGraph(store, environment, workspace, context, log, request.Secrets, request.SshAgents, request.Seccomp, request.Limits, journal);
         var imported = request.CacheFrom.Count > 0
             ? await CacheImport.LoadAsync(request.CacheFrom, store, workspace, graph.CacheMounts, environment.Registries, log, ct).ConfigureAwait(false)
             : null;
         var cache = new BuildCacheStore(new DatabaseCacheStore(database, workspace), imported);
-        var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress);
-        var fs = await solver.SolveAsync(graph.VertexOf(plan.Fs), ct).ConfigureAwait(false);
+        var recorder = new BuildRecorder(database, graph, context, Path.GetFullPath(request.DockerfilePath), explain: !request.NoCache);
+        var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress, recorder);
+        FsState fs;
+        try
+        {
+            fs = await solver.SolveAsync(graph.VertexOf(plan.Fs), ct).ConfigureAwait(false);
+            await ResolveHistoryStepsAsync(solver, graph, plan, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A failed build is recorded too: what ran before the failure is in the cache, and `cache why` can say why.
+            recorder.Save(log);
+        }
         // Without SOURCE_DATE_EPOCH the image is as old as its newest layer (BuildKit's rule), so a cached rebuild
         // reproduces the same config and image ID.
         var created = request.SourceDateEpoch ?? fs.Created ?? DateTimeOffset.UtcNow;
         var history = new List<HistoryEntry>(plan.BaseHistory);
         // Every step with a layer op adds a layer, empty or not (as in BuildKit); the others are empty_layer entries.
         foreach (var step in plan.History)
-        {
-            // A cache hit does not solve its inputs, but a rebuild lists each step of the image (FROM included) as
-            // CACHED, as BuildKit's progress does: resolving a layer step and the state it starts from (input 0) is
-            // a cache lookup that reports them.
-            if (step.Layer is { } layer)
-                foreach (var node in layer.Inputs.Take(1).Append(layer))
-                    await solver.ResultOf(graph.VertexOf(node), ct).ConfigureAwait(false);
             history.Add(new HistoryEntry { Created = created, CreatedBy = step.CreatedBy, Comment = StageConverter.HistoryComment, EmptyLayer = step.Layer is null ? true : null });
-        }
 
         var config = new ImageConfig
         {
@@ -88,7 +93,20 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         }
         // The layers below the build's own steps are the base image's (an export keeps their bytes unless forced).
         var baseLayers = Math.Max(0, fs.Layers.Count - plan.History.Count(h => h.Layer is not null));
-        return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings, baseLayers);
+        return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings, baseLayers, recorder.BuildId);
+    }
+
+    /// <summary>
+    /// A cache hit does not solve its inputs, but a rebuild lists each step of the image (FROM included) as CACHED, as
+    /// BuildKit's progress does: resolving a layer step and the state it starts from (input 0) is a cache lookup that
+    /// reports them (and puts them in the build's record).
+    /// </summary>
+    private static async Task ResolveHistoryStepsAsync(Solver<FsState> solver, ExecutorGraph graph, StagePlan plan, CancellationToken ct)
+    {
+        foreach (var step in plan.History)
+            if (step.Layer is { } layer)
+                foreach (var node in layer.Inputs.Take(1).Append(layer))
+                    await solver.ResultOf(graph.VertexOf(node), ct).ConfigureAwait(false);
     }
 
     /// <summary>

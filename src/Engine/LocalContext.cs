@@ -21,4 +21,12 @@ public sealed record LocalContext(string Root, DockerIgnore Ignore, FileDigestCa
 
     /// <summary>The content checksum of what <paramref name="selection"/> selects (see <see cref="ContextChecksum"/>).</summary>
     public Digest Checksum(CopySelection selection, CancellationToken ct) => ContextChecksum.Compute(Root, selection, Ignore, StatCache, ct: ct);
+
+    /// <summary>Every entry <paramref name="selection"/> selects, with content digests (for cache-miss explanations).</summary>
+    public List<Explain.FileRecord> Listing(CopySelection selection)
+    {
+        var listing = new List<Explain.FileRecord>();
+        ContextChecksum.Compute(Root, selection, Ignore, StatCache, listing: listing);
+        return listing;
+    }
 }

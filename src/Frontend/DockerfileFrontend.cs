@@ -42,6 +42,7 @@ public static class DockerfileFrontend
         var warnings = definition.Warnings.ToList();
         if (args.Unconsumed(definition) is { Count: > 0 } unused)
             warnings.Add($"UnusedBuildArgs: one or more build-args [{string.Join(' ', unused)}] were not consumed");
+        warnings.AddRange(LintPolicy.PersistedSecrets(plan));
         LintPolicy.Check(ast, warnings);
         return new FrontendResult(plan, warnings, notes);
     }

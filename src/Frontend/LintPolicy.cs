@@ -1,5 +1,6 @@
 using Sbuild.Core;
 using Sbuild.Parser;
+using Sbuild.Parser.Binding;
 
 namespace Sbuild.Frontend;
 
@@ -9,6 +10,32 @@ namespace Sbuild.Frontend;
 /// </summary>
 public static class LintPolicy
 {
+    /// <summary>
+    /// sbuild's SecretsPersisted warnings for the image a build makes: an ENV whose name looks secret (BuildKit's
+    /// SecretsUsedInArgOrEnv test) set to a value in the image config, and an ARG whose name looks secret whose value a
+    /// RUN's history entry records (<c>RUN |1 GITHUB_TOKEN=… cmd</c>). Unlike the declaration rule, these say the value
+    /// is in the image, and how to pass it instead.
+    /// </summary>
+    public static IEnumerable<string> PersistedSecrets(StagePlan target)
+    {
+        const string instead = "pass it with --secret id=NAME and read it in RUN --mount=type=secret,id=NAME,env=NAME (nothing of it stays in the image)";
+        foreach (var entry in target.Config.Env ?? [])
+        {
+            var eq = entry.IndexOf('=');
+            if (eq > 0 && eq < entry.Length - 1 && SecretNames.LooksSecret(entry[..eq]))
+                yield return $"SecretsPersisted: ENV {entry[..eq]} is in the image config; {instead.Replace("NAME", entry[..eq], StringComparison.Ordinal)}";
+        }
+        var runs = target.History.Where(h => h.CreatedBy.StartsWith("RUN |", StringComparison.Ordinal)).Select(h => h.CreatedBy).ToList();
+        foreach (var name in target.DeclaredArgs.Distinct(StringComparer.Ordinal))
+        {
+            if (!SecretNames.LooksSecret(name)) continue;
+            // "RUN |N A=1 B=2 cmd": a name whose value is not empty.
+            var recorded = runs.FirstOrDefault(r => r.Contains($" {name}=", StringComparison.Ordinal) && !r.Contains($" {name}= ", StringComparison.Ordinal));
+            if (recorded is not null)
+                yield return $"SecretsPersisted: the value of ARG {name} is in the image history (RUN |… {name}=…); {instead.Replace("NAME", name, StringComparison.Ordinal)}";
+        }
+    }
+
     public static void Check(DockerfileAst ast, List<string> warnings)
     {
         if (Filter(ast, warnings) && warnings.Count > 0)

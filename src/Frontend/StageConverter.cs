@@ -196,7 +196,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var seen = plan.Expansion;
         var declared = plan.DeclaredArgs.Distinct(StringComparer.Ordinal).Select(n => $"{n}={seen.GetValueOrDefault(n) ?? ""}").ToList();
         var createdBy = "RUN " + (declared.Count > 0 ? $"|{declared.Count} {string.Join(' ', declared)} " : "") + string.Join(' ', args) + " # buildkit";
-        AddLayer(plan, Step(plan, exec, inputs, $"{label} RUN {Display(run)}", run), createdBy);
+        AddLayer(plan, Step(plan, exec, inputs, $"{label} RUN {Display(run)}", run,
+            plan.Args.Where(a => !plan.HasEnv(a.Key) && !BuildArgs.ProxyArgs.Contains(a.Key)).Select(a => a.Key).ToList()), createdBy);
     }
 
     /// <summary>
@@ -545,8 +546,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         command.PrependShell ? [.. plan.Config.Shell ?? DefaultShell, command.Args[0]] : command.Args.ToList();
 
     /// <summary>A node for an instruction's op; steps of a <c>--no-cache-filter</c> stage ignore the cache.</summary>
-    private OpNode Step(StagePlan plan, Op op, IReadOnlyList<OpNode> inputs, string name, Instruction instruction) =>
-        new(op, inputs, new StepDescription(name, instruction.Location, instruction.Original))
+    private OpNode Step(StagePlan plan, Op op, IReadOnlyList<OpNode> inputs, string name, Instruction instruction, IReadOnlyList<string>? args = null) =>
+        new(op, inputs, new StepDescription(name, instruction.Location, instruction.Original) { Stage = plan.DisplayName, Args = args ?? [] })
         {
             IgnoreCache = definition.Stages[plan.Index].Name is { } stage && request.NoCacheStages.Contains(stage),
         };

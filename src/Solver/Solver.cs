@@ -6,18 +6,22 @@ namespace Sbuild.Solver;
 public enum VertexStatus { Started, Cached, Completed, Failed }
 
 /// <summary>A progress event for one vertex, named by its op.</summary>
-public sealed record SolveEvent(string Name, VertexStatus Status, TimeSpan Elapsed, Exception? Error = null);
+/// <param name="CacheMiss">On <see cref="VertexStatus.Started"/> of a vertex the cache missed: why, in one line (or null).</param>
+public sealed record SolveEvent(string Name, VertexStatus Status, TimeSpan Elapsed, Exception? Error = null, string? CacheMiss = null);
 
 /// <summary>
 /// Solves a DAG: computes a vertex's cache key before running it, reuses cached results (without solving the inputs of a
 /// cached vertex), and runs the rest with each vertex starting as soon as its inputs are done (independent branches
 /// run in parallel). A vertex shared by several consumers runs once.
 /// </summary>
-public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveEvent>? progress = null) where TResult : class
+public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveEvent>? progress = null, ISolveObserver<TResult>? observer = null)
+    where TResult : class
 {
     private readonly Dictionary<Vertex<TResult>, Task<Digest>> _keys = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Vertex<TResult>, Task<TResult>> _results = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Vertex<TResult>, bool> _forced = new(ReferenceEqualityComparer.Instance);
+    // What each key was made from, for the observer.
+    private readonly Dictionary<Vertex<TResult>, Digest[]> _keyInputs = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _gate = new();
 
     public async Task<TResult> SolveAsync(Vertex<TResult> target, CancellationToken ct)
@@ -46,6 +50,7 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         var inputs = await Task.WhenAll(vertex.Inputs.Select(async (input, i) => op.KeysInputByContent(i)
             ? await op.InputContentDigestAsync(i, await ResultOf(input, ct).ConfigureAwait(false), ct).ConfigureAwait(false)
             : await KeyOf(input, ct).ConfigureAwait(false))).ConfigureAwait(false);
+        lock (_gate) _keyInputs[vertex] = inputs;
         return await op.CacheKeyAsync(inputs, ct).ConfigureAwait(false);
     }
 
@@ -85,14 +90,17 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         var clock = Stopwatch.StartNew();
         // A hit needs nothing from the inputs: they are not solved (no base image unpacked, no earlier step re-checked)
         // unless another consumer asks for them.
-        if (op.Cacheable && !MustRun(vertex) && await cache.GetAsync(key, ct).ConfigureAwait(false) is { } cached)
+        var asked = op.Cacheable && !MustRun(vertex);
+        if (asked && await cache.GetAsync(key, ct).ConfigureAwait(false) is { } cached)
         {
+            Observe(vertex, key, SolveOutcome.Cached);
             progress?.Report(new SolveEvent(op.Name, VertexStatus.Cached, clock.Elapsed));
             return cached;
         }
+        var miss = Observe(vertex, key, asked ? SolveOutcome.Missed : SolveOutcome.Uncached);
         var inputs = await Task.WhenAll(vertex.Inputs.Select(i => ResultOf(i, ct))).ConfigureAwait(false);
         clock.Restart();
-        progress?.Report(new SolveEvent(op.Name, VertexStatus.Started, TimeSpan.Zero));
+        progress?.Report(new SolveEvent(op.Name, VertexStatus.Started, TimeSpan.Zero, CacheMiss: miss));
         try
         {
             var result = await op.ExecuteAsync(inputs, ct).ConfigureAwait(false);
@@ -105,5 +113,13 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
             progress?.Report(new SolveEvent(op.Name, VertexStatus.Failed, clock.Elapsed, e));
             throw;
         }
+    }
+
+    private string? Observe(Vertex<TResult> vertex, Digest key, SolveOutcome outcome)
+    {
+        if (observer is null) return null;
+        Digest[] inputs;
+        lock (_gate) inputs = _keyInputs[vertex];
+        return observer.Answered(vertex, key, inputs, outcome);
     }
 }

@@ -83,6 +83,36 @@ public sealed class SolverTests
         Assert.All(events, e => Assert.Equal(VertexStatus.Cached, e.Status));
     }
 
+    /// <summary>Records what it is told; explains every miss as "why NAME".</summary>
+    private sealed class RecordingObserver : ISolveObserver<string>
+    {
+        public readonly List<(string Name, SolveOutcome Outcome, int Inputs)> Seen = [];
+
+        public string? Answered(Vertex<string> vertex, Digest key, IReadOnlyList<Digest> inputs, SolveOutcome outcome)
+        {
+            lock (Seen) Seen.Add((vertex.Op.Name, outcome, inputs.Count));
+            return "why " + vertex.Op.Name;
+        }
+    }
+
+    [Fact]
+    public async Task The_observer_hears_each_outcome_and_a_miss_reason_goes_with_the_start_event()
+    {
+        var cache = new MemoryCache();
+        await new Solver<string>(cache).SolveAsync(new Vertex<string>(new ConcatOp("r"), new Vertex<string>(new UncachedOp("base"))), CancellationToken.None);
+
+        var observer = new RecordingObserver();
+        var events = new List<SolveEvent>();
+        var top = new Vertex<string>(new ConcatOp("top"), new Vertex<string>(new ConcatOp("r"), new Vertex<string>(new UncachedOp("base"))));
+        await new Solver<string>(cache, new SyncProgress(events), observer).SolveAsync(top, CancellationToken.None);
+        Assert.Equal([("top", SolveOutcome.Missed, 1), ("r", SolveOutcome.Cached, 1)], observer.Seen);
+        Assert.Equal("why top", Assert.Single(events, e => e.Status == VertexStatus.Started).CacheMiss);
+
+        var forced = new RecordingObserver();
+        await new Solver<string>(cache, null, forced).SolveAsync(new Vertex<string>(new UncachedOp("base2")), CancellationToken.None);
+        Assert.Equal([("base2", SolveOutcome.Uncached, 0)], forced.Seen);
+    }
+
     [Fact]
     public async Task A_cached_vertex_does_not_solve_its_inputs()
     {

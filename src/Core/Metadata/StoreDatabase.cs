@@ -20,12 +20,12 @@ public readonly record struct FileIdentity(long Device, long Inode, long Size, l
 public readonly record struct FileDigestRecord(string Path, FileIdentity Identity, string Digest);
 
 /// <summary>
-/// The store's metadata database, <c>STORE_ROOT/metadata.db</c> (SQLite): the build cache index and the context stat
-/// cache, and whatever later migrations add. WAL journal plus a busy timeout let several sbuild processes share one
+/// The store's metadata database, <c>STORE_ROOT/metadata.db</c> (SQLite): the build cache index, the context stat
+/// cache, build records (<see cref="PutBuild"/>), and whatever later migrations add. WAL journal plus a busy timeout let several sbuild processes share one
 /// store; within a process, one connection is shared and every call holds a lock, so an instance may be used from
 /// any thread. Opening migrates the schema (see <see cref="StoreMigrations"/>) and refuses a newer one.
 /// </summary>
-public sealed class StoreDatabase : IDisposable
+public sealed partial class StoreDatabase : IDisposable
 {
     public const string FileName = "metadata.db";
     /// <summary>How long a call waits for another process's write lock before failing.</summary>

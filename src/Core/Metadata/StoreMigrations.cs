@@ -33,6 +33,31 @@ public static class StoreMigrations
             PRIMARY KEY (root, path)
         );
         """,
+        // 2: build records and each cached step's cache inputs (why a step missed; docs/cache.md).
+        """
+        CREATE TABLE builds (
+            id         TEXT PRIMARY KEY,
+            dockerfile TEXT NOT NULL,
+            started    INTEGER NOT NULL
+        );
+        CREATE INDEX builds_dockerfile ON builds(dockerfile, started);
+        CREATE TABLE build_steps (
+            build_id    TEXT NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+            step        INTEGER NOT NULL,
+            name        TEXT NOT NULL,
+            stage       TEXT NOT NULL,
+            line        INTEGER NOT NULL,
+            instruction TEXT NOT NULL,
+            key         TEXT NOT NULL,
+            outcome     TEXT NOT NULL,
+            differences TEXT,
+            PRIMARY KEY (build_id, step)
+        );
+        CREATE TABLE cache_inputs (
+            key    TEXT PRIMARY KEY REFERENCES cache_records(key) ON DELETE CASCADE,
+            inputs TEXT NOT NULL
+        );
+        """,
     ];
 
     /// <summary>The version a database has once every script ran.</summary>

@@ -131,6 +131,8 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
         var (blobCount, blobBytes) = RemoveUnusedBlobs(kept);
         if (all)
         {
+            // Build records (`cache why`) go with everything else; the cache inputs of removed records went with them.
+            database.DeleteBuilds();
             // RUN --mount=type=cache contents: nothing refers to them but running steps, and the caller holds the store alone.
             var cacheMounts = Path.Combine(store.Root, "cache-mounts");
             TreeRemover.Delete(cacheMounts);

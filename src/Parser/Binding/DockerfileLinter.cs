@@ -121,7 +121,7 @@ internal static partial class DockerfileLinter
 
             void Secret(string name, string key)
             {
-                if (SecretName().IsMatch(key) && !AllowedName().IsMatch(key))
+                if (SecretNames.LooksSecret(key))
                     warn.Warn(node.Location, "SecretsUsedInArgOrEnv", $"Do not use ARG or ENV instructions for sensitive data ({name} {Text.GoQuote.Quote(key)})");
             }
 
@@ -171,10 +171,4 @@ internal static partial class DockerfileLinter
         string written = original[..end];
         return written.Equals(node.Keyword, StringComparison.OrdinalIgnoreCase) ? written : node.Keyword.ToUpperInvariant();
     }
-
-    [GeneratedRegex("(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex SecretName();
-
-    [GeneratedRegex("(?:_|^)(?:public|file|version)(?:_|$)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex AllowedName();
 }

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Sbuild.Core;
+using Sbuild.Core.Metadata;
+using Sbuild.Frontend;
+using Sbuild.Solver;
+
+namespace Sbuild.Engine.Explain;
+
+/// <summary>
+/// Keeps the record of one build (docs/cache.md, "Why a step missed"): every step's outcome and key, and for each step
+/// that ran, its cache inputs (<see cref="StepInputs"/>); a missed step is compared with the closest earlier record
+/// of the same step and its one-line reason returned to the solver for progress output. Nothing is written until
+/// <see cref="Save"/>, which writes the whole build in one transaction; a cached step costs a list entry only.
+/// </summary>
+public sealed class BuildRecorder(StoreDatabase database, ExecutorGraph graph, LocalContext context, string dockerfile, bool explain)
+    : ISolveObserver<FsState>
+{
+    /// <summary>How many builds of one Dockerfile keep their records (older ones go when a newer build is saved).</summary>
+    public const int BuildsKeptPerDockerfile = 20;
+
+    private readonly ConcurrentQueue<(OpNode Node, string Key, SolveOutcome Outcome, string? Differences)> _steps = new();
+    private readonly ConcurrentDictionary<string, string> _inputs = new(StringComparer.Ordinal);
+    private readonly long _started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>This build's id (in <c>--metadata-file</c> as <c>sbuild.build-id</c>; <c>sbuild cache why ID</c>).</summary>
+    public string BuildId { get; } = Guid.NewGuid().ToString("N")[..20];
+
+    public string? Answered(Vertex<FsState> vertex, Digest key, IReadOnlyList<Digest> inputs, SolveOutcome outcome)
+    {
+        var node = graph.NodeOf(vertex);
+        if (outcome == SolveOutcome.Cached || !vertex.Op.Cacheable)
+        {
+            _steps.Enqueue((node, key.ToString(), outcome, null));
+            return null;
+        }
+        var current = InputsOf(vertex, node, inputs);
+        var json = JsonSerializer.Serialize(current, ExplainJsonContext.Default.StepInputs);
+        _inputs[key.ToString()] = json;
+        MissExplanation? explanation = null;
+        if (explain && outcome == SolveOutcome.Missed && Location(node) is var (stage, line, instruction)
+            && Earlier(stage, line, instruction) is { } earlier && Parse(earlier.Inputs) is { } before)
+        {
+            var (differences, unchanged) = MissComparison.Compare(before, current, earlier.Key == key.ToString());
+            explanation = new MissExplanation(differences, unchanged, earlier.BuildId);
+        }
+        _steps.Enqueue((node, key.ToString(), outcome,
+            explanation is null ? null : JsonSerializer.Serialize(explanation, ExplainJsonContext.Default.MissExplanation)));
+        return explanation is null ? null : MissText.OneLine(Instruction(node), explanation);
+    }
+
+    /// <summary>Writes the build's record (after it succeeded or failed). A store that cannot take it costs a warning, not the build.</summary>
+    public void Save(IBuildLog log)
+    {
+        var steps = _steps.ToList();
+        // Numbered in Dockerfile order, which `cache why --step N` uses.
+        var ordered = steps.OrderBy(s => s.Node.Description.Location?.Line ?? 0).ThenBy(s => s.Node.Description.Name, StringComparer.Ordinal)
+            .Select((s, i) => new BuildStepRecord(i + 1, s.Node.Description.Name, s.Node.Description.Stage, s.Node.Description.Location?.Line ?? 0,
+                s.Node.Description.Instruction ?? s.Node.Description.Name, s.Key, OutcomeName(s.Outcome), s.Differences))
+            .ToList();
+        try
+        {
+            database.PutBuild(new BuildRecord(BuildId, dockerfile, _started), ordered, _inputs.ToList(), BuildsKeptPerDockerfile);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or SbuildException)
+        {
+            log.Warning($"the record of build {BuildId} (for `sbuild cache why`) was not kept: {e.Message}");
+        }
+    }
+
+    public static string OutcomeName(SolveOutcome outcome) => outcome switch
+    {
+        SolveOutcome.Cached => "cached",
+        SolveOutcome.Missed => "missed",
+        _ => "uncached",
+    };
+
+    /// <summary>The instruction a line of output names: the progress name without its <c>[stage n/m]</c> prefix.</summary>
+    public static string Instruction(OpNode node)
+    {
+        var name = node.Description.Name;
+        return name.StartsWith('[') && name.IndexOf("] ", StringComparison.Ordinal) is var end and > 0 ? name[(end + 2)..] : name;
+    }
+
+    private static (string Stage, int Line, string Instruction)? Location(OpNode node) =>
+        node.Description.Location is { } at ? (node.Description.Stage, at.Line, node.Description.Instruction ?? node.Description.Name) : null;
+
+    /// <summary>The earlier record to compare with; a store too busy to answer explains nothing rather than failing the build.</summary>
+    private EarlierStep? Earlier(string stage, int line, string instruction)
+    {
+        try
+        {
+            return database.FindEarlierStep(dockerfile, stage, line, instruction);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            return null;
+        }
+    }
+
+    private static StepInputs? Parse(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, ExplainJsonContext.Default.StepInputs);
+        }
+        catch (JsonException)
+        {
+            return null; // a damaged record explains nothing
+        }
+    }
+
+    private StepInputs InputsOf(Vertex<FsState> vertex, OpNode node, IReadOnlyList<Digest> inputs)
+    {
+        var op = node.Op;
+        var env = op is ExecOp exec ? exec.Env : [];
+        var recorded = op switch
+        {
+            ExecOp e => e with { Env = [], ProxyEnv = [] },
+            _ => op,
+        };
+        return new StepInputs
+        {
+            Instruction = node.Description.Instruction ?? node.Description.Name,
+            Op = JsonSerializer.SerializeToElement(recorded, FrontendJsonContext.Default.Op),
+            Env = env,
+            Args = node.Description.Args,
+            Inputs = inputs.Select((digest, i) =>
+            {
+                var input = graph.NodeOf(vertex.Inputs[i]);
+                return new InputRecord(digest.ToString(), input.Description.Name,
+                    input.Op is ImageOp image ? $"{image.Reference}@{image.Manifest}" : null);
+            }).ToList(),
+            Files = ContextFiles(op),
+        };
+    }
+
+    /// <summary>What a COPY or ADD selects from the context, walked again (its digests come from the stat cache the key
+    /// just filled); null for other steps, or when the context changed under the build (the step itself then says so).</summary>
+    private List<FileRecord>? ContextFiles(Op op)
+    {
+        try
+        {
+            return op switch
+            {
+                CopyOp { From: CopySource.Context } copy => context.Listing(new CopySelection(copy.Sources, copy.Parents, copy.Excludes)),
+                AddOp add when add.Sources.Where(s => !SourceUrl.IsUrl(s)).ToList() is { Count: > 0 } local =>
+                    context.Listing(new CopySelection(local, Excludes: add.Excludes)),
+                _ => null,
+            };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SbuildException)
+        {
+            return null;
+        }
+    }
+}
