@@ -89,34 +89,24 @@ public sealed class SnapshotWorkspace : IDisposable
     }
 
     /// <summary>Mounts a read-only view of <paramref name="state"/> for the duration of <paramref name="read"/>.</summary>
-    public async Task<T> WithViewAsync<T>(FsState state, Func<string, Task<T>> read, CancellationToken ct)
-    {
-        ct.ThrowIfCancellationRequested();
-        var key = "view-" + _tag + Guid.NewGuid().ToString("N");
-        var mounts = Snapshotter.View(key, state.Snapshot);
-        try
-        {
-            T result = default!;
-            await WithMountAsync(mounts, async dir => result = await read(dir).ConfigureAwait(false)).ConfigureAwait(false);
-            Snapshotter.Remove(key);
-            return result;
-        }
-        catch
-        {
-            Discard(key);
-            throw;
-        }
-    }
+    public Task<T> WithViewAsync<T>(FsState state, Func<string, Task<T>> read, CancellationToken ct) =>
+        WithTemporaryChildAsync("view-", Snapshotter.View, state, read, ct);
 
     /// <summary>
     /// Runs <paramref name="use"/> on a writable child of <paramref name="state"/> that is thrown away afterwards (a
     /// debug shell in a kept failure: what it changes never reaches the kept snapshot).
     /// </summary>
-    public async Task<T> WithScratchAsync<T>(FsState state, Func<string, Task<T>> use, CancellationToken ct)
+    public Task<T> WithScratchAsync<T>(FsState state, Func<string, Task<T>> use, CancellationToken ct) =>
+        WithTemporaryChildAsync("active-", Snapshotter.Prepare, state, use, ct);
+
+    /// <summary>A child snapshot of <paramref name="state"/> made by <paramref name="create"/>, mounted while
+    /// <paramref name="use"/> runs and removed after it, whatever happens.</summary>
+    private async Task<T> WithTemporaryChildAsync<T>(string kind, Func<string, string?, IReadOnlyList<Mount>> create, FsState state,
+        Func<string, Task<T>> use, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var key = "active-" + _tag + Guid.NewGuid().ToString("N");
-        var mounts = Snapshotter.Prepare(key, state.Snapshot);
+        var key = kind + _tag + Guid.NewGuid().ToString("N");
+        var mounts = create(key, state.Snapshot);
         try
         {
             T result = default!;
