@@ -103,8 +103,11 @@ public static class BuildCommand
             if (contextArg.StartsWith('-') && contextArg != "-")
                 throw new SbuildException(ErrorCode.InvalidOption, $"unknown flag {contextArg} (see sbuild --help)");
             var storeRoot = StoreLocation.Resolve(parse.GetValue(rootOption));
-            using var stdin = await StandardInputSources.ReadAsync(contextArg == "-", parse.GetValue(file) == "-", storeRoot, ct);
-            using var remote = await RemoteContext.ResolveAsync(contextArg, parse.GetValue(file), storeRoot, ct);
+            // Opened (or made, after checking that the directory is a store) only when needed: a context from standard
+            // input or a remote one is kept in the store's scratch space; `--check` needs no store.
+            var openStore = new Lazy<ImageStore>(() => new ImageStore(storeRoot));
+            using var stdin = await StandardInputSources.ReadAsync(contextArg == "-", parse.GetValue(file) == "-", openStore, ct);
+            using var remote = await RemoteContext.ResolveAsync(contextArg, parse.GetValue(file), openStore, ct);
             var contextDir = stdin?.ContextDir ?? remote?.ContextDir ?? Path.GetFullPath(contextArg);
             if (!Directory.Exists(contextDir))
                 throw new SbuildException(ErrorCode.ContextNotFound, $"build context \"{parse.GetValue(context)}\" is not a directory");
@@ -149,7 +152,7 @@ public static class BuildCommand
                 throw new SbuildException(ErrorCode.InvalidOption, "--push and -o type=registry (or push=true) need a name: give --tag NAME (or name= in -o)");
             var dockerLoad = parse.GetValue(load) ? DockerLoad.Find() : null;
 
-            var store = new ImageStore(storeRoot);
+            var store = openStore.Value;
             using var hold = StoreHold.Shared(storeRoot);
             using var display = ProgressDisplay.Create(parse.GetValue(quiet) ? "quiet" : parse.GetValue(progress)!, ct);
             using var registries = Registries.Session(parse.GetValue(mirrorOption) ?? []);

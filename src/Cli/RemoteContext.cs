@@ -14,8 +14,8 @@ public sealed class RemoteContext : IDisposable
     private static readonly TimeSpan DownloadStallTimeout = TimeSpan.FromSeconds(60);
     private readonly string _scratch;
 
-    private RemoteContext(string storeRoot) =>
-        _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(storeRoot, "tmp"), "remote-" + Guid.NewGuid().ToString("N"))).FullName;
+    private RemoteContext(ImageStore store) =>
+        _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(store.Root, "tmp"), "remote-" + Guid.NewGuid().ToString("N"))).FullName;
 
     /// <summary>The context directory.</summary>
     public string ContextDir { get; private set; } = "";
@@ -27,12 +27,12 @@ public sealed class RemoteContext : IDisposable
     /// Fetches <paramref name="argument"/> when it names a git or http(s) context; null for <c>-</c> and local paths.
     /// <paramref name="dockerfile"/> is the <c>-f</c> value (null or <c>-</c>: the context's <c>Dockerfile</c>).
     /// </summary>
-    public static async Task<RemoteContext?> ResolveAsync(string argument, string? dockerfile, string storeRoot, CancellationToken ct)
+    public static async Task<RemoteContext?> ResolveAsync(string argument, string? dockerfile, Lazy<ImageStore> store, CancellationToken ct)
     {
         var kind = BuildContextAddress.Classify(argument, Directory.Exists);
         if (kind is not (BuildContextKind.Git or BuildContextKind.Url)) return null;
         var relativeDockerfile = dockerfile is null or "-" ? "Dockerfile" : dockerfile;
-        var remote = new RemoteContext(storeRoot);
+        var remote = new RemoteContext(store.Value);
         try
         {
             if (kind == BuildContextKind.Git)

@@ -13,8 +13,8 @@ public sealed class StandardInputSources : IDisposable
 {
     private readonly string _scratch;
 
-    private StandardInputSources(string storeRoot) =>
-        _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(storeRoot, "tmp"), "stdin-" + Guid.NewGuid().ToString("N"))).FullName;
+    private StandardInputSources(ImageStore store) =>
+        _scratch = Directory.CreateDirectory(Path.Combine(StoreLeases.Directory(store.Root, "tmp"), "stdin-" + Guid.NewGuid().ToString("N"))).FullName;
 
     /// <summary>The context directory (null: the one given on the command line).</summary>
     public string? ContextDir { get; private set; }
@@ -23,12 +23,12 @@ public sealed class StandardInputSources : IDisposable
     public string? DockerfilePath { get; private set; }
 
     /// <summary>Reads standard input as <c>-</c> context or <c>-f -</c> asks; null when neither does.</summary>
-    public static async Task<StandardInputSources?> ReadAsync(bool contextFromStdin, bool dockerfileFromStdin, string storeRoot, CancellationToken ct)
+    public static async Task<StandardInputSources?> ReadAsync(bool contextFromStdin, bool dockerfileFromStdin, Lazy<ImageStore> store, CancellationToken ct)
     {
         if (!contextFromStdin && !dockerfileFromStdin) return null;
         if (contextFromStdin && dockerfileFromStdin)
             throw new SbuildException(ErrorCode.InvalidOption, "the context (-) and --file (-f -) cannot both be read from standard input");
-        var sources = new StandardInputSources(storeRoot);
+        var sources = new StandardInputSources(store.Value);
         try
         {
             // Named Dockerfile so errors point at "…/Dockerfile:LINE", as docker's do for a Dockerfile from stdin.

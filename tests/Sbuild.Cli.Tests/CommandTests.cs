@@ -142,6 +142,14 @@ public sealed class CommandTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         var both = await sbuild.RunAsync(["-f", "-", "-"], allowFailure: true, input: "FROM busybox\n");
         Assert.Contains("error[SB9001]", both.StandardError);
         Assert.Empty(Directory.EnumerateDirectories(Path.Combine(sbuild.StoreRoot, "tmp"), "stdin-*"));
+
+        // A store that does not exist yet is made before standard input is kept in its scratch space (which once made
+        // the new directory look like a foreign one and refused it).
+        using var fresh = new TempDirectory("sbuild-stdin-root-");
+        var freshRoot = fresh.Combine("store");
+        var intoFresh = await sbuild.RunAsync(["-f", "-", context.Path], epoch: 0, storeRoot: freshRoot, input: "FROM scratch\nCOPY a.txt /a.txt\n");
+        Assert.StartsWith("sha256:", intoFresh.StandardOutput.Trim());
+        Assert.True(File.Exists(Path.Combine(freshRoot, "oci-layout")));
     }
 
     private string HistoryOf(ProcessResult build) =>
