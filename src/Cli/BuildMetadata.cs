@@ -27,7 +27,8 @@ public static class BuildMetadata
             foreach (var layer in layers) WriteDescriptor(json, layer);
             json.WriteEndArray();
             if (names.Count > 0) json.WriteString("image.name", string.Join(',', names.Select(n => n.FullName)));
-            json.WriteString("sbuild.build-id", result.BuildId);
+            // A build in which every step came from the cache keeps no record, so it has no id to give.
+            if (result.BuildId is not null) json.WriteString("sbuild.build-id", result.BuildId);
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');

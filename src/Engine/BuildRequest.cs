@@ -42,4 +42,4 @@ public sealed record BuildRequest
 
 /// <summary>What a build produced: the image in the local store, lint warnings to show after it, how many of its layers
 /// the base image brought, and the id of the build's record (<c>sbuild cache why ID</c>).</summary>
-public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings, int BaseLayerCount, string BuildId);
+public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings, int BaseLayerCount, string? BuildId);

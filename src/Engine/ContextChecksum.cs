@@ -30,7 +30,7 @@ public static class ContextChecksum
     {
         ignore ??= DockerIgnore.Empty;
         using var session = statCache?.Begin(contextDir);
-        var walk = new Walk(listing);
+        var walk = new Walk(listing) { Session = session };
         foreach (var copy in selection.Roots())
         {
             walk.Text(CopySelection.Describe(copy));
@@ -96,10 +96,14 @@ public static class ContextChecksum
             Text(fields[..n]);
         }
 
+        /// <summary>The stat cache's session, told when the walk has found enough files to read all of its rows.</summary>
+        public FileDigestCache.Session? Session { get; init; }
+
         public void File(string host, Posix.FileStat stat)
         {
             _fileOffsets.Add(_text.WrittenCount);
             Files.Add((host, stat));
+            if (Files.Count == FileDigestCache.Session.WholeRootLookup) Session?.ReadAllRowsInBackground();
         }
 
         /// <summary>The records with each file's digest in its place: the same bytes as hashing them one by one.</summary>

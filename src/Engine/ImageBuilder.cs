@@ -36,6 +36,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var recorder = new BuildRecorder(database, graph, context, Path.GetFullPath(request.DockerfilePath), explain: !request.NoCache);
         var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress, recorder);
         FsState fs;
+        string? recorded = null;
         try
         {
             fs = await solver.SolveAsync(graph.VertexOf(plan.Fs), ct).ConfigureAwait(false);
@@ -44,7 +45,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         finally
         {
             // A failed build is recorded too: what ran before the failure is in the cache, and `cache why` can say why.
-            recorder.Save(log);
+            recorded = recorder.Save(log);
         }
         // Without SOURCE_DATE_EPOCH the image is as old as its newest layer (BuildKit's rule), so a cached rebuild
         // reproduces the same config and image ID.
@@ -93,7 +94,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         }
         // The layers below the build's own steps are the base image's (an export keeps their bytes unless forced).
         var baseLayers = Math.Max(0, fs.Layers.Count - plan.History.Count(h => h.Layer is not null));
-        return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings, baseLayers, recorder.BuildId);
+        return new BuildResult(image.ImageId, image.Manifest, config, frontend.Warnings, baseLayers, recorded);
     }
 
     /// <summary>

@@ -41,33 +41,34 @@ public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock 
             : new FileDigestCache(database);
     }
 
-    /// <summary>Starts one computation under <paramref name="root"/>: its racy threshold is taken now, before any file is
-    /// examined, and the root's rows start loading beside the walk (see <see cref="Session"/>).</summary>
+    /// <summary>Starts one computation under <paramref name="root"/>: its racy threshold is taken now, before any file is examined.</summary>
     public Session Begin(string root) => new(this, Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)),
         (_clock.GetUtcNow() - RacyWindow).ToUnixTimeMilliseconds() * 1_000_000);
 
     /// <summary>
     /// One computation: look everything up at once, hash what missed, record the stable results in one transaction.
-    /// While the caller walks the files, the root's rows are read on another thread, so that a COPY of a whole context
-    /// finds them all in memory when the walk ends; a lookup of a few files stops that read and asks for its rows alone.
+    /// A walk that finds many files asks for the root's rows to be read on another thread while it goes on
+    /// (<see cref="ReadAllRowsInBackground"/>), so that a COPY of a whole context finds them all in memory when the walk
+    /// ends; a lookup of a few files asks for its own rows.
     /// </summary>
     public sealed class Session : IDisposable
     {
-        /// <summary>From this many files on, the lookup waits for all of the root's rows instead of asking for each.</summary>
-        private const int WholeRootLookup = 256;
+        /// <summary>From this many files on, the root's rows are read all at once instead of a query each.</summary>
+        public const int WholeRootLookup = 256;
 
         private readonly FileDigestCache _owner;
         private readonly string _root;
         private readonly long _racyFromNs;
         private readonly List<FileDigestRecord> _pending = [];
         private readonly CancellationTokenSource _stopReading = new();
-        private readonly Task<Dictionary<string, FileDigestRecord>> _allRows;
+        private Task<Dictionary<string, FileDigestRecord>>? _allRows;
 
-        internal Session(FileDigestCache owner, string root, long racyFromNs)
-        {
-            (_owner, _root, _racyFromNs) = (owner, root, racyFromNs);
-            _allRows = Task.Run(() => owner.Database.ListFileDigests(root, _stopReading.Token));
-        }
+        internal Session(FileDigestCache owner, string root, long racyFromNs) => (_owner, _root, _racyFromNs) = (owner, root, racyFromNs);
+
+        /// <summary>Starts reading all of the root's rows on another thread (once): the walk has passed
+        /// <see cref="WholeRootLookup"/> files. Not started for small walks, which would only pay for the thread.</summary>
+        public void ReadAllRowsInBackground() =>
+            _allRows ??= Task.Run(() => _owner.Database.ListFileDigests(_root, _stopReading.Token));
 
         /// <summary>The stored digest of each file whose identity still matches (null: read it).</summary>
         public string?[] Lookup(IReadOnlyList<string> paths, IReadOnlyList<FileIdentity> identities)
@@ -75,7 +76,8 @@ public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock 
             IReadOnlyList<FileDigestRecord?> rows;
             if (paths.Count >= WholeRootLookup)
             {
-                var all = _allRows.GetAwaiter().GetResult();
+                ReadAllRowsInBackground();
+                var all = _allRows!.GetAwaiter().GetResult();
                 rows = paths.Select(path => all.TryGetValue(path, out var row) ? row : (FileDigestRecord?)null).ToList();
             }
             else

@@ -49,10 +49,15 @@ public sealed class BuildRecorder(StoreDatabase database, ExecutorGraph graph, L
         return explanation is null ? null : MissText.OneLine(Instruction(node), explanation);
     }
 
-    /// <summary>Writes the build's record (after it succeeded or failed). A store that cannot take it costs a warning, not the build.</summary>
-    public void Save(IBuildLog log)
+    /// <summary>
+    /// Writes the build's record (after it succeeded or failed), except for a build in which no step missed or ran: it
+    /// has nothing to explain, and writing its rows is most of what a no-op rebuild would otherwise write to the store.
+    /// A store that cannot take it costs a warning, not the build. The id of the build recorded, or null.
+    /// </summary>
+    public string? Save(IBuildLog log)
     {
         var steps = _steps.ToList();
+        if (_inputs.IsEmpty && steps.TrueForAll(s => s.Outcome != SolveOutcome.Missed)) return null;
         // Numbered in Dockerfile order, which `cache why --step N` uses.
         var ordered = steps.OrderBy(s => s.Node.Description.Location?.Line ?? 0).ThenBy(s => s.Node.Description.Name, StringComparer.Ordinal)
             .Select((s, i) => new BuildStepRecord(i + 1, s.Node.Description.Name, s.Node.Description.Stage, s.Node.Description.Location?.Line ?? 0,
@@ -61,10 +66,12 @@ public sealed class BuildRecorder(StoreDatabase database, ExecutorGraph graph, L
         try
         {
             database.PutBuild(new BuildRecord(BuildId, dockerfile, _started), ordered, _inputs.ToList(), BuildsKeptPerDockerfile);
+            return BuildId;
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or SbuildException)
         {
             log.Warning($"the record of build {BuildId} (for `sbuild cache why`) was not kept: {e.Message}");
+            return null;
         }
     }
 
