@@ -85,8 +85,8 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
     {
         using var process = await StartTiedAsync(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle).ConfigureAwait(false);
         var pumps = Task.WhenAll(
-            LineReader.PumpAsync(process.StandardOutput.BaseStream, line => output.Add(OutputStream.Stdout, line), CancellationToken.None),
-            LineReader.PumpAsync(process.StandardError.BaseStream, line => output.Add(OutputStream.Stderr, line), CancellationToken.None),
+            LineReader.PumpAsync(process.StandardOutput.BaseStream, bytes => output.AddBytes(OutputStream.Stdout, bytes), line => output.Add(OutputStream.Stdout, line), CancellationToken.None),
+            LineReader.PumpAsync(process.StandardError.BaseStream, bytes => output.AddBytes(OutputStream.Stderr, bytes), line => output.Add(OutputStream.Stderr, line), CancellationToken.None),
             FeedStdinAsync(process.StandardInput.BaseStream, stdin));
         try
         {

@@ -3,20 +3,24 @@ using System.Text;
 namespace Sbuild.Runner;
 
 /// <summary>Splits a byte stream into UTF-8 lines as data arrives (no waiting for the end), so output shows live.
-/// A line ends at '\n' (a trailing '\r' is dropped); overlong lines are cut so memory stays bounded.</summary>
+/// A line ends at '\n' (a trailing '\r' is dropped); overlong lines are cut so memory stays bounded. Each read's raw
+/// bytes are handed out too, before its lines, for a record that must keep them exactly (a step's log).</summary>
 internal static class LineReader
 {
     public const int MaxLineLength = 64 * 1024;
 
-    public static async Task PumpAsync(Stream source, Action<string> onLine, CancellationToken ct)
+    public const int ReadSize = 16 * 1024;
+
+    public static async Task PumpAsync(Stream source, Action<ReadOnlySpan<byte>>? onBytes, Action<string> onLine, CancellationToken ct)
     {
         var decoder = Encoding.UTF8.GetDecoder();
-        var bytes = new byte[16 * 1024];
+        var bytes = new byte[ReadSize];
         var chars = new char[Encoding.UTF8.GetMaxCharCount(bytes.Length)];
         var line = new StringBuilder();
         int read;
         while ((read = await source.ReadAsync(bytes, ct).ConfigureAwait(false)) > 0)
         {
+            onBytes?.Invoke(bytes.AsSpan(0, read));
             var count = decoder.GetChars(bytes, 0, read, chars, 0, flush: false);
             Split(chars.AsSpan(0, count), line, onLine);
         }

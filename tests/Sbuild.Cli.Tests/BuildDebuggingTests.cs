@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Sbuild.TestSupport;
 
@@ -17,27 +18,32 @@ public sealed class BuildDebuggingTests(SbuildCli sbuild) : IClassFixture<Sbuild
     public async Task A_step_printing_5_MB_gets_its_whole_output_back_byte_for_byte()
     {
         using var context = new TempDirectory("sbuild-logs-");
-        // 3.9 MB of random bytes, base64'd (5.3 MB of 76-character lines): printed, and kept in the image to compare with.
+        // 5 MB of random bytes (binary: invalid UTF-8, \r, lines of any length, no final newline), printed on stdout and
+        // kept in the image to compare with; then text with \r\n, a bare \r, invalid UTF-8 and no final newline on stderr.
         File.WriteAllText(context.Combine("Dockerfile"), """
             FROM busybox
             RUN echo small step
-            RUN head -c 3900000 /dev/urandom | base64 > /printed.b64 && cat /printed.b64
+            RUN head -c 5000000 /dev/urandom > /printed && cat /printed
+            RUN printf 'dos\r\nbar\rbaz\n\200\377 bad\nno newline' >&2
             """);
         var output = context.Combine("out");
         await sbuild.RunAsync(["--progress", "plain", "-o", $"type=local,dest={output}", context.Path]);
-        var printed = File.ReadAllBytes(Path.Combine(output, "printed.b64"));
-        Assert.True(printed.Length > 5_000_000, $"{printed.Length} bytes");
+        var printed = File.ReadAllBytes(Path.Combine(output, "printed"));
+        Assert.Equal(5_000_000, printed.Length);
 
         var list = await sbuild.RunAsync(["logs", "--last"]);
         Assert.Matches(@"(?m)^1 +0 .*RUN echo small step$", list.StandardOutput);
-        Assert.Matches(@"(?m)^2 +0 .*RUN head -c 3900000", list.StandardOutput);
+        Assert.Matches(@"(?m)^2 +0 .*RUN head -c 5000000", list.StandardOutput);
 
         var log = context.Combine("step2.log");
         await RunToFileAsync(["logs", "--last", "--step", "2"], log);
-        Assert.Equal(printed, File.ReadAllBytes(log));
+        Assert.Equal(SHA256.HashData(printed), SHA256.HashData(File.ReadAllBytes(log)));
         var small = context.Combine("step1.log");
         await RunToFileAsync(["logs", "--last", "--step", "1"], small);
         Assert.Equal("small step\n", File.ReadAllText(small));
+        var text = context.Combine("step3.log");
+        await RunToFileAsync(["logs", "--last", "--step", "3"], text);
+        Assert.Equal([.. "dos\r\nbar\rbaz\n"u8, 0x80, 0xFF, .. " bad\nno newline"u8], File.ReadAllBytes(text));
 
         // A cached rebuild runs no step and writes no logs: --last still names the build that ran them.
         await sbuild.RunAsync([context.Path]);
@@ -47,7 +53,7 @@ public sealed class BuildDebuggingTests(SbuildCli sbuild) : IClassFixture<Sbuild
         var missing = await sbuild.RunAsync(["logs", "--last", "--step", "9"], allowFailure: true);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("error[SB2010]: build ", missing.StandardError);
-        Assert.Contains("has no step 9: it ran steps 1 to 2", missing.StandardError);
+        Assert.Contains("has no step 9: it ran steps 1 to 3", missing.StandardError);
     }
 
     [Fact]

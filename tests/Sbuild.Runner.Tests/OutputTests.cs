@@ -16,7 +16,7 @@ public class LineReaderTests
     private static async Task<List<string>> LinesAsync(Stream stream)
     {
         var lines = new List<string>();
-        await LineReader.PumpAsync(stream, lines.Add, CancellationToken.None);
+        await LineReader.PumpAsync(stream, null, lines.Add, CancellationToken.None);
         return lines;
     }
 
@@ -34,6 +34,20 @@ public class LineReaderTests
         var lines = await LinesAsync(new TrickleStream(Encoding.UTF8.GetBytes("grüße 🙂\n")));
 
         Assert.Equal(["grüße 🙂"], lines);
+    }
+
+    [Fact]
+    public async Task The_raw_bytes_are_handed_out_unchanged_beside_the_lines()
+    {
+        // Invalid UTF-8 (a lone continuation byte, a cut-off sequence), a bare \r, \r\n and no final newline.
+        byte[] data = [.. "a\rb\r\n"u8, 0x80, 0xFF, (byte)'\n', (byte)'x', 0xC3];
+        var raw = new MemoryStream();
+        var lines = new List<string>();
+
+        await LineReader.PumpAsync(new TrickleStream(data), bytes => raw.Write(bytes), lines.Add, CancellationToken.None);
+
+        Assert.Equal(data, raw.ToArray());
+        Assert.Equal(["a\rb", "\uFFFD\uFFFD", "x\uFFFD"], lines);
     }
 
     [Fact]

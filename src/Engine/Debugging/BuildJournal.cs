@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Sbuild.Core;
 using Sbuild.Frontend;
@@ -69,13 +68,13 @@ public sealed class BuildJournal(string storeRoot, string contextDir, string doc
 
 /// <summary>
 /// A step's log file, written as its output arrives through a small buffer (memory stays bounded whatever the step
-/// prints): each line as UTF-8 followed by '\n'.
+/// prints): the bytes of its stdout and stderr exactly as the container wrote them, the two streams' pieces in the
+/// order sbuild read them.
 /// </summary>
 public sealed class StepLog : IDisposable
 {
     private readonly BuildJournal _journal;
     private readonly FileStream _file;
-    private readonly byte[] _newline = [(byte)'\n'];
 
     internal StepLog(BuildJournal journal, int number, string path)
     {
@@ -92,11 +91,7 @@ public sealed class StepLog : IDisposable
     public string BuildId => _journal.Id;
 
     /// <summary>Called serially (the runner's output callback is serialized).</summary>
-    public void Write(string line)
-    {
-        _file.Write(Encoding.UTF8.GetBytes(line));
-        _file.Write(_newline);
-    }
+    public void Write(ReadOnlySpan<byte> bytes) => _file.Write(bytes);
 
     /// <summary>The step ended with <paramref name="exitCode"/>: the log is complete.</summary>
     public void Ended(int exitCode)

@@ -205,11 +205,8 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
     private async Task RunAsync(IContainerRunner runner, string rootfs, StepMounts mounts, StepLog? stepLog, CancellationToken ct)
     {
         var spec = SpecOf(rootfs, mounts);
-        var output = new RunOutput((_, line) =>
-        {
-            log.Output(step.Name, line);
-            stepLog?.Write(line);
-        });
+        // The progress shows lines; the step's log gets the bytes as the container wrote them.
+        var output = new RunOutput((_, line) => log.Output(step.Name, line), onBytes: stepLog is null ? null : (_, bytes) => stepLog.Write(bytes));
         int exit;
         try
         {
