@@ -20,6 +20,8 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         ct.ThrowIfCancellationRequested();
         if (!OperatingSystem.IsLinux())
             throw new SbuildException(ErrorCode.RuntimeFailed, "running RUN steps needs Linux");
+        if (spec.Terminal && !spec.InheritStandardStreams)
+            throw new ArgumentException("a terminal is for a run on sbuild's own standard streams", nameof(spec));
         if (!Directory.Exists(spec.RootfsPath))
             throw new SbuildException(ErrorCode.RuntimeFailed, $"container root directory {spec.RootfsPath} does not exist");
 
@@ -105,7 +107,9 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         return process.ExitCode;
     }
 
-    /// <summary>The runtime, and so the container's process, on sbuild's own standard streams (no pipes to pump).</summary>
+    /// <summary>The runtime, and so the container's process, on sbuild's own standard streams (no pipes to pump). With a
+    /// terminal (<see cref="RunSpec.Terminal"/>), the runtime in the foreground makes the pty itself and relays it to
+    /// those streams: no console socket is needed.</summary>
     private async Task<int> RunWithOwnStreamsAsync(OciBundle bundle, CancellationToken ct)
     {
         using var process = await StartTiedAsync(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle, redirect: false).ConfigureAwait(false);

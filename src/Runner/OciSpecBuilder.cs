@@ -73,7 +73,7 @@ public static class OciSpecBuilder
             OciVersion = OciVersion,
             Process = new ProcessSpec
             {
-                Terminal = false,
+                Terminal = spec.Terminal,
                 User = new UserSpec
                 {
                     Uid = spec.User.Uid,
@@ -81,7 +81,7 @@ public static class OciSpecBuilder
                     AdditionalGids = spec.User.AdditionalGids.Count == 0 ? null : spec.User.AdditionalGids,
                 },
                 Args = spec.Args,
-                Env = spec.Env,
+                Env = spec.Terminal ? WithTerm(spec.Env) : spec.Env,
                 Cwd = spec.Cwd,
                 Capabilities = new CapabilitiesSpec
                 {
@@ -118,6 +118,10 @@ public static class OciSpecBuilder
         };
         return JsonSerializer.SerializeToUtf8Bytes(document, RuntimeSpecJsonContext.Default.RuntimeSpec);
     }
+
+    /// <summary>A process with a terminal gets <c>TERM=xterm</c> unless its env sets TERM, as docker run -t gives it.</summary>
+    private static IReadOnlyList<string> WithTerm(IReadOnlyList<string> env) =>
+        env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal)) ? env : [.. env, "TERM=xterm"];
 
     private static IReadOnlyList<NamespaceSpec> Namespaces(NetworkMode network)
     {

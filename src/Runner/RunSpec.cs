@@ -57,9 +57,18 @@ public sealed record RunSpec
 
     /// <summary>
     /// The process reads and writes sbuild's own standard input, output and error (<c>sbuild debug shell</c>): the runtime
-    /// passes them through, no terminal is allocated, <see cref="Stdin"/> is ignored and the run's output callback gets nothing.
+    /// passes them through (or relays them, with <see cref="Terminal"/>), <see cref="Stdin"/> is ignored and the run's
+    /// output callback gets nothing.
     /// </summary>
     public bool InheritStandardStreams { get; init; }
+
+    /// <summary>
+    /// With <see cref="InheritStandardStreams"/>, for when sbuild's standard input is a terminal: the process gets a
+    /// terminal of its own (OCI <c>process.terminal</c>, as <c>docker run -it</c>), so a shell has job control and line
+    /// editing. The runtime in the foreground makes the pty, puts sbuild's terminal in raw mode while it relays between
+    /// the two, passes on window size changes and restores the terminal at the end.
+    /// </summary>
+    public bool Terminal { get; init; }
 }
 
 /// <summary>An already-resolved user: numeric ids only, the runner never reads /etc/passwd.</summary>

@@ -93,12 +93,13 @@ public sealed class BuildDebuggingTests(SbuildCli sbuild) : IClassFixture<Sbuild
         using var context = new TempDirectory("sbuild-on-error-");
         File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nWORKDIR /w\nRUN echo left by the step > /w/note && exit 9\n");
         // script(1) gives sbuild a terminal; what it reads on it is the shell's input.
-        var viaTerminal = await sbuild.RunAsync(["--on-error=shell", "--progress", "plain", context.Path], allowFailure: true, input: "tr a-z A-Z < /w/note; echo \"in $(pwd)\"; exit 4\n",
+        var viaTerminal = await sbuild.RunAsync(["--on-error=shell", "--progress", "plain", context.Path], allowFailure: true, input: "tr a-z A-Z < /w/note; echo \"in $(pwd)\"; tty; exit 4\n",
             under: ["sh", "-c", "exec script -qefc \"$*\" /dev/null", "sh"]);
         Assert.Equal(1, viaTerminal.ExitCode); // the build's failure, not the shell's exit code
         // Only the shell's output: the terminal echoes the input line, and the progress shows the RUN, both as written.
         Assert.Contains("LEFT BY THE STEP", viaTerminal.StandardOutput);
         Assert.Contains("in /w", viaTerminal.StandardOutput);
+        Assert.Matches(@"/dev/pts/\d+\r?\n", viaTerminal.StandardOutput); // a terminal of its own
         Assert.Matches(@"RUN failed with exit code 9(.|\n)*full output:", viaTerminal.StandardOutput); // the error follows the shell
 
         // Without a terminal the build fails as usual.
@@ -107,6 +108,30 @@ public sealed class BuildDebuggingTests(SbuildCli sbuild) : IClassFixture<Sbuild
         Assert.DoesNotContain("not a shell", redirected.StandardOutput + redirected.StandardError);
         var bad = await sbuild.RunAsync(["--on-error=debug", context.Path], allowFailure: true);
         Assert.Contains("--on-error \"debug\": must be fail or shell", bad.StandardError);
+    }
+
+    [Fact]
+    public async Task Debug_shell_gives_the_command_a_terminal_of_its_own_only_when_stdin_is_a_terminal()
+    {
+        using var context = new TempDirectory("sbuild-debug-tty-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN echo tty test && exit 2\n");
+        var failed = await sbuild.RunAsync([context.Path], allowFailure: true);
+        var step = Regex.Match(failed.StandardError, @"sbuild debug shell (\S+) --step (\d+)");
+        Assert.True(step.Success, failed.StandardError);
+        string[] debug = ["debug", "shell", step.Groups[1].Value, "--step", step.Groups[2].Value];
+        // script(1) runs sbuild on a real pty: the container gets a pty of its own (its devpts), and TERM as docker run -t sets it.
+        string[] underTerminal = ["sh", "-c", "exec script -qefc \"$*\" /dev/null", "sh"];
+        var tty = await sbuild.RunAsync([.. debug, "--", "sh", "-c", "'tty && echo term=$TERM'"], under: underTerminal);
+        Assert.Matches(@"/dev/pts/\d+\r?\nterm=xterm\r?\n", tty.StandardOutput);
+        // An interactive shell on it has job control (ash turns it off without a terminal: "can't access tty").
+        var shell = await sbuild.RunAsync(debug, allowFailure: true, input: "echo flags $-; exit 5\n", under: underTerminal);
+        Assert.Equal(5, shell.ExitCode);
+        Assert.Matches(@"flags [a-z]*m", shell.StandardOutput);
+        Assert.DoesNotContain("job control turned off", shell.StandardOutput);
+
+        // Without a terminal: today's plain pipes, and no TERM.
+        var plain = await sbuild.RunAsync([.. debug, "--", "sh", "-c", "tty; echo term=$TERM"], allowFailure: true);
+        Assert.Equal("not a tty\nterm=\n", plain.StandardOutput);
     }
 
     [Fact]

@@ -25,6 +25,17 @@ public class OciSpecBuilderTests
         spec.GetProperty("mounts").EnumerateArray().Single(m => m.GetProperty("destination").GetString() == destination);
 
     [Fact]
+    public void A_terminal_process_gets_TERM_xterm_unless_its_env_sets_TERM_as_docker_run_t()
+    {
+        var terminal = Build(Spec() with { InheritStandardStreams = true, Terminal = true }).GetProperty("process");
+        Assert.True(terminal.GetProperty("terminal").GetBoolean());
+        Assert.Equal(["PATH=/usr/bin:/bin", "FOO=bar baz", "TERM=xterm"], Strings(terminal.GetProperty("env")));
+
+        var own = Build(Spec() with { Env = ["TERM=vt100"], InheritStandardStreams = true, Terminal = true }).GetProperty("process");
+        Assert.Equal(["TERM=vt100"], Strings(own.GetProperty("env")));
+    }
+
+    [Fact]
     public void Process_carries_the_specs_args_env_cwd_and_user()
     {
         var process = Build(Spec()).GetProperty("process");

@@ -66,13 +66,13 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
     /// <summary>
     /// Runs <paramref name="command"/> with sbuild's own standard streams in a writable, thrown-away child of
     /// <paramref name="failed"/> (a kept failure of this step), with the step's env, user, workdir and mounts set up as
-    /// for the step itself. Returns the command's exit code.
+    /// for the step itself; with a terminal of its own when sbuild's standard input is one. Returns the command's exit code.
     /// </summary>
     public async Task<int> DebugAsync(IReadOnlyList<FsState> inputs, FsState failed, IReadOnlyList<string> command, CancellationToken ct)
     {
         var runner = await getRunner(ct).ConfigureAwait(false);
         return await WithMountsAsync(inputs, ct, mounts => workspace.WithScratchAsync(failed,
-            rootfs => runner.RunAsync(SpecOf(rootfs, mounts) with { Args = command, InheritStandardStreams = true }, new RunOutput(), ct), ct)).ConfigureAwait(false);
+            rootfs => runner.RunAsync(SpecOf(rootfs, mounts) with { Args = command, InheritStandardStreams = true, Terminal = !Console.IsInputRedirected }, new RunOutput(), ct), ct)).ConfigureAwait(false);
     }
 
     /// <summary>What the RUN's <c>--mount</c>s and here-document scripts give the container.</summary>
