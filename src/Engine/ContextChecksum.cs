@@ -30,7 +30,7 @@ public static class ContextChecksum
     {
         ignore ??= DockerIgnore.Empty;
         using var session = statCache?.Begin(contextDir);
-        var walk = new Walk(listing) { Session = session };
+        var walk = new Walk(listing, includeOwnership) { Session = session };
         foreach (var copy in selection.Roots())
         {
             walk.Text(CopySelection.Describe(copy));
@@ -55,7 +55,7 @@ public static class ContextChecksum
     /// where the file's content digest goes (known only later). Records are written straight into the buffer: a
     /// context of many files makes no string per record.
     /// </summary>
-    private sealed class Walk(List<Explain.FileRecord>? listing)
+    private sealed class Walk(List<Explain.FileRecord>? listing, bool includeOwnership)
     {
         private readonly ArrayBufferWriter<byte> _text = new(1 << 16);
         private readonly List<int> _fileOffsets = [];
@@ -76,7 +76,8 @@ public static class ContextChecksum
                 Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice => "device", _ => "other",
             };
             // Only a regular file's size is its content's; a directory's depends on the file system.
-            listing.Add(new Explain.FileRecord(relative, type, "0" + Convert.ToString(st.Permissions, 8), regular ? st.Size : 0, Target: hardLinkTo ?? target));
+            listing.Add(new Explain.FileRecord(relative, type, "0" + Convert.ToString(st.Permissions, 8), regular ? st.Size : 0, Target: hardLinkTo ?? target,
+                Owner: includeOwnership ? $"{st.Uid}:{st.Gid}" : null));
         }
 
         public void Text(ReadOnlySpan<char> text) => Encoding.UTF8.GetBytes(text, _text);

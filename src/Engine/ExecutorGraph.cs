@@ -54,6 +54,9 @@ public sealed class ExecutorGraph : IDisposable
     /// <summary>The build's <c>RUN --mount=type=cache</c> directories (what <c>--cache-to …,cache-mounts=true</c> exports).</summary>
     public CacheMountDirectories CacheMounts => _cacheMounts;
 
+    /// <summary>The content digests (and their file lists) of what COPY --from and RUN --mount read from other stages.</summary>
+    public StateContentDigests Selections => _selections;
+
     public Vertex<FsState> VertexOf(OpNode node)
     {
         if (_vertices.TryGetValue(node, out var known)) return known;

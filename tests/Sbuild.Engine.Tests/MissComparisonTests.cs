@@ -34,6 +34,33 @@ public sealed class MissComparisonTests
     }
 
     [Fact]
+    public void Files_of_another_stage_are_named_by_their_path_there_with_content_and_owner_changes()
+    {
+        FileRecord Owned(string path, string digest, string owner) => File(path, digest) with { Owner = owner };
+        var stage = new InputRecord("sha256:selection1", "[build 2/2] RUN make");
+        var before = Step(inputs: [Step().Inputs[0], stage], files: [File("/out", type: "dir"), Owned("/out/app", "sha256:1", "0:0"), Owned("/out/lib", "sha256:1", "0:0")]);
+        var after = Step(inputs: [Step().Inputs[0], stage with { Digest = "sha256:selection2" }],
+            files: [File("/out", type: "dir"), Owned("/out/app", "sha256:2", "0:0"), Owned("/out/lib", "sha256:1", "1000:1000")]);
+        // The files say what changed in the source stage: no "source changed" beside them.
+        Assert.Equal("COPY --from=build /out /out — changed /out/app (content), changed /out/lib (owner 0:0 → 1000:1000); 0 files unchanged",
+            OneLine(before, after, "COPY --from=build /out /out"));
+    }
+
+    [Fact]
+    public void A_downloaded_url_whose_content_changed_names_the_headers_that_changed_too()
+    {
+        const string Url = "https://example.com/app.tar.gz";
+        FileRecord Download(string digest, string? etag, string? modified) => new(Url, "url", "", 10, digest, ETag: etag, Modified: modified);
+        var before = Step(files: [Download("sha256:1", "\"v1\"", "Mon, 02 Nov 2026 10:00:00 GMT")]);
+        var after = Step(files: [Download("sha256:2", "\"v2\"", "Tue, 03 Nov 2026 10:00:00 GMT")]);
+        Assert.Equal($"ADD {Url} /app — changed {Url} (content, ETag \"v1\" → \"v2\", Last-Modified Mon, 02 Nov 2026 10:00:00 GMT → Tue, 03 Nov 2026 10:00:00 GMT); 0 files unchanged",
+            OneLine(before, after, $"ADD {Url} /app"));
+        // A server that sends neither header: the content alone.
+        Assert.Equal($"ADD {Url} /app — changed {Url} (content); 0 files unchanged",
+            OneLine(Step(files: [Download("sha256:1", null, null)]), Step(files: [Download("sha256:2", null, null)]), $"ADD {Url} /app"));
+    }
+
+    [Fact]
     public void A_file_that_became_a_symlink_says_its_type_changed()
     {
         var before = Step(files: [File("x")]);

@@ -5,7 +5,8 @@ namespace Sbuild.TestSupport;
 
 /// <summary>What the test server answers for one path.</summary>
 /// <param name="StallAfterBytes">When set, the server sends this many body bytes of a longer announced length and then goes silent.</param>
-public sealed record TestResponse(int Status, byte[] Body, DateTimeOffset? LastModified = null, int? StallAfterBytes = null);
+/// <param name="ETag">The ETag header to send, as it goes on the wire (quotes included).</param>
+public sealed record TestResponse(int Status, byte[] Body, DateTimeOffset? LastModified = null, int? StallAfterBytes = null, string? ETag = null);
 
 /// <summary>A real HTTP server on 127.0.0.1 (HttpListener on a free port) serving fixed responses; unknown paths get 404.</summary>
 public sealed class TestHttpServer : IDisposable
@@ -59,6 +60,7 @@ public sealed class TestHttpServer : IDisposable
         {
             answer.StatusCode = response.Status;
             if (response.LastModified is { } lastModified) answer.Headers[HttpResponseHeader.LastModified] = lastModified.ToString("R");
+            if (response.ETag is { } etag) answer.Headers[HttpResponseHeader.ETag] = etag;
             if (response.StallAfterBytes is { } sent)
             {
                 answer.ContentLength64 = response.Body.Length;

@@ -11,7 +11,8 @@ namespace Sbuild.Engine;
 /// <param name="Digest">sha256 of the content: BuildKit keys a remote ADD by it, so the cache key is known only after the download.</param>
 /// <param name="Size">Length in bytes.</param>
 /// <param name="LastModified">The Last-Modified response header, which becomes the file's mtime (the epoch when absent).</param>
-public sealed record DownloadedFile(string Url, string TempPath, string FileName, Digest Digest, long Size, DateTimeOffset? LastModified) : IDisposable
+/// <param name="ETag">The ETag response header as sent (quotes included), for cache-miss explanations.</param>
+public sealed record DownloadedFile(string Url, string TempPath, string FileName, Digest Digest, long Size, DateTimeOffset? LastModified, string? ETag = null) : IDisposable
 {
     /// <summary>The mtime ADD gives the file, in seconds since the epoch.</summary>
     public long ModificationTimeSeconds => Math.Max(0, LastModified?.ToUnixTimeSeconds() ?? 0);

@@ -52,7 +52,7 @@ public sealed class UrlSource(HttpClient http, TimeSpan stallTimeout)
             var (digest, size) = await SaveAsync(response.Content, tempPath, stall, ct).ConfigureAwait(false);
             if (expected is { } want && want != digest)
                 throw new SbuildException(ErrorCode.DigestMismatch, $"checksum mismatch for {shown}: expected {want}, downloaded content is {digest}");
-            return new DownloadedFile(url, tempPath, FileNameFor(url), digest, size, response.Content.Headers.LastModified);
+            return new DownloadedFile(url, tempPath, FileNameFor(url), digest, size, response.Content.Headers.LastModified, response.Headers.ETag?.ToString());
         }
         catch (Exception e) when (e is not SbuildException)
         {

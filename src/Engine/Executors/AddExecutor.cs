@@ -16,6 +16,9 @@ internal sealed class AddExecutor(AddOp op, StepDescription step, LocalContext c
 
     public string Name => step.Name;
 
+    /// <summary>The URLs downloaded while keying, in the order of the sources (for the step's cache-miss record).</summary>
+    public IEnumerable<DownloadedFile> Downloads => op.Sources.Where(_downloaded.ContainsKey).Select(url => _downloaded[url]);
+
     public async ValueTask<Digest> CacheKeyAsync(IReadOnlyList<Digest> inputs, CancellationToken ct)
     {
         var content = new List<Digest>();

@@ -138,9 +138,21 @@ public sealed class BuildRecorder(StoreDatabase database, ExecutorGraph graph, L
                 return new InputRecord(digest.ToString(), input.Description.Name,
                     input.Op is ImageOp image ? $"{image.Reference}@{image.Manifest}" : null);
             }).ToList(),
-            Files = ContextFiles(op),
+            Files = op switch
+            {
+                // The other stage's entries were listed when their content digest (input 1's in the key) was made.
+                // Named by their absolute path in that filesystem.
+                CopyOp { From: CopySource.Input } when inputs.Count > 1 => graph.Selections.Listing(inputs[1])?.Select(f => f with { Path = "/" + f.Path }).ToList(),
+                AddOp when vertex.Op is Executors.AddExecutor add && add.Downloads.ToList() is { Count: > 0 } downloads =>
+                    [.. ContextFiles(op) ?? [], .. downloads.Select(UrlRecord)],
+                _ => ContextFiles(op),
+            },
         };
     }
+
+    /// <summary>A downloaded URL as an entry: its content digest and size, and the headers that say it changed.</summary>
+    private static FileRecord UrlRecord(DownloadedFile file) => new(file.Url, "url", "", file.Size, file.Digest.ToString(),
+        ETag: file.ETag, Modified: file.LastModified?.ToString("r", System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>What a COPY or ADD selects from the context, walked again (its digests come from the stat cache the key
     /// just filled); null for other steps, or when the context changed under the build (the step itself then says so).</summary>

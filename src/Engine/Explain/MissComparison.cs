@@ -5,7 +5,8 @@ namespace Sbuild.Engine.Explain;
 /// <summary>
 /// Compares a step's earlier cache inputs with its current ones: the instruction text, each op field, each
 /// ARG/ENV variable, each input (a base image that moved, a parent or source step that changed) and, for COPY/ADD,
-/// each selected file (content, mode, type, link target; added, removed).
+/// each selected file (content, mode, type, link target, owner; added, removed) and downloaded URL (content, with the
+/// ETag and Last-Modified headers that changed).
 /// </summary>
 public static class MissComparison
 {
@@ -17,7 +18,8 @@ public static class MissComparison
             differences.Add(new Difference(DifferenceKind.Instruction, "instruction", before.Instruction, after.Instruction));
         CompareOp(before.Op, after.Op, differences);
         CompareEnv(before, after, differences);
-        CompareInputs(before.Inputs, after.Inputs, differences);
+        // Where both records list the files a step reads from its other inputs (COPY --from), the files say what changed.
+        CompareInputs(before.Inputs, after.Inputs, differences, sourcesListed: before.Files is not null && after.Files is not null);
         var unchanged = 0;
         if (before.Files is { } oldFiles && after.Files is { } newFiles) unchanged = CompareFiles(oldFiles, newFiles, differences);
         if (differences.Count == 0)
@@ -71,9 +73,9 @@ public static class MissComparison
         return variables;
     }
 
-    private static void CompareInputs(IReadOnlyList<InputRecord> before, IReadOnlyList<InputRecord> after, List<Difference> differences)
+    private static void CompareInputs(IReadOnlyList<InputRecord> before, IReadOnlyList<InputRecord> after, List<Difference> differences, bool sourcesListed)
     {
-        for (var i = 0; i < after.Count; i++)
+        for (var i = 0; i < (sourcesListed ? Math.Min(1, after.Count) : after.Count); i++)
         {
             var now = after[i];
             var old = i < before.Count ? before[i] : null;
@@ -108,6 +110,13 @@ public static class MissComparison
             else if (was.Digest != file.Digest || was.Size != file.Size) aspects.Add("content");
             if (was.Mode != file.Mode) aspects.Add($"mode {was.Mode} → {file.Mode}");
             if (was.Target != file.Target && was.Type == file.Type) aspects.Add($"link target {was.Target} → {file.Target}");
+            if (was.Owner != file.Owner && was.Owner is not null && file.Owner is not null) aspects.Add($"owner {was.Owner} → {file.Owner}");
+            // A URL's headers say how the server sees the change (they are not in the key: only a content change misses).
+            if (aspects.Count > 0 && file.Type == "url")
+            {
+                if (was.ETag != file.ETag) aspects.Add($"ETag {was.ETag ?? "(none)"} → {file.ETag ?? "(none)"}");
+                if (was.Modified != file.Modified) aspects.Add($"Last-Modified {was.Modified ?? "(none)"} → {file.Modified ?? "(none)"}");
+            }
             if (aspects.Count == 0) unchanged += file.Type == "dir" ? 0 : 1; // "N files unchanged" counts what is not a directory
             else differences.Add(new Difference(DifferenceKind.Changed, file.Path, After: string.Join(", ", aspects)));
         }

@@ -24,7 +24,10 @@ public sealed record StepInputs
     /// <summary>Per input, in order, what stood in the key for it.</summary>
     public IReadOnlyList<InputRecord> Inputs { get; init; } = [];
 
-    /// <summary>For COPY and ADD from the context: every selected entry (null: the step reads no context files).</summary>
+    /// <summary>
+    /// For COPY and ADD: every selected entry of the context, or of the other stage's filesystem for <c>COPY --from</c>,
+    /// and each URL an ADD downloads (null: the step reads no files, or the record of them was not at hand).
+    /// </summary>
     public IReadOnlyList<FileRecord>? Files { get; init; }
 }
 
@@ -34,11 +37,15 @@ public sealed record StepInputs
 public sealed record InputRecord(string Digest, string Name, string? Base = null);
 
 /// <summary>
-/// One entry a COPY or ADD selects from the context: path below the context, type (<c>file</c>, <c>dir</c>, <c>symlink</c>,
-/// <c>device</c>, <c>other</c>), permission bits in octal, size, content digest (regular files) or link target (symlinks).
-/// The owner is left out: COPY from the context resets it, so it is not in the key either.
+/// One entry a COPY or ADD selects: path below the context or the other stage's root, type (<c>file</c>, <c>dir</c>,
+/// <c>symlink</c>, <c>hardlink</c>, <c>device</c>, <c>other</c>), permission bits in octal, size, content digest (regular
+/// files) or link target (links). <paramref name="Owner"/> (<c>uid:gid</c>) only for <c>COPY --from</c>, which keeps
+/// owners: COPY from the context resets them, so they are not in its key either. A URL an ADD downloads is an entry of
+/// type <c>url</c> whose path is the URL, with the response's <paramref name="ETag"/> and <paramref name="Modified"/>
+/// (Last-Modified) headers when the server sent them.
 /// </summary>
-public sealed record FileRecord(string Path, string Type, string Mode, long Size, string? Digest = null, string? Target = null);
+public sealed record FileRecord(string Path, string Type, string Mode, long Size, string? Digest = null, string? Target = null,
+    string? Owner = null, string? ETag = null, string? Modified = null);
 
 /// <summary>One difference between a step's earlier and current cache inputs.</summary>
 /// <param name="Kind">See <see cref="DifferenceKind"/>.</param>
@@ -68,6 +75,7 @@ public sealed record MissExplanation(IReadOnlyList<Difference> Differences, int 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(StepInputs))]
 [JsonSerializable(typeof(MissExplanation))]
+[JsonSerializable(typeof(List<FileRecord>))]
 internal sealed partial class ExplainJsonContext : JsonSerializerContext;
 
 /// <summary>The JSON types of this folder for other assemblies (the source-generated context stays internal).</summary>
