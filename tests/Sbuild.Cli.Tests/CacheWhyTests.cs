@@ -86,6 +86,42 @@ public sealed partial class CacheWhyTests(SbuildCli sbuild) : IClassFixture<Sbui
     }
 
     [Fact]
+    public async Task A_copy_from_another_stage_names_the_files_that_changed_there()
+    {
+        using var context = new TempDirectory("sbuild-why-from-stage-");
+        File.WriteAllText(context.Combine("Dockerfile"), $"""
+            FROM busybox AS build
+            ARG V
+            RUN mkdir /out && echo $V > /out/app && echo same > /out/lib && echo {Guid.NewGuid():N} > /out/unique
+            FROM busybox
+            COPY --from=build /out /out
+            """);
+        await BuildAsync(context, "--build-arg", "V=1");
+        var (plain, _) = await BuildAsync(context, "--build-arg", "V=2");
+        var misses = Misses(plain);
+        Assert.Equal(2, misses.Count);
+        Assert.EndsWith(" — ARG V 1 → 2", misses[0]);
+        Assert.Equal("COPY --from=build /out /out — changed /out/app (content); 2 files unchanged", misses[1]);
+    }
+
+    [Fact]
+    public async Task An_added_url_whose_content_changed_says_so_with_its_etag_and_last_modified()
+    {
+        using var server = new TestHttpServer();
+        var url = server.Url($"/{Guid.NewGuid():N}/app.txt");
+        var path = new Uri(url).AbsolutePath;
+        var monday = new DateTimeOffset(2026, 11, 2, 10, 0, 0, TimeSpan.Zero);
+        server.Serve(path, new TestResponse(200, "version 1\n"u8.ToArray(), monday, ETag: "\"v1\""));
+        using var context = new TempDirectory("sbuild-why-url-");
+        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nADD {url} /app.txt\n");
+        await BuildAsync(context);
+        server.Serve(path, new TestResponse(200, "version 2\n"u8.ToArray(), monday.AddDays(1), ETag: "\"v2\""));
+        var (plain, _) = await BuildAsync(context);
+        Assert.Equal([$"ADD {url} /app.txt — changed {url} (content, ETag \"v1\" → \"v2\", "
+            + "Last-Modified Mon, 02 Nov 2026 10:00:00 GMT → Tue, 03 Nov 2026 10:00:00 GMT); 0 files unchanged"], Misses(plain));
+    }
+
+    [Fact]
     public async Task A_base_image_that_moved_is_named_with_its_new_manifest()
     {
         using var baseContext = new TempDirectory("sbuild-why-base-");
