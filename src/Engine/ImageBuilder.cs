@@ -33,7 +33,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
             ? await CacheImport.LoadAsync(request.CacheFrom, store, workspace, graph.CacheMounts, environment.Registries, log, ct).ConfigureAwait(false)
             : null;
         var cache = new BuildCacheStore(new DatabaseCacheStore(database, workspace), imported);
-        var recorder = new BuildRecorder(database, graph, context, Path.GetFullPath(request.DockerfilePath), explain: !request.NoCache);
+        var recorder = new BuildRecorder(journal.Id, database, graph, context, Path.GetFullPath(request.DockerfilePath), explain: !request.NoCache);
         var solver = new Solver<FsState>(request.NoCache ? new RecordOnlyCacheStore<FsState>(cache) : cache, progress, recorder);
         FsState fs;
         string? recorded = null;

@@ -32,6 +32,7 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
             throw new SbuildException(ErrorCode.InvalidOption,
                 "--memory: this host's cgroups have no memory controller, so the memory of a RUN cannot be limited; build without --memory");
         var bundleDirectory = spec.EnvironmentHoldsSecrets ? MemoryDirectory : options.WorkDirectory;
+        ContainerWatcher.Watch(Runtime.Path, bundleDirectory, OciBundle.NameStart(options.BundlePrefix));
         using var bundle = OciBundle.Create(bundleDirectory, options.BundlePrefix, Runtime.Path, spec, hostResolvConf, openFiles, HostLimits.CapabilityBounds(), cgroups);
         var stubs = MountStubs.Record(spec.RootfsPath, MountStubs.CleanedDestinations(spec));
         try
@@ -52,10 +53,10 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
     }
 
     /// <summary>
-    /// Deletes the container of a bundle a killed sbuild left (its runtime state is in the bundle): the container died
-    /// with that sbuild (<see cref="TiedToSbuild"/>), and the runtime's <c>delete --force</c> removes its state and
-    /// cgroups (it would also kill a container still running, one started by an sbuild before containers were tied to it).
-    /// True when no container is left.
+    /// Deletes the container of a bundle a killed sbuild left (its runtime state is in the bundle): the container was
+    /// killed when that sbuild died (<see cref="ContainerWatcher"/>), and the runtime's <c>delete --force</c> removes its
+    /// state and cgroups (and kills a container still running, one the watcher could not reach). True when no container
+    /// is left.
     /// </summary>
     public static bool DeleteLeftoverContainer(string bundleDirectory)
     {
@@ -85,7 +86,7 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
 
     private async Task<int> RunInBundleAsync(OciBundle bundle, string? stdin, RunOutput output, CancellationToken ct)
     {
-        using var process = await StartTiedAsync(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle).ConfigureAwait(false);
+        using var process = Start(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle);
         var pumps = Task.WhenAll(
             LineReader.PumpAsync(process.StandardOutput.BaseStream, bytes => output.AddBytes(OutputStream.Stdout, bytes), line => output.Add(OutputStream.Stdout, line), CancellationToken.None),
             LineReader.PumpAsync(process.StandardError.BaseStream, bytes => output.AddBytes(OutputStream.Stderr, bytes), line => output.Add(OutputStream.Stderr, line), CancellationToken.None),
@@ -96,9 +97,7 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         }
         catch (OperationCanceledException)
         {
-            // SIGKILL to the wrapper ends the runtime's pid namespace and every container process in it (TiedToSbuild).
-            process.Kill();
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            await KillAsync(bundle, process).ConfigureAwait(false);
             // Output still in the pipes is wanted, but a stray holder of the pipe must not hang cancellation.
             await pumps.WaitAsync(options.KillTimeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             throw;
@@ -112,18 +111,35 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
     /// those streams: no console socket is needed.</summary>
     private async Task<int> RunWithOwnStreamsAsync(OciBundle bundle, CancellationToken ct)
     {
-        using var process = await StartTiedAsync(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle, redirect: false).ConfigureAwait(false);
+        using var process = Start(["--log", bundle.LogFile, "--log-format", "json", "run", "--bundle", bundle.Directory, bundle.ContainerId], bundle, redirect: false);
         try
         {
             await process.WaitForExitAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(); // ends the runtime's pid namespace and the container in it (TiedToSbuild)
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            await KillAsync(bundle, process).ConfigureAwait(false);
             throw;
         }
         return process.ExitCode;
+    }
+
+    /// <summary>SIGKILL to the container's init ends its whole pid namespace; <c>run</c> then exits and deletes it.
+    /// Repeated because the container may not exist yet when cancellation arrives.</summary>
+    private async Task KillAsync(OciBundle bundle, Process process)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!process.HasExited && deadline.Elapsed < options.KillTimeout)
+        {
+            await RuntimeCommandAsync(bundle, ["kill", bundle.ContainerId, "KILL"]).ConfigureAwait(false);
+            using var pause = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+            await process.WaitForExitAsync(pause.Token).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private static async Task FeedStdinAsync(Stream stdin, string? text)
@@ -160,25 +176,13 @@ public sealed class ContainerRunner(OciRuntime runtime, ContainerRunnerOptions o
         await drain.ConfigureAwait(false);
     }
 
-    /// <summary>The runtime's <c>run</c>, started so that it and its container die with sbuild; with
-    /// <paramref name="redirect"/> false it writes to (and reads) sbuild's own standard streams.</summary>
-    private async Task<Process> StartTiedAsync(IReadOnlyList<string> arguments, OciBundle bundle, bool redirect = true)
+    /// <summary>The runtime with <paramref name="arguments"/>; with <paramref name="redirect"/> false it writes to (and
+    /// reads) sbuild's own standard streams.</summary>
+    private Process Start(IReadOnlyList<string> arguments, OciBundle bundle, bool redirect = true)
     {
         try
         {
-            return await TiedToSbuild.StartAsync(StartInfo(arguments, bundle, redirect)).ConfigureAwait(false);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}: {e.Message}", e);
-        }
-    }
-
-    private Process Start(IReadOnlyList<string> arguments, OciBundle bundle)
-    {
-        try
-        {
-            return Process.Start(StartInfo(arguments, bundle, redirect: true)) ?? throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}");
+            return Process.Start(StartInfo(arguments, bundle, redirect)) ?? throw new SbuildException(ErrorCode.RuntimeFailed, $"could not start {Runtime.Path}");
         }
         catch (System.ComponentModel.Win32Exception e)
         {

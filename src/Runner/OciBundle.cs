@@ -30,11 +30,14 @@ internal sealed class OciBundle : IDisposable
     public bool HasContainerState => System.IO.Directory.Exists(Path.Join(StateRoot, ContainerId));
 
     [SupportedOSPlatform("linux")]
+    /// <summary>How the names of bundles made with <paramref name="namePrefix"/> (and of their containers) begin.</summary>
+    public static string NameStart(string namePrefix) => "sbuild-" + namePrefix;
+
     public static OciBundle Create(string workDirectory, string namePrefix, string runtimePath, RunSpec spec, string hostResolvConf, ulong openFilesLimit,
         ulong grantableCapabilities = ulong.MaxValue, CgroupSupport? cgroups = null)
     {
         System.IO.Directory.CreateDirectory(workDirectory);
-        var id = "sbuild-" + namePrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var id = NameStart(namePrefix) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var directory = Path.Join(Path.GetFullPath(workDirectory), id);
         System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var bundle = new OciBundle(directory, id);

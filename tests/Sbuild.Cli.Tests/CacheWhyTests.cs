@@ -179,12 +179,24 @@ public sealed partial class CacheWhyTests(SbuildCli sbuild) : IClassFixture<Sbui
             $"  cache miss (compared with build {firstId}):",
             "    parent step changed: [stage-0 2/3] COPY src /src",
         ], lines);
-        var step = await sbuild.RunAsync(["cache", "why", secondId[..8], "--step", "2"]);
+        // A unique start of the id is enough (ids begin with the build's time and end with random hex).
+        var step = await sbuild.RunAsync(["cache", "why", secondId[..^2], "--step", "2"]);
         Assert.Contains("#2 [stage-0 2/3] COPY src /src\n", step.StandardOutput);
         Assert.DoesNotContain("#3", step.StandardOutput);
 
         var rebuilt = await sbuild.RunAsync(["cache", "why", firstId]);
         Assert.Contains("#2 [stage-0 2/3] COPY src /src\n  cache miss: no earlier record of this step to compare with\n", rebuilt.StandardOutput);
+    }
+
+    [Fact]
+    public async Task A_build_has_one_id_for_its_record_its_logs_and_the_metadata_file()
+    {
+        using var context = CopyContext("RUN cat /src/a\n");
+        var (_, id) = await BuildAsync(context);
+        Assert.Matches(@"^\d{8}T\d{9}Z-[0-9a-f]{6}$", id);
+        Assert.StartsWith($"build {id} ", (await sbuild.RunAsync(["cache", "why", id])).StandardOutput);
+        var log = await sbuild.RunAsync(["logs", id, "--step", "1"]);
+        Assert.Equal(File.ReadAllText(context.Combine("src", "a")), log.StandardOutput);
     }
 
     [Fact]

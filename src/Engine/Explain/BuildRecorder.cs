@@ -13,7 +13,7 @@ namespace Sbuild.Engine.Explain;
 /// of the same step and its one-line reason returned to the solver for progress output. Nothing is written until
 /// <see cref="Save"/>, which writes the whole build in one transaction; a cached step costs a list entry only.
 /// </summary>
-public sealed class BuildRecorder(StoreDatabase database, ExecutorGraph graph, LocalContext context, string dockerfile, bool explain)
+public sealed class BuildRecorder(string buildId, StoreDatabase database, ExecutorGraph graph, LocalContext context, string dockerfile, bool explain)
     : ISolveObserver<FsState>
 {
     /// <summary>How many builds of one Dockerfile keep their records (older ones go when a newer build is saved).</summary>
@@ -23,8 +23,11 @@ public sealed class BuildRecorder(StoreDatabase database, ExecutorGraph graph, L
     private readonly ConcurrentDictionary<string, string> _inputs = new(StringComparer.Ordinal);
     private readonly long _started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    /// <summary>This build's id (in <c>--metadata-file</c> as <c>sbuild.build-id</c>; <c>sbuild cache why ID</c>).</summary>
-    public string BuildId { get; } = Guid.NewGuid().ToString("N")[..20];
+    /// <summary>
+    /// This build's id, the one its logs and kept failure have too (in <c>--metadata-file</c> as <c>sbuild.build-id</c>;
+    /// <c>sbuild cache why ID</c>, <c>sbuild logs ID</c>).
+    /// </summary>
+    public string BuildId { get; } = buildId;
 
     public string? Answered(Vertex<FsState> vertex, Digest key, IReadOnlyList<Digest> inputs, SolveOutcome outcome)
     {
