@@ -32,14 +32,23 @@ public readonly record struct Digest
     public static bool TryParse(string? text, out Digest digest)
     {
         digest = default;
-        if (text is null) return false;
-        var colon = text.IndexOf(':');
-        if (colon <= 0 || text[..colon] != Sha256) return false;
-        var hex = text[(colon + 1)..];
-        if (hex.Length != 64 || !hex.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f')) return false;
-        digest = new Digest(Sha256, hex);
+        if (!IsSha256Text(text)) return false;
+        digest = new Digest(Sha256, text[(Sha256.Length + 1)..]);
         return true;
     }
+
+    /// <summary>
+    /// The 32 bytes of a digest's text (<c>sha256:</c> and 64 lower-case hex digits), or false when it is not one;
+    /// for callers that want the hash itself (the context stat cache reads thousands) without a <see cref="Digest"/>.
+    /// </summary>
+    public static bool TryParseSha256Bytes(string? text, Span<byte> hash) =>
+        IsSha256Text(text) && Convert.FromHexString(text.AsSpan(Sha256.Length + 1), hash, out _, out var written) == System.Buffers.OperationStatus.Done
+        && written == 32;
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
+    private static bool IsSha256Text([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? text) =>
+        text is { Length: 71 } && text.StartsWith("sha256:", StringComparison.Ordinal) && !text.AsSpan(Sha256.Length + 1).ContainsAnyExcept(LowerHex);
 
     /// <summary>The short image ID as <c>docker images</c> shows it (12 hex digits).</summary>
     public string Short => Encoded[..12];

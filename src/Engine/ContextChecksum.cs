@@ -191,7 +191,8 @@ public static class ContextChecksum
         var toRead = new List<int>();
         for (var i = 0; i < files.Count; i++)
         {
-            if (stored?[i] is { } known && Digest.TryParse(known, out var parsed)) digests[i] = Convert.FromHexString(parsed.Encoded);
+            var hash = new byte[32];
+            if (stored?[i] is { } known && Digest.TryParseSha256Bytes(known, hash)) digests[i] = hash;
             else toRead.Add(i);
         }
 
