@@ -44,10 +44,20 @@ public class DigestTests
     public void Invalid_digests_are_rejected_with_InvalidDigest(string text)
     {
         Assert.False(Digest.TryParse(text, out _));
+        Assert.False(Digest.TryParseSha256Bytes(text, new byte[32]));
         var e = Assert.Throws<SbuildException>(() => Digest.Parse(text));
         Assert.Equal(ErrorCode.InvalidDigest, e.Code);
         Assert.Equal("SB4001", e.CodeText);
         Assert.Contains(text, e.Message);
+    }
+
+    [Fact]
+    public void The_bytes_of_a_digests_text_are_its_hash()
+    {
+        var hash = new byte[32];
+        Assert.True(Digest.TryParseSha256Bytes("sha256:" + AbcSha, hash));
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData("abc"u8), hash);
+        Assert.False(Digest.TryParseSha256Bytes(null, hash));
     }
 
     [Fact]
