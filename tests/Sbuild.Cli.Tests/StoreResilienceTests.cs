@@ -65,10 +65,14 @@ public sealed class StoreResilienceTests
     /// <summary>A tree deeper than PATH_MAX measured from the container's root (a 6,048-byte path; the container makes
     /// it by moving a 2,000-byte-deep directory below a 4,000-byte-deep one, as no single call may name it). BuildKit's
     /// differ walks it; so does sbuild's: the layer holds the file under its full name (a PAX path, as GNU tar reads
-    /// it), and a later build on the image, in the same store, works.</summary>
-    [Fact]
-    public async Task A_step_that_makes_a_tree_deeper_than_path_max_succeeds_and_its_layer_holds_the_file()
+    /// it), and a later build on the image, in the same store, works — with either snapshotter (the copy one copies the
+    /// tree for the next step, and both extract the image's layers for a build FROM it).</summary>
+    [Theory]
+    [InlineData("overlay")]
+    [InlineData("native")]
+    public async Task A_step_that_makes_a_tree_deeper_than_path_max_succeeds_and_its_layer_holds_the_file(string snapshotter)
     {
+        var environment = new Dictionary<string, string?> { ["SBUILD_SNAPSHOTTER"] = snapshotter };
         await using var sbuild = await SbuildCliStore.CreateAsync();
         using var context = new TempDirectory("sbuild-deep-");
         File.WriteAllText(context.Combine("Dockerfile"), """
@@ -77,7 +81,7 @@ public sealed class StoreResilienceTests
             """);
         var archive = context.Combine("image.tar");
 
-        var build = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "deep", "-o", $"type=oci,dest={archive}", context.Path], allowFailure: true);
+        var build = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "deep", "-o", $"type=oci,dest={archive}", context.Path], allowFailure: true, environment: environment);
 
         Assert.True(build.ExitCode == 0, build.StandardError);
         var layout = context.Combine("layout");
@@ -99,7 +103,7 @@ public sealed class StoreResilienceTests
         Assert.Equal("deepest\n", content.StandardOutput);
 
         File.WriteAllText(context.Combine("Dockerfile"), "FROM deep\nRUN ls /top > /listed\n");
-        var later = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "later", context.Path], allowFailure: true);
+        var later = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "later", context.Path], allowFailure: true, environment: environment);
         Assert.True(later.ExitCode == 0, later.StandardError);
         var problems = await StoreState.ProblemsAsync(sbuild.Cli.StoreRoot);
         Assert.True(problems.Count == 0, string.Join('\n', problems));
