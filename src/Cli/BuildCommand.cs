@@ -114,12 +114,12 @@ public static class BuildCommand
             var dockerfile = stdin?.DockerfilePath ?? remote?.DockerfilePath
                 ?? (parse.GetValue(file) is { } f ? Path.GetFullPath(f) : Path.Combine(contextDir, "Dockerfile"));
             if (parse.GetValue(check))
-                return CheckDockerfile(new FrontendRequest
+                return await CheckDockerfileAsync(new FrontendRequest
                 {
                     DockerfilePath = dockerfile, Target = parse.GetValue(target),
                     BuildArgs = KeyValueArgs.Parse(parse.GetValue(buildArgs) ?? [], "--build-arg", Environment.GetEnvironmentVariable),
                     AllowInsecure = (parse.GetValue(allow) ?? []).Contains("security.insecure"),
-                });
+                }, ct);
             using var sshAgents = await SshForwards.StartAsync(parse.GetValue(ssh) ?? [], "--ssh", Environment.GetEnvironmentVariable, ct);
             var request = new BuildRequest
             {
@@ -241,9 +241,10 @@ public static class BuildCommand
     /// <c>--check</c>, like <c>docker build --check</c>: each finding on a line of its own, then a summary; exit status 1
     /// when anything was found.
     /// </summary>
-    private static int CheckDockerfile(FrontendRequest request)
+    private static async Task<int> CheckDockerfileAsync(FrontendRequest request, CancellationToken ct)
     {
-        var result = DockerfileFrontend.Check(request);
+        // As in a build, reading and planning are abandoned on a signal.
+        var result = await AbandonableWork.RunAsync(() => DockerfileFrontend.Check(request), ct);
         foreach (var warning in result.Warnings) Console.Out.WriteLine("WARNING: " + warning);
         foreach (var problem in result.Problems) Console.Out.WriteLine("NOT SUPPORTED: " + problem);
         var found = result.Warnings.Count + result.Problems.Count;

@@ -33,9 +33,15 @@ public sealed class StandardInputSources : IDisposable
         {
             // Named Dockerfile so errors point at "…/Dockerfile:LINE", as docker's do for a Dockerfile from stdin.
             var received = Path.Combine(sources._scratch, "Dockerfile");
-            await using (var file = File.Create(received))
-            await using (var stdin = Console.OpenStandardInput())
-                await stdin.CopyToAsync(file, ct).ConfigureAwait(false);
+            // A read of standard input blocks until data comes and cannot be cancelled: a signal abandons it (the file
+            // goes with the scratch directory).
+            await AbandonableWork.RunAsync(() =>
+            {
+                using var file = File.Create(received);
+                using var stdin = Console.OpenStandardInput();
+                stdin.CopyTo(file);
+                return received;
+            }, ct).ConfigureAwait(false);
             if (dockerfileFromStdin)
             {
                 sources.DockerfilePath = received;

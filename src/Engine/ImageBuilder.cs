@@ -16,11 +16,13 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
 {
     public async Task<BuildResult> BuildAsync(BuildRequest request, CancellationToken ct)
     {
-        var frontend = DockerfileFrontend.Convert(new FrontendRequest
+        // Reading the Dockerfile can block for ever (a FIFO with no writer) and planning a huge one takes seconds without
+        // a cancellation point: a signal abandons both (they write nothing; an image they resolve is pulled with ct).
+        var frontend = await AbandonableWork.RunAsync(() => DockerfileFrontend.Convert(new FrontendRequest
         {
             DockerfilePath = request.DockerfilePath, Target = request.Target, BuildArgs = request.BuildArgs, NoCacheStages = request.NoCacheStages, Network = request.Network,
             AllowInsecure = request.AllowInsecure,
-        }, new StoreImageResolver(store, environment.Images, ct));
+        }, new StoreImageResolver(store, environment.Images, ct)), ct).ConfigureAwait(false);
         var plan = frontend.Target;
         foreach (var note in frontend.Notes) log.Note(note);
 

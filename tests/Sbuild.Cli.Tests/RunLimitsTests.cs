@@ -4,7 +4,8 @@ namespace Sbuild.Cli.Tests;
 
 /// <summary>
 /// The sandbox's limits per RUN: at most 4096 tasks by default (a fork bomb fails its step instead of exhausting the
-/// host's pids) and, with <c>--memory SIZE</c>, a memory limit whose OOM kill is reported as such. This host's cgroups are hybrid
+/// host's pids) and, with <c>--memory SIZE</c>, a memory limit whose OOM kill is reported as such (the kernel's OOM kill
+/// count rose while the step died of SIGKILL). This host's cgroups are hybrid
 /// (v1 controllers); the container sees its own limits in its /sys/fs/cgroup.
 /// </summary>
 public sealed class RunLimitsTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
@@ -66,11 +67,18 @@ public sealed class RunLimitsTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN dd if=/dev/zero of=/dev/null bs=100M count=1\n");
         var over = await sbuild.RunAsync(["build", "--progress", "plain", "-m", "32m", context.Path], allowFailure: true);
         Assert.NotEqual(0, over.ExitCode);
-        Assert.Contains("RUN failed with exit code 137", over.StandardError);
-        Assert.Contains("the step was killed (SIGKILL), most likely because it ran out of memory: it may use at most 32MiB (--memory)", over.StandardError);
+        Assert.Contains("RUN was killed: out of memory (limit 32MiB, --memory; exit code 137): /bin/sh -c dd if=/dev/zero", over.StandardError);
+        Assert.DoesNotContain("internal error", over.StandardError);
 
         var without = await sbuild.RunAsync(["build", "--progress", "plain", context.Path]); // no limit: dd fits
         Assert.Contains("1+0 records out", without.StandardError);
+
+        // A SIGKILL that is not the OOM killer's is an exit code like any other, limit or not (a child shell kills itself:
+        // the container's init is immune to signals from inside its pid namespace, and `; exit $?` keeps sh from exec'ing it).
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN sh -c 'kill -9 $$'; exit $?\n");
+        var killed = await sbuild.RunAsync(["build", "--progress", "plain", "-m", "32m", context.Path], allowFailure: true);
+        Assert.Contains("RUN failed with exit code 137", killed.StandardError);
+        Assert.DoesNotContain("out of memory", killed.StandardError);
     }
 
     [Theory]

@@ -62,6 +62,53 @@ public sealed class StoreResilienceTests
         Assert.Equal("deep file\n", content.StandardOutput);
     }
 
+    /// <summary>A tree deeper than PATH_MAX measured from the container's root (a 6,048-byte path; the container makes
+    /// it by moving a 2,000-byte-deep directory below a 4,000-byte-deep one, as no single call may name it). BuildKit's
+    /// differ walks it; so does sbuild's: the layer holds the file under its full name (a PAX path, as GNU tar reads
+    /// it), and a later build on the image, in the same store, works — with either snapshotter (the copy one copies the
+    /// tree for the next step, and both extract the image's layers for a build FROM it).</summary>
+    [Theory]
+    [InlineData("overlay")]
+    [InlineData("native")]
+    public async Task A_step_that_makes_a_tree_deeper_than_path_max_succeeds_and_its_layer_holds_the_file(string snapshotter)
+    {
+        var environment = new Dictionary<string, string?> { ["SBUILD_SNAPSHOTTER"] = snapshotter };
+        await using var sbuild = await SbuildCliStore.CreateAsync();
+        using var context = new TempDirectory("sbuild-deep-");
+        File.WriteAllText(context.Combine("Dockerfile"), """
+            FROM busybox
+            RUN d=$(printf 'd%.0s' $(seq 200)); p=$d/$d/$d/$d/$d/$d/$d/$d/$d/$d; mkdir -p /deep/$p && echo deepest > /deep/$p/file.txt && mkdir -p /top/$p/$p && mv /deep /top/$p/$p/
+            """);
+        var archive = context.Combine("image.tar");
+
+        var build = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "deep", "-o", $"type=oci,dest={archive}", context.Path], allowFailure: true, environment: environment);
+
+        Assert.True(build.ExitCode == 0, build.StandardError);
+        var layout = context.Combine("layout");
+        Directory.CreateDirectory(layout);
+        await ProcessRunner.RunAsync("tar", ["-xf", archive, "-C", layout], CancellationToken.None);
+        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json")));
+        var manifestDigest = index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
+        var layer = manifest.RootElement.GetProperty("layers").EnumerateArray().Last().GetProperty("digest").GetString()!;
+        var layerFile = Path.Combine(layout, "blobs", "sha256", layer["sha256:".Length..]);
+        var listing = await ProcessRunner.RunAsync("tar", ["-tzf", layerFile], CancellationToken.None);
+        var d = new string('d', 200);
+        var p = string.Join('/', Enumerable.Repeat(d, 10));
+        var deepest = $"top/{p}/{p}/deep/{p}/file.txt";
+        Assert.Equal(6047, deepest.Length); // the container's path without its leading slash
+        Assert.Contains(deepest, listing.StandardOutput.Split('\n'));
+        Assert.Contains($"top/{p}/{p}/deep/{p}/", listing.StandardOutput.Split('\n')); // its directories too
+        var content = await ProcessRunner.RunAsync("tar", ["-xzOf", layerFile, deepest], CancellationToken.None);
+        Assert.Equal("deepest\n", content.StandardOutput);
+
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM deep\nRUN ls /top > /listed\n");
+        var later = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "later", context.Path], allowFailure: true, environment: environment);
+        Assert.True(later.ExitCode == 0, later.StandardError);
+        var problems = await StoreState.ProblemsAsync(sbuild.Cli.StoreRoot);
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
     /// <summary>A store on a 32 MB tmpfs; a step writes 20 MB of random bytes, whose layer does not fit beside it.</summary>
     [Fact]
     public async Task A_full_disk_fails_with_the_real_error_leaves_nothing_and_a_build_works_once_space_is_freed()

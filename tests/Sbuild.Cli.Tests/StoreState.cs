@@ -41,7 +41,10 @@ public static class StoreState
         using (var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(storeRoot, "index.json"))))
             foreach (var manifest in index.RootElement.GetProperty("manifests").EnumerateArray())
                 Reach(manifest.GetProperty("digest").GetString()!, manifest.GetProperty("mediaType").GetString());
-        var results = await ProcessRunner.RunAsync(Tools.Sqlite3, [Path.Combine(storeRoot, "metadata.db"), "select result from cache_records"], CancellationToken.None);
+        // A store that has never built anything has no cache_records table yet.
+        var tables = await ProcessRunner.RunAsync(Tools.Sqlite3, [Path.Combine(storeRoot, "metadata.db"), "select name from sqlite_master where name = 'cache_records'"], CancellationToken.None);
+        var results = tables.StandardOutput.Trim().Length == 0 ? new ProcessResult(0, "", "")
+            : await ProcessRunner.RunAsync(Tools.Sqlite3, [Path.Combine(storeRoot, "metadata.db"), "select result from cache_records"], CancellationToken.None);
         var recordSnapshots = new List<string>();
         foreach (var line in results.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {

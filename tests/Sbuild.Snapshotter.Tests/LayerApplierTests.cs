@@ -208,7 +208,8 @@ public sealed class LayerApplierTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(source, "dangling"), "/nowhere");
         UnixFs.HardLink(Path.Combine(source, "a/b/c/deep"), Path.Combine(source, "hl"));
         var layer = new MemoryStream();
-        await LayerWriter.WriteAsync(source, CopiedTreeChanges.Scan(source, parentTree: null, copy: null), layer, LayerDiffOptions.Default, CancellationToken.None);
+        using (var tree = new AliasedTree(source))
+            await LayerWriter.WriteAsync(tree, CopiedTreeChanges.Scan(tree, parentTree: null, copy: null), layer, LayerDiffOptions.Default, CancellationToken.None);
         layer.Position = 0;
 
         var target = _fixture.NewDirectory("target");

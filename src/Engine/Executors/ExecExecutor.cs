@@ -208,6 +208,7 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         // The progress shows lines; the step's log gets the bytes as the container wrote them.
         var output = new RunOutput((_, line) => log.Output(step.Name, line), onBytes: stepLog is null ? null : (_, bytes) => stepLog.Write(bytes));
         int exit;
+        var oomKillsBefore = OomKills.Count();
         try
         {
             exit = await runner.RunAsync(spec, output, ct).ConfigureAwait(false);
@@ -221,16 +222,27 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
         if (exit != 0)
         {
             var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));
-            throw new CommandFailed(exit, $"RUN failed with exit code {exit}: {CommandForMessage()}\n{MemoryNote(exit)}last output lines:\n{tail}");
+            throw new CommandFailed(exit, $"{ExitText(exit, oomKillsBefore, OomKills.Count())}: {CommandForMessage()}\n{MemoryNote(exit, oomKillsBefore)}last output lines:\n{tail}");
         }
     }
 
+    private const int KilledExitCode = 128 + 9; // SIGKILL, as the shell reports it
+
     /// <summary>
-    /// Under <c>--memory</c>, a step whose process died of SIGKILL (exit code 137) was most likely ended by the kernel's
-    /// OOM killer: say so, since the process itself cannot. (The runtime deletes the container's cgroup, whose OOM counter
-    /// would tell for sure, when it exits; crun cannot keep it.)
+    /// How the step ended. A SIGKILL while the kernel's OOM kill count rose is the OOM killer's: the step ran out of
+    /// memory, its --memory limit or the host's, which the process itself cannot say (<see cref="OomKills"/>).
     /// </summary>
-    private string MemoryNote(int exit) => exit == 128 + 9 && limits.Memory is { } memory
+    private string ExitText(int exit, long? oomKillsBefore, long? oomKillsAfter)
+    {
+        if (exit != KilledExitCode || oomKillsBefore is null || !(oomKillsAfter > oomKillsBefore))
+            return $"RUN failed with exit code {exit}";
+        return limits.Memory is { } memory
+            ? $"RUN was killed: out of memory (limit {RunLimits.SizeText(memory)}, --memory; exit code {exit})"
+            : $"RUN was killed: out of memory (the host's; exit code {exit})";
+    }
+
+    /// <summary>Where the kernel keeps no OOM kill count, a SIGKILL under --memory is still most likely the OOM killer's.</summary>
+    private string MemoryNote(int exit, long? oomKillsBefore) => exit == KilledExitCode && oomKillsBefore is null && limits.Memory is { } memory
         ? $"the step was killed (SIGKILL), most likely because it ran out of memory: it may use at most {RunLimits.SizeText(memory)} (--memory)\n"
         : "";
 

@@ -39,7 +39,7 @@ internal sealed class RootFsExporter(ExportOptions options, string scratchRoot, 
         }
         finally
         {
-            if (Directory.Exists(tree)) Directory.Delete(tree, recursive: true);
+            TreeRemover.Delete(tree); // however deep the image's tree goes
         }
     }
 

@@ -13,17 +13,19 @@ internal sealed class CopiedTreeChanges
     private readonly EntryComparer _comparer = new();
     private readonly List<LayerChange> _changes = [];
     private readonly CopyRecord? _copy;
+    private readonly AliasedTree _tree;
+    private readonly AliasedTree? _parentTree;
 
-    private CopiedTreeChanges(CopyRecord? copy) => _copy = copy;
+    private CopiedTreeChanges(AliasedTree tree, AliasedTree? parentTree, CopyRecord? copy) => (_tree, _parentTree, _copy) = (tree, parentTree, copy);
 
     /// <param name="tree">The snapshot's tree.</param>
     /// <param name="parentTree">The parent's tree; null for a snapshot without parent (everything is new).</param>
     /// <param name="copy">How <paramref name="tree"/> was copied from <paramref name="parentTree"/>, if known.</param>
-    public static List<LayerChange> Scan(string tree, string? parentTree, CopyRecord? copy)
+    public static List<LayerChange> Scan(AliasedTree tree, AliasedTree? parentTree, CopyRecord? copy)
     {
-        var scan = new CopiedTreeChanges(copy);
-        var root = Posix.LStat(tree);
-        scan.Walk(tree, "", root, parentTree, inPlace: parentTree is not null && copy is not null && copy.IsCopiedDirectory("", root.Inode));
+        var scan = new CopiedTreeChanges(tree, parentTree, copy);
+        var root = Posix.LStat(tree.Root);
+        scan.Walk(tree.Root, "", root, parentTree?.Root, inPlace: parentTree is not null && copy is not null && copy.IsCopiedDirectory("", root.Inode));
         return scan._changes;
     }
 
@@ -31,6 +33,8 @@ internal sealed class CopiedTreeChanges
     /// <param name="inPlace">This directory (and every one above it) is the one the copy made here, so the copy record speaks for its entries.</param>
     private void Walk(string dir, string archiveDir, Posix.FileStat dirStat, string? parentDir, bool inPlace)
     {
+        dir = _tree.Directory(dir, archiveDir);
+        if (parentDir is not null) parentDir = _parentTree!.Directory(parentDir, archiveDir);
         var entries = DirectoryEntries.WithStats(dir);
         // A directory nobody added to or removed from keeps its ctime; any other may have lost entries.
         if (parentDir is not null && (!inPlace || Touched(dirStat)))

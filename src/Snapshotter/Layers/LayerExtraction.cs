@@ -15,10 +15,13 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
     private readonly HashSet<string> _realDirs = new(StringComparer.Ordinal) { "" };
     /// <summary>Directory times are set last: creating their children would change them again.</summary>
     private readonly List<(string HostPath, long Sec, int Nsec)> _dirTimes = [];
+    /// <summary>The root, read by paths that fit PATH_MAX however deep the layer's entries go.</summary>
+    private AliasedTree _tree = null!;
 
     public async Task RunAsync(Stream layer, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(root);
+        using var tree = _tree = AliasedTree.AtPath(root);
         var reader = new TarArchiveReader(layer);
         while (await reader.ReadNextAsync(cancellationToken).ConfigureAwait(false) is { } header)
         {
@@ -133,15 +136,14 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
     /// </summary>
     private string EnsureDirectory(string relative)
     {
-        var host = Path.Combine(root, relative);
-        if (_realDirs.Contains(relative)) return host;
+        if (_realDirs.Contains(relative)) return _tree.DirectoryPath(relative);
         var current = "";
         foreach (var part in relative.Split('/'))
         {
             current = ArchivePath.Join(current, part);
             _fromThisLayer.Add(current);
             if (_realDirs.Contains(current)) continue;
-            var currentHost = Path.Combine(root, current);
+            var currentHost = _tree.HostPath(current);
             if (!IsRealDirectory(currentHost))
             {
                 RemoveExisting(currentHost);
@@ -150,19 +152,22 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
             }
             _realDirs.Add(current);
         }
-        return host;
+        return _tree.DirectoryPath(relative);
     }
 
     /// <summary>Finds an existing directory without creating or following anything; false if any part is missing or not a directory.</summary>
     private bool TryFindRealDirectory(string relative, out string host)
     {
-        host = root;
+        host = _tree.Root;
         if (relative.Length == 0) return true;
+        var current = "";
         foreach (var part in relative.Split('/'))
         {
-            host = Path.Combine(host, part);
+            current = ArchivePath.Join(current, part);
+            host = _tree.HostPath(current);
             if (!IsRealDirectory(host)) return false;
         }
+        host = _tree.DirectoryPath(relative);
         return true;
     }
 
@@ -186,6 +191,7 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
             TreeRemover.Delete(host); // removes symlinks inside, never what they point to
             _realDirs.Clear();
             _realDirs.Add("");
+            _tree.Forget();
         }
         else
         {

@@ -12,7 +12,7 @@ namespace Sbuild.Snapshotter;
 internal static class LayerWriter
 {
     /// <summary>Writes <paramref name="changes"/> of the tree at <paramref name="newRoot"/> (where parent directories are read from).</summary>
-    public static async Task WriteAsync(string newRoot, IReadOnlyList<LayerChange> changes, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
+    public static async Task WriteAsync(AliasedTree newRoot, IReadOnlyList<LayerChange> changes, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
     {
         var clamp = options.SourceDateEpoch?.ToUnixTimeSeconds();
         var writer = new PaxTarWriter(output);
@@ -57,7 +57,7 @@ internal static class LayerWriter
     /// The changes plus every parent directory that is not a change itself, sorted (parents sort before their children).
     /// Extractors create missing parents with default metadata, so a layer carries them as the new tree has them.
     /// </summary>
-    private static List<LayerChange> WithParents(string newRoot, IReadOnlyList<LayerChange> changes)
+    private static List<LayerChange> WithParents(AliasedTree newRoot, IReadOnlyList<LayerChange> changes)
     {
         var all = new List<LayerChange>(changes);
         var listed = changes.Where(c => c.Kind == ChangeKind.Present).Select(c => c.ArchivePath).ToHashSet(StringComparer.Ordinal);
@@ -65,7 +65,7 @@ internal static class LayerWriter
         {
             for (var parent = ArchivePath.Split(change.ArchivePath).Parent; parent.Length > 0 && listed.Add(parent); parent = ArchivePath.Split(parent).Parent)
             {
-                var host = Path.Combine(newRoot, parent);
+                var host = newRoot.HostPath(parent);
                 all.Add(LayerChange.Present(parent, host, Posix.LStat(host)));
             }
         }

@@ -7,10 +7,10 @@ public sealed class NativeDiffer(NativeSnapshotter snapshotter) : IDiffer
     {
         var (tree, parentTree, copy) = snapshotter.DiffSources(key);
         // Both trees are read through short aliases, so that a path as deep as a container can make fits PATH_MAX.
-        using var treeAlias = DirectoryAlias.Open(tree);
-        using var parentAlias = parentTree is null ? null : DirectoryAlias.Open(parentTree);
-        var changes = CopiedTreeChanges.Scan(treeAlias.Path, parentAlias?.Path, copy);
-        await LayerWriter.WriteAsync(treeAlias.Path, changes, output, options, cancellationToken).ConfigureAwait(false);
+        using var treeAlias = new AliasedTree(tree);
+        using var parentAlias = parentTree is null ? null : new AliasedTree(parentTree);
+        var changes = CopiedTreeChanges.Scan(treeAlias, parentAlias, copy);
+        await LayerWriter.WriteAsync(treeAlias, changes, output, options, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ApplyAsync(string key, Stream layer, CancellationToken cancellationToken)

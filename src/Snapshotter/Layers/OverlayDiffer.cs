@@ -10,12 +10,12 @@ public sealed class OverlayDiffer(OverlaySnapshotter snapshotter, string mountRo
     public async Task WriteDiffAsync(string key, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
     {
         // Both trees are read through short aliases, so that a path as deep as a container can make fits PATH_MAX.
-        using var upper = DirectoryAlias.Open(snapshotter.UpperDir(key));
+        using var upper = new AliasedTree(snapshotter.UpperDir(key));
         var parent = snapshotter.ParentMounts(key);
         List<LayerChange> changes;
-        if (parent.Count == 0 || !Directory.EnumerateFileSystemEntries(upper.Path).Any()) // nothing to compare with, or nothing to compare
+        if (parent.Count == 0 || !Directory.EnumerateFileSystemEntries(upper.Root).Any()) // nothing to compare with, or nothing to compare
         {
-            changes = UpperDirChanges.Scan(upper.Path, lowerRoot: null);
+            changes = UpperDirChanges.Scan(upper, lowerRoot: null);
         }
         else
         {
@@ -23,15 +23,15 @@ public sealed class OverlayDiffer(OverlaySnapshotter snapshotter, string mountRo
             try
             {
                 using (Mounter.MountAll(parent, target))
-                using (var lower = DirectoryAlias.Open(target)) // opened once mounted: the alias is the mounted tree
-                    changes = UpperDirChanges.Scan(upper.Path, lower.Path);
+                using (var lower = new AliasedTree(target)) // opened once mounted: the alias is the mounted tree
+                    changes = UpperDirChanges.Scan(upper, lower);
             }
             finally
             {
                 Directory.Delete(target);
             }
         }
-        await LayerWriter.WriteAsync(upper.Path, changes, output, options, cancellationToken).ConfigureAwait(false);
+        await LayerWriter.WriteAsync(upper, changes, output, options, cancellationToken).ConfigureAwait(false);
     }
 
     public Task ApplyAsync(string key, Stream layer, CancellationToken cancellationToken)

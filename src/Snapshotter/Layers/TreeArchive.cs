@@ -4,6 +4,9 @@ namespace Sbuild.Snapshotter;
 public static class TreeArchive
 {
     /// <summary>Writes every entry below <paramref name="root"/> (not the root itself) to <paramref name="output"/>.</summary>
-    public static Task WriteAsync(string root, Stream output, CancellationToken cancellationToken) =>
-        LayerWriter.WriteAsync(root, CopiedTreeChanges.Scan(root, null, null), output, LayerDiffOptions.Default, cancellationToken);
+    public static async Task WriteAsync(string root, Stream output, CancellationToken cancellationToken)
+    {
+        using var tree = new AliasedTree(root);
+        await LayerWriter.WriteAsync(tree, CopiedTreeChanges.Scan(tree, null, null), output, LayerDiffOptions.Default, cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -10,6 +10,10 @@ public static class TreeDiffer
 {
     /// <param name="tree">The tree after.</param>
     /// <param name="baseTree">The tree before; null for none (everything in <paramref name="tree"/> is new).</param>
-    public static Task WriteDiffAsync(string tree, string? baseTree, Stream output, LayerDiffOptions options, CancellationToken cancellationToken) =>
-        LayerWriter.WriteAsync(tree, CopiedTreeChanges.Scan(tree, baseTree, copy: null), output, options, cancellationToken);
+    public static async Task WriteDiffAsync(string tree, string? baseTree, Stream output, LayerDiffOptions options, CancellationToken cancellationToken)
+    {
+        using var after = new AliasedTree(tree);
+        using var before = baseTree is null ? null : new AliasedTree(baseTree);
+        await LayerWriter.WriteAsync(after, CopiedTreeChanges.Scan(after, before, copy: null), output, options, cancellationToken).ConfigureAwait(false);
+    }
 }

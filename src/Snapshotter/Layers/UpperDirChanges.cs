@@ -16,12 +16,17 @@ internal sealed class UpperDirChanges
     private readonly EntryComparer _comparer = new();
     private readonly List<LayerChange> _changes = [];
 
+    private readonly AliasedTree _upper;
+    private readonly AliasedTree? _lower;
+
+    private UpperDirChanges(AliasedTree upper, AliasedTree? lower) => (_upper, _lower) = (upper, lower);
+
     /// <param name="upperDir">The snapshot's own layer directory.</param>
     /// <param name="lowerRoot">The parent's merged tree, mounted read-only; null for a snapshot without parent.</param>
-    public static List<LayerChange> Scan(string upperDir, string? lowerRoot)
+    public static List<LayerChange> Scan(AliasedTree upperDir, AliasedTree? lowerRoot)
     {
-        var scan = new UpperDirChanges();
-        scan.Walk(upperDir, "", lowerRoot, replaced: false);
+        var scan = new UpperDirChanges(upperDir, lowerRoot);
+        scan.Walk(upperDir.Root, "", lowerRoot?.Root, replaced: false);
         return scan._changes;
     }
 
@@ -29,6 +34,8 @@ internal sealed class UpperDirChanges
     /// <param name="replaced">The upper directory hides <paramref name="lower"/> entirely (it or a parent is opaque).</param>
     private void Walk(string upper, string archiveDir, string? lower, bool replaced)
     {
+        upper = _upper.Directory(upper, archiveDir);
+        if (lower is not null) lower = _lower!.Directory(lower, archiveDir);
         var entries = DirectoryEntries.WithStats(upper);
         if (replaced)
         {

@@ -12,11 +12,18 @@ internal sealed class TreeCopier
 {
     private readonly Dictionary<(ulong Device, ulong Inode), string> _firstCopyOfInode = [];
     private readonly Dictionary<string, ulong> _directoryInodes = new(StringComparer.Ordinal);
+    // Both trees are walked by paths that fit PATH_MAX however deep they go (a container can make such a tree).
+    private readonly AliasedTree _source;
+    private readonly AliasedTree _target;
+
+    private TreeCopier(AliasedTree source, AliasedTree target) => (_source, _target) = (source, target);
 
     /// <summary>Copies <paramref name="source"/> to <paramref name="target"/> (which must not exist); returns each copied directory's inode by relative path ("" for the root).</summary>
     public static Dictionary<string, ulong> Copy(string source, string target)
     {
-        var copier = new TreeCopier();
+        using var sourceTree = AliasedTree.AtPath(source);
+        using var targetTree = AliasedTree.AtPath(target);
+        var copier = new TreeCopier(sourceTree, targetTree);
         copier.CopyDirectory(source, target, "", Posix.LStat(source));
         return copier._directoryInodes;
     }
@@ -24,6 +31,8 @@ internal sealed class TreeCopier
     private void CopyDirectory(string source, string target, string relative, Posix.FileStat stat)
     {
         Directory.CreateDirectory(target);
+        source = _source.Directory(source, relative);
+        target = _target.Directory(target, relative);
         _directoryInodes[relative] = Posix.LStat(target).Inode;
         foreach (var child in DirectoryEntries.Paths(source))
         {
