@@ -10,7 +10,7 @@ internal static class DirectoryEntries
 {
     private static readonly EnumerationOptions All = new() { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
 
-    public static IEnumerable<string> Paths(string dir) => Directory.EnumerateFileSystemEntries(dir, "*", All);
+    public static IEnumerable<string> Paths(string dir) => FileNames.Entries(dir, "file", "give it a UTF-8 name in the step that makes it", showDirectory: false, options: All);
 
     public static IEnumerable<string> Names(string dir) => Paths(dir).Select(path => Path.GetFileName(path));
 
