@@ -7,6 +7,7 @@ namespace Sbuild.Cli.Tests;
 /// Files that stress a layer's tar round trip through an exported OCI archive, checked with tools that are not sbuild:
 /// umoci unpacks the image (names over 100 and 255 bytes, hard links, a sparse file, user xattrs), GNU tar lists a layer
 /// holding a file over 8 GiB (a sparse one, so the test needs no disk for it; sbuild must stream it, never buffer it).
+/// The first archive also goes back through <c>sbuild load</c> and <c>-o type=local</c>, which must unpack the same files.
 /// </summary>
 public sealed class OddFilesExportTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
 {
@@ -38,6 +39,20 @@ public sealed class OddFilesExportTests(SbuildCli sbuild) : IClassFixture<Sbuild
         var odd = Path.Combine(image.RootfsDir, "odd");
         var longName = new string('l', 150);
         var deepPath = Path.Combine(new string('d', 200), longName); // 351 bytes: beyond ustar's 100 + 155
+        Assert.Equal("long\n", File.ReadAllText(Path.Combine(odd, longName)));
+        Assert.Equal("deeper\n", File.ReadAllText(Path.Combine(odd, deepPath)));
+        Assert.Equal(UnixFs.LStat(Path.Combine(odd, "h1")).Inode, UnixFs.LStat(Path.Combine(odd, "h2")).Inode);
+        Assert.Equal((64L << 20) + 1, new FileInfo(Path.Combine(odd, "sparse")).Length);
+        Assert.Equal("kept", Encoding.UTF8.GetString(Sbuild.Snapshotter.Xattrs.Get(Path.Combine(odd, "noted.txt"), "user.note")!));
+
+        // The round trip back: the archive loaded into another store and unpacked again by sbuild (-o type=local).
+        var store = context.Combine("other-store");
+        Assert.Equal("Loaded image: odd:1\n", (await sbuild.RunAsync(["load", "-i", archive], storeRoot: store)).StandardOutput);
+        var again = context.Combine("again");
+        Directory.CreateDirectory(again);
+        File.WriteAllText(Path.Combine(again, "Dockerfile"), "FROM odd:1\n");
+        await sbuild.RunAsync(["-o", $"type=local,dest={context.Combine("out")}", again], storeRoot: store);
+        odd = Path.Combine(context.Combine("out"), "odd");
         Assert.Equal("long\n", File.ReadAllText(Path.Combine(odd, longName)));
         Assert.Equal("deeper\n", File.ReadAllText(Path.Combine(odd, deepPath)));
         Assert.Equal(UnixFs.LStat(Path.Combine(odd, "h1")).Inode, UnixFs.LStat(Path.Combine(odd, "h2")).Inode);
