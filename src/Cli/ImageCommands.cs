@@ -2,6 +2,7 @@ using System.CommandLine;
 using Sbuild.Cli.Images;
 using Sbuild.Cli.Templates;
 using Sbuild.Core;
+using Sbuild.Registry;
 
 namespace Sbuild.Cli;
 
@@ -64,16 +65,24 @@ public static class ImageCommands
     {
         var names = new Argument<string[]>("IMAGE") { Description = "Image names or IDs", Arity = ArgumentArity.OneOrMore };
         var format = FormatOption("Format the output using the given Go template, e.g. '{{json .Config}}'", shortF: true);
-        var command = new Command(name, "Display detailed information on one or more images") { names, format };
+        var platform = new Option<string?>("--platform") { Description = "Inspect a specific platform of a multi-platform image: os/arch[/variant] (default: the host's)" };
+        var command = new Command(name, "Display detailed information on one or more images") { names, format, platform };
         command.SetAction(parse =>
         {
-            var catalog = ImageCatalog.Load(OpenStore(parse, rootOption));
+            var store = OpenStore(parse, rootOption);
+            var wantedPlatform = parse.GetValue(platform) is { } p ? PlatformMatcher.Parse(p, "--platform") : null;
+            var catalog = ImageCatalog.Load(store, wantedPlatform);
             var found = new List<GoValue>();
             var missing = new List<string>();
             foreach (var wanted in parse.GetValue(names)!)
             {
-                if (catalog.Find(wanted) is { } image) found.Add(ImageInspectDocument.Of(image));
-                else missing.Add(wanted);
+                var image = catalog.Find(wanted);
+                if (image is not null && (wantedPlatform is null || Provides(image, wantedPlatform)))
+                    found.Add(ImageInspectDocument.Of(image));
+                // moby's errPlatformNotFound: the name exists, the platform does not.
+                else if (wantedPlatform is not null && (image ?? ImageCatalog.Load(store).Find(wanted)) is { } other)
+                    missing.Add($"image with reference {other.RepoTags.FirstOrDefault() ?? wanted} was found but does not provide the specified platform ({wantedPlatform})");
+                else missing.Add($"No such image: {wanted}");
             }
             if (parse.GetValue(format) is { Length: > 0 } template)
             {
@@ -83,10 +92,17 @@ public static class ImageCommands
             else
                 Console.Out.WriteLine(found.Count == 0 ? "[]" : GoJson.Encode(new GoList(found), escapeHtml: false, indent: "    "));
             // As docker: what was found is printed, each name not found is an error line, and the exit status is 1.
-            foreach (var wanted in missing) Console.Error.WriteLine($"Error: No such image: {wanted}");
+            foreach (var error in missing) Console.Error.WriteLine($"Error: {error}");
             return missing.Count == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>Whether an image's config says it runs on <paramref name="wanted"/> (a single-platform image has only that one).</summary>
+    private static bool Provides(LocalImage image, Platform wanted)
+    {
+        string? Field(string key) => image.Config.TryGetProperty(key, out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String ? value.GetString() : null;
+        return PlatformMatcher.Matches(new Platform { Os = Field("os") ?? "", Architecture = Field("architecture") ?? "", Variant = Field("variant") }, wanted);
     }
 
     private static Command History(Option<string?> rootOption)

@@ -11,14 +11,15 @@ namespace Sbuild.Cli;
 /// <summary>
 /// <c>sbuild system df</c>: docker's disk-usage table. Images count each layer once (by chain ID, as docker's layer
 /// store), all reclaimable since nothing runs containers; containers and volumes do not exist in sbuild (0); the
-/// build cache is the store's cache records (<c>sbuild du</c>).
+/// build cache is the store's cache records (<c>sbuild du</c>). <c>-v</c> lists each (<see cref="DiskUsageVerbose"/>).
 /// </summary>
 public static class SystemCommands
 {
     public static Command Create(Option<string?> rootOption)
     {
         var format = new Option<string?>("--format") { Description = "Format output with a Go template: 'table' (default), 'table TEMPLATE' or TEMPLATE" };
-        var df = new Command("df", "Show the store's disk usage") { format };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show detailed information on space usage" };
+        var df = new Command("df", "Show the store's disk usage") { format, verbose };
         df.SetAction(parse =>
         {
             var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
@@ -35,6 +36,11 @@ public static class SystemCommands
             using (var database = StoreDatabase.Open(store.Root))
             using (var buildCache = new BuildCache(store, database))
                 cache = buildCache.Usage();
+            if (parse.GetValue(verbose))
+            {
+                DiskUsageVerbose.Write(Console.Out, parse.GetValue(format), catalog, sizes, cache);
+                return 0;
+            }
             var cacheBytes = cache.Sum(r => r.Size);
             var rows = new[]
             {

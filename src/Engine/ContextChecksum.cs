@@ -173,6 +173,7 @@ public static class ContextChecksum
                     var name = Path.GetFileName(child);
                     var childRelative = SourceMatcher.Join(entry.Relative, name);
                     if (ignore.ExcludesEntry(childRelative, child)) continue;
+                    FileNames.Checked(child, "build context file", "rename it or exclude it in .dockerignore");
                     AppendTree(walk, new TreeEntry(child, childRelative, SourceMatcher.Join(entry.Below, name)), filter, ignore, includeOwnership, links, ct);
                 }
                 break;

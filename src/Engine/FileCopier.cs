@@ -109,6 +109,7 @@ public static class FileCopier
                 var name = Path.GetFileName(child);
                 var relative = SourceMatcher.Join(relativeDir, name);
                 if (ignore.ExcludesEntry(relative, child)) continue;
+                FileNames.Checked(child, "COPY source", "rename it or leave it out of the COPY");
                 CopyEntry(child, Path.Combine(targetDir, name), relative, SourceMatcher.Join(belowDir, name), filter);
             }
         }

@@ -35,7 +35,10 @@ public sealed class StoreImageResolver(ImageStore store, IImageSource source, Ca
     public ResolvedImage Resolve(ImageReference reference, Platform platform)
     {
         var image = source.GetAsync(reference, platform, ct).GetAwaiter().GetResult();
-        var manifest = store.ReadManifest(image.Manifest.Digest);
-        return new ResolvedImage(image.Manifest.Digest, store.ReadConfig(manifest.Config.Digest));
+        // A multi-platform image kept whole in the store gives the build's platform.
+        var selected = StoredPlatforms.Select(store.Content, image.Manifest, platform)
+            ?? throw new SbuildException(ErrorCode.ImageNotFound, $"image {reference} in the store has no image for {platform} (it has {string.Join(", ", StoredPlatforms.Manifests(store.Content, image.Manifest).Select(m => m.Platform))})");
+        var manifest = store.ReadManifest(selected.Digest);
+        return new ResolvedImage(selected.Digest, store.ReadConfig(manifest.Config.Digest));
     }
 }

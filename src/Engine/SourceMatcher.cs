@@ -56,7 +56,8 @@ public static class SourceMatcher
         // A component without pattern characters names one entry; one with them (escapes too) is matched like Go.
         var names = part.IndexOfAny(['*', '?', '[', '\\']) < 0
             ? (Posix.TryLStat(Path.Combine(dir, part), out _) ? [part] : [])
-            : Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Where(n => GoGlob.TryMatch(part, n!, out var m) && m).ToList();
+            : Directory.EnumerateFileSystemEntries(dir).Where(p => GoGlob.TryMatch(part, Path.GetFileName(p), out var m) && m)
+                .Select(p => Path.GetFileName(FileNames.Checked(p, "COPY source", "rename it or leave it out of the COPY"))).ToList();
         foreach (var name in names)
         {
             var rel = Join(prefix, name!);

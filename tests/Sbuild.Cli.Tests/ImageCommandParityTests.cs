@@ -59,7 +59,7 @@ public sealed class ImageParityFixture : IAsyncLifetime
     }
 
     /// <summary>Builds into the store and loads the same image into dockerd; returns the image ID.</summary>
-    private async Task<string> Build(string name, string dockerfile, long epoch, string[] tags)
+    public async Task<string> Build(string name, string dockerfile, long epoch, string[] tags)
     {
         var context = Directory.CreateDirectory(_work.Combine(name)).FullName;
         File.WriteAllText(Path.Combine(context, "Dockerfile"), dockerfile);
@@ -145,6 +145,74 @@ public sealed class ImageCommandParityTests(ImageParityFixture images) : IClassF
         var (_, app) = await Both("image", "inspect", $"{images.App}:1");
         var manifest = images.Sbuild.Store.Find(Sbuild.Core.ImageReference.Parse($"{images.App}:1"))!.Manifest.Digest;
         Assert.Contains($"\"RepoDigests\": [\n            \"{images.App}@{manifest}\"\n        ]", app);
+    }
+
+    [Fact]
+    public async Task System_df_verbose_shows_the_image_sizes_docker_shows()
+    {
+        // Two images of this run only: the second builds on the first's own layer, so that layer is shared (SHARED
+        // SIZE), and adds one of its own (UNIQUE SIZE); busybox's layer is shared with every other image.
+        var repository = $"{images.Prefix}/df";
+        await images.Build("df1", $"FROM busybox\nRUN echo {images.Prefix} > /u\n", 1750000000, [$"{repository}:1"]);
+        await images.Build("df2", $"FROM busybox\nRUN echo {images.Prefix} > /u\nRUN head -c 4567 /dev/zero > /z\n", 1760000000, [$"{repository}:2"]);
+        var (docker, sbuild) = await Both("system", "df", "-v");
+
+        // The daemon is shared with other tests, so its tables hold other rows and are aligned on them: compare this
+        // run's rows cell by cell, each section's header, and the alignment of sbuild's own tables.
+        var dockerSections = Sections(docker);
+        var sbuildSections = Sections(sbuild);
+        Assert.Equal(dockerSections.Keys, sbuildSections.Keys);
+        foreach (var (title, lines) in sbuildSections)
+        {
+            Assert.Equal(Cells(dockerSections[title][0]), Cells(lines[0]));
+            AssertTabWriterLayout(lines);
+        }
+        string[][] Rows(List<string> lines) => lines.Where(l => l.StartsWith(repository + " ", StringComparison.Ordinal)).Select(Cells).ToArray();
+        var rows = Rows(sbuildSections["Images space usage:"]);
+        Assert.Equal(2, rows.Length);
+        Assert.Equal(Rows(dockerSections["Images space usage:"]), rows);
+        Assert.Equal("2", rows[0][1]); // newest first
+        Assert.NotEqual("0B", rows[0][6]);
+        Assert.Equal("0B", rows[1][6]); // all of df:1 is in df:2 too
+        Assert.Empty(sbuildSections["Containers space usage:"].Skip(1));
+        Assert.Empty(sbuildSections["Local Volumes space usage:"].Skip(1));
+        Assert.Matches(@"\nBuild cache usage: [0-9.]+[kMG]?B\n\n", sbuild);
+
+        var format = "{{range .Images}}{{.Repository}}:{{.Tag}} {{.ID}} {{.Size}} {{.VirtualSize}} {{.SharedSize}} {{.UniqueSize}} {{.Containers}} {{.Digest}}|\\n{{end}}";
+        (docker, sbuild) = await Both("system", "df", "--verbose", "--format", format);
+        string Mine(string text) => string.Concat(text.Split('\n').Where(l => l.StartsWith(repository + ":", StringComparison.Ordinal)).Select(l => l + "\n"));
+        Assert.Equal(2, Mine(docker).Count(c => c == '\n'));
+        Assert.Equal(Mine(docker), Mine(sbuild));
+    }
+
+    /// <summary>docker system df -v's sections: title → the lines of its table (header first), blank lines dropped.</summary>
+    private static Dictionary<string, List<string>> Sections(string text)
+    {
+        var sections = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        List<string>? current = null;
+        foreach (var line in text.Split('\n').Where(l => l.Length > 0))
+        {
+            if (line.EndsWith("space usage:", StringComparison.Ordinal) || line.StartsWith("Build cache usage: ", StringComparison.Ordinal))
+                sections[line.StartsWith("Build cache", StringComparison.Ordinal) ? "Build cache usage:" : line] = current = [];
+            else current!.Add(line);
+        }
+        return sections;
+    }
+
+    /// <summary>A table line's cells: docker's tab writer pads every cell but the last with at least 3 spaces.</summary>
+    private static string[] Cells(string line) => Regex.Split(line.TrimEnd(), " {3,}");
+
+    /// <summary>
+    /// The layout of docker's tables (text/tabwriter, minwidth 10, padding 3): each column as wide as its widest cell
+    /// plus 3, at least 10; the last cell of a line unpadded.
+    /// </summary>
+    private static void AssertTabWriterLayout(List<string> lines)
+    {
+        var cells = lines.Select(Cells).ToList();
+        var columns = cells.Max(c => c.Length);
+        var widths = Enumerable.Range(0, columns).Select(j => Math.Max(10, cells.Where(c => c.Length > j + 1).Select(c => c[j].Length + 3).DefaultIfEmpty(0).Max())).ToList();
+        var expected = cells.Select(c => string.Concat(c.Select((cell, j) => j == c.Length - 1 ? cell : cell.PadRight(widths[j]))));
+        Assert.Equal(expected, lines);
     }
 
     private static string Normalise(string inspect)

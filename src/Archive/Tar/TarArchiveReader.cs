@@ -65,6 +65,7 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
 
         Dictionary<string, byte[]>? pax = null;
         string? longName = null, longLink = null;
+        var longNamesAreUtf8 = true;
         while (true)
         {
             var headerOffset = _offset;
@@ -87,13 +88,18 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
                     await SkipAsync(size + Padding(size), cancellationToken).ConfigureAwait(false);
                     continue;
                 case (byte)'L':
-                    longName = TarFields.Text(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false));
+                    var nameBytes = await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false);
+                    longName = TarFields.Text(nameBytes);
+                    longNamesAreUtf8 &= TarFields.IsUtf8(nameBytes);
                     continue;
                 case (byte)'K':
-                    longLink = TarFields.Text(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false));
+                    var linkBytes = await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false);
+                    longLink = TarFields.Text(linkBytes);
+                    longNamesAreUtf8 &= TarFields.IsUtf8(linkBytes);
                     continue;
             }
-            var header = BuildHeader(type, size, pax, longName, longLink, headerOffset, refuseUnsupported);
+            var header = BuildHeader(type, size, pax, longName, longLink, headerOffset, refuseUnsupported) is var built && !longNamesAreUtf8
+                ? built with { NamesAreUtf8 = false } : built;
             _data = new EntryDataStream(this, header.Kind == TarEntryKind.File ? header.Size : 0);
             return header;
         }
@@ -127,9 +133,13 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
         };
         var isDevice = kind is TarEntryKind.CharDevice or TarEntryKind.BlockDevice;
         var (mtime, mtimeNs) = ModificationTime(PaxText(PaxMTime), offset);
+        bool PaxIsUtf8(string key) => pax?.TryGetValue(key, out var v) != true || System.Text.Unicode.Utf8.IsValid(v);
+        var namesAreUtf8 = PaxIsUtf8(PaxPath) && PaxIsUtf8(PaxLinkPath) && TarFields.IsUtf8(block.Slice(NameOffset, NameLength))
+            && TarFields.IsUtf8(block.Slice(LinkNameOffset, NameLength)) && (!isPosix || TarFields.IsUtf8(block.Slice(PrefixOffset, PrefixLength)));
         return new TarHeader
         {
             Name = name,
+            NamesAreUtf8 = namesAreUtf8,
             Kind = kind,
             Mode = (uint)ReadNumber(ModeOffset, IdLength, offset) & 0xFFF,
             Uid = PaxNumber(PaxUid, ReadNumber(UidOffset, IdLength, offset)),

@@ -37,6 +37,13 @@ internal static class TarFields
         return invert == 0 ? (long)value : ~(long)value;
     }
 
+    /// <summary>Whether a NUL-terminated (or full-width) field is valid UTF-8, so that <see cref="Text"/> loses nothing.</summary>
+    public static bool IsUtf8(ReadOnlySpan<byte> field)
+    {
+        var end = field.IndexOf((byte)0);
+        return System.Text.Unicode.Utf8.IsValid(end < 0 ? field : field[..end]);
+    }
+
     /// <summary>A NUL-terminated (or full-width) UTF-8 text field.</summary>
     public static string Text(ReadOnlySpan<byte> field)
     {

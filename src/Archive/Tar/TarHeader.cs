@@ -33,6 +33,11 @@ public static class TarEntryKindExtensions
 public sealed record TarHeader
 {
     public required string Name { get; init; }
+    /// <summary>
+    /// False when the archived name or link target is not valid UTF-8: <see cref="Name"/> and <see cref="LinkName"/> then
+    /// hold U+FFFD for those bytes and no longer say the real name (see <see cref="Sbuild.Core.FileNames"/>).
+    /// </summary>
+    public bool NamesAreUtf8 { get; init; } = true;
     public required TarEntryKind Kind { get; init; }
     /// <summary>Permission bits with setuid, setgid and sticky (mode &amp; 07777).</summary>
     public uint Mode { get; init; }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sbuild.Core;
+using Sbuild.Registry;
 
 namespace Sbuild.Cli.Images;
 
@@ -35,13 +36,19 @@ public sealed class ImageCatalog
     public ImageStore Store { get; }
     public IReadOnlyList<LocalImage> Images { get; }
 
-    public static ImageCatalog Load(ImageStore store)
+    /// <summary>
+    /// The store's images. An entry that is an image index is the image of <paramref name="platform"/> (default: the
+    /// host's) under the index's names, as docker 20.10 keeps only that platform of a multi-platform pull (and as the
+    /// containerd image store shows one by default); an index without that platform is left out.
+    /// </summary>
+    public static ImageCatalog Load(ImageStore store, Platform? platform = null)
     {
         var sizes = new LayerSizes(store);
         var images = new List<LocalImage>();
-        // Entries that are not single-platform manifests (an index) are not images docker would list.
-        var byConfig = store.Entries().Where(e => e.Manifest.MediaType is MediaTypes.OciManifest or MediaTypes.DockerManifest)
-            .Select(e => (Entry: e, Manifest: store.ReadManifest(e.Manifest.Digest)))
+        var byConfig = store.Entries()
+            .Select(e => (Entry: e, Selected: StoredPlatforms.Select(store.Content, e.Manifest, platform ?? Platform.Host)))
+            .Where(x => x.Selected is { } m && MediaTypes.IsManifest(m.MediaType))
+            .Select(x => (x.Entry, Manifest: store.ReadManifest(x.Selected!.Digest)))
             .GroupBy(x => x.Manifest.Config.Digest);
         foreach (var group in byConfig)
         {

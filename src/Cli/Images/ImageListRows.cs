@@ -71,22 +71,41 @@ public static class ImageListRows
         return groups;
     }
 
-    private static GoValue Row(LocalImage image, string repository, string tag, string digest, bool truncate, DateTimeOffset now)
+    /// <summary>
+    /// A row of <c>system df -v</c>'s image table: the first name only (<c>&lt;none&gt;</c> for a dangling image or one
+    /// with digests alone), no digest, and the sizes only disk usage computes: the bytes of layers other images share too,
+    /// and 0 containers (sbuild runs none).
+    /// </summary>
+    public static GoValue DiskUsageRow(LocalImage image, long sharedSize, bool truncate, DateTimeOffset now)
+    {
+        var (repository, tag) = ("<none>", "<none>");
+        if (image.RepoTags.Count > 0)
+        {
+            var at = image.RepoTags[0].LastIndexOf(':');
+            (repository, tag) = (image.RepoTags[0][..at], image.RepoTags[0][(at + 1)..]);
+        }
+        return Row(image, repository, tag, "", truncate, now,
+            (GoValue.Of("0"), GoValue.Of(DockerUnits.HumanSize(sharedSize)), GoValue.Of(DockerUnits.HumanSize(image.Size - sharedSize))));
+    }
+
+    private static GoValue Row(LocalImage image, string repository, string tag, string digest, bool truncate, DateTimeOffset now,
+        (GoValue Containers, GoValue Shared, GoValue Unique)? usage = null)
     {
         var created = image.Created.Unix;
+        var notAvailable = GoValue.Of("N/A");
         return new GoStruct(
         [
-            new("Containers", GoValue.Of("N/A")),
+            new("Containers", usage?.Containers ?? notAvailable),
             new("CreatedAt", GoValue.Of(GoTime.Local(created, rfc3339: false))),
             // time.Unix(created, 0).IsZero(): only a config without a creation time has no CreatedSince.
             new("CreatedSince", GoValue.Of(image.Created.IsZero ? "" : DockerUnits.HumanDuration(GoTime.Since(now, created)) + " ago")),
             new("Digest", GoValue.Of(digest)),
             new("ID", GoValue.Of(truncate ? image.Id.Short : image.Id.ToString())),
             new("Repository", GoValue.Of(repository)),
-            new("SharedSize", GoValue.Of("N/A")),
+            new("SharedSize", usage?.Shared ?? notAvailable),
             new("Size", GoValue.Of(DockerUnits.HumanSize(image.Size, 3))),
             new("Tag", GoValue.Of(tag)),
-            new("UniqueSize", GoValue.Of("N/A")),
+            new("UniqueSize", usage?.Unique ?? notAvailable),
             new("VirtualSize", GoValue.Of(DockerUnits.HumanSize(image.Size))),
         ], HtmlEscapedJson: true);
     }

@@ -3,8 +3,8 @@ using Microsoft.Data.Sqlite;
 
 namespace Sbuild.Core.Metadata;
 
-/// <summary>One build-cache entry: <paramref name="Result"/> is JSON; times are Unix milliseconds.</summary>
-public sealed record CacheRecord(string Key, string Result, long Created, long LastUsed, long Size, string Description = "");
+/// <summary>One build-cache entry: <paramref name="Result"/> is JSON; times are Unix milliseconds; <paramref name="Uses"/> counts the store and each hit.</summary>
+public sealed record CacheRecord(string Key, string Result, long Created, long LastUsed, long Size, string Description = "", long Uses = 1);
 
 /// <summary>
 /// What identifies one version of a file without reading it: where it lives (device, inode), its size, mode and
@@ -77,10 +77,10 @@ public sealed partial class StoreDatabase : IDisposable
         lock (_lock)
         {
             var now = Now();
-            using var cmd = Command("UPDATE cache_records SET last_used = $now WHERE key = $key RETURNING result, created, size, description", ("$key", key), ("$now", now));
+            using var cmd = Command("UPDATE cache_records SET last_used = $now, uses = uses + 1 WHERE key = $key RETURNING result, created, size, description, uses", ("$key", key), ("$now", now));
             using var reader = cmd.ExecuteReader();
             if (!reader.Read()) return null;
-            return new CacheRecord(key, reader.GetString(0), reader.GetInt64(1), now, reader.GetInt64(2), reader.GetString(3));
+            return new CacheRecord(key, reader.GetString(0), reader.GetInt64(1), now, reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4));
         }
     }
 
@@ -102,11 +102,11 @@ public sealed partial class StoreDatabase : IDisposable
     {
         lock (_lock)
         {
-            using var cmd = Command("SELECT key, result, created, last_used, size, description FROM cache_records ORDER BY key");
+            using var cmd = Command("SELECT key, result, created, last_used, size, description, uses FROM cache_records ORDER BY key");
             using var reader = cmd.ExecuteReader();
             var records = new List<CacheRecord>();
             while (reader.Read())
-                records.Add(new CacheRecord(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetString(5)));
+                records.Add(new CacheRecord(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetString(5), reader.GetInt64(6)));
             return records;
         }
     }

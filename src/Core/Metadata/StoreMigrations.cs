@@ -58,6 +58,10 @@ public static class StoreMigrations
             inputs TEXT NOT NULL
         );
         """,
+        // 3: how many times each cache record was used (BuildKit's UsageCount, shown by `sbuild system df -v`).
+        """
+        ALTER TABLE cache_records ADD COLUMN uses INTEGER NOT NULL DEFAULT 1;
+        """,
     ];
 
     /// <summary>The version a database has once every script ran.</summary>

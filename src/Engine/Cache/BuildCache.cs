@@ -7,7 +7,7 @@ using Sbuild.Snapshotter;
 namespace Sbuild.Engine.Cache;
 
 /// <summary>One build-cache record as <c>sbuild du</c> lists it.</summary>
-public sealed record CacheUsage(string Id, string Description, long Size, DateTimeOffset Created, DateTimeOffset LastUsed);
+public sealed record CacheUsage(string Id, string Description, long Size, DateTimeOffset Created, DateTimeOffset LastUsed, long Uses = 1);
 
 /// <summary>
 /// What <c>sbuild prune</c> removes: records last used before <see cref="Until"/> ago (all when null), least recently
@@ -240,7 +240,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
     }
 
     private static CacheUsage ToUsage(CacheRecord record) =>
-        new(record.Key, record.Description, record.Size, FromMs(record.Created), FromMs(record.LastUsed));
+        new(record.Key, record.Description, record.Size, FromMs(record.Created), FromMs(record.LastUsed), record.Uses);
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 }

@@ -81,29 +81,51 @@ public static partial class ImageArchiveLoader
             var root = group.First();
             var manifestDescriptor = root;
             var blobs = new List<Descriptor>();
+            Descriptor? keptIndex = null;
             if (MediaTypes.IsIndex(root.MediaType))
             {
                 var nested = Json(staged, Checked(staged, root), "image index", OciJsonContext.Canonical.ImageIndex);
                 var candidates = nested.Manifests.Where(m => MediaTypes.IsManifest(m.MediaType)).ToList();
                 manifestDescriptor = candidates.FirstOrDefault(m => m.Platform is { } p && p.Os == Platform.Host.Os && p.Architecture == Platform.Host.Architecture)
                     ?? (candidates.Count == 1 ? candidates[0] : throw staged.Invalid($"image index {root.Digest} has no manifest for {Platform.Host}"));
+                // A multi-platform image whose every manifest came with its blobs is kept whole, as the containerd image
+                // store keeps it (`image inspect --platform` shows each); else only the host's image, as docker 20.10 does.
+                if (nested.Manifests.Count > 1 && nested.Manifests.All(m => MediaTypes.IsManifest(m.MediaType) && IsComplete(staged, m)))
+                {
+                    keptIndex = root;
+                    blobs.Add(root);
+                    foreach (var other in nested.Manifests.Where(m => m.Digest != manifestDescriptor.Digest)) AddManifestBlobs(staged, other, blobs);
+                }
             }
             else if (!MediaTypes.IsManifest(root.MediaType)) throw staged.Invalid($"index.json lists {root.Digest} of media type {root.MediaType}, which is no image");
-            var manifest = Json(staged, Checked(staged, manifestDescriptor), "manifest", OciJsonContext.Canonical.ImageManifest);
-            blobs.Add(manifestDescriptor);
-            Checked(staged, manifest.Config);
-            blobs.Add(manifest.Config);
-            foreach (var layer in manifest.Layers)
-            {
-                Checked(staged, layer);
-                blobs.Add(layer);
-            }
+            var manifest = AddManifestBlobs(staged, manifestDescriptor, blobs);
             var names = group.Select(d => d.Annotations?.GetValueOrDefault(ImageNames.ContainerdImageName))
                 .OfType<string>().Select(n => ImageReference.TryParse(n, out var r) ? r : throw staged.Invalid($"index.json names an image \"{n}\", which is not a valid image name"))
                 .Distinct().ToList();
-            plans.Add(new ImagePlan([], manifest.Config.Digest, [], blobs, manifestDescriptor with { Annotations = null, Platform = null }, names));
+            plans.Add(new ImagePlan([], manifest.Config.Digest, [], blobs.DistinctBy(b => b.Digest).ToList(), (keptIndex ?? manifestDescriptor) with { Annotations = null, Platform = null }, names));
         }
         return plans;
+    }
+
+    /// <summary>Adds a manifest's blob, its config and its layers to <paramref name="blobs"/>, each checked; returns the manifest.</summary>
+    private static ImageManifest AddManifestBlobs(StagedArchive staged, Descriptor descriptor, List<Descriptor> blobs)
+    {
+        var manifest = Json(staged, Checked(staged, descriptor), "manifest", OciJsonContext.Canonical.ImageManifest);
+        blobs.Add(descriptor);
+        foreach (var blob in manifest.Layers.Prepend(manifest.Config))
+        {
+            Checked(staged, blob);
+            blobs.Add(blob);
+        }
+        return manifest;
+    }
+
+    /// <summary>Whether the archive has a manifest's blob, its config and every layer (checked for real when added).</summary>
+    private static bool IsComplete(StagedArchive staged, Descriptor descriptor)
+    {
+        if (!staged.Has(OciLayoutEntries.BlobPath(descriptor.Digest))) return false;
+        var manifest = Json(staged, Checked(staged, descriptor), "manifest", OciJsonContext.Canonical.ImageManifest);
+        return manifest.Layers.Prepend(manifest.Config).All(b => staged.Has(OciLayoutEntries.BlobPath(b.Digest)));
     }
 
     /// <summary>The member path of a descriptor's blob, after checking it is there with the digest and size it says.</summary>

@@ -26,6 +26,10 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
         while (await reader.ReadNextAsync(cancellationToken).ConfigureAwait(false) is { } header)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // Unpacked under the decoded name, the file would get other bytes for its name (U+FFFD's): refuse instead.
+            if (!header.NamesAreUtf8)
+                throw Invalid($"layer entry \"{header.Name.Replace('\uFFFD', '?')}\"{(header.LinkName.Length > 0 ? $" (link to \"{header.LinkName.Replace('\uFFFD', '?')}\")" : "")}: its name is not valid UTF-8 " +
+                    "(\"?\" marks the bytes that are not), and sbuild cannot yet unpack such a name byte for byte as BuildKit does; the image's blobs keep it, but it cannot be built on or exported as files");
             var relative = ArchivePath.Normalize(header.Name);
             if (relative.Length == 0) continue; // the root itself belongs to the snapshot, not to a layer
             var (parent, name) = ArchivePath.Split(relative);

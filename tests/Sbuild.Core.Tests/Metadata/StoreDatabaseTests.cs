@@ -139,7 +139,7 @@ public sealed class StoreDatabaseTests : IDisposable
         clock.Now = clock.Now.AddSeconds(10);
         var hit = db.TryGetCacheRecord("sha256:aa");
 
-        Assert.Equal(new CacheRecord("sha256:aa", "{\"snapshot\":\"x\"}", 1_000_000, 1_010_000, 42), hit);
+        Assert.Equal(new CacheRecord("sha256:aa", "{\"snapshot\":\"x\"}", 1_000_000, 1_010_000, 42, Uses: 2), hit);
         Assert.Equal(1_010_000, Assert.Single(db.ListCacheRecords()).LastUsed); // the update was stored
     }
 
