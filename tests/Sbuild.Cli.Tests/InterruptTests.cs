@@ -79,7 +79,7 @@ public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         {
             // Hashing has begun once sbuild holds the file open.
             var hashing = Path.Combine(context.Path, "huge");
-            while (!process.HasExited && !OpenFiles(process.Id).Contains(hashing)) await Task.Delay(50);
+            while (!process.HasExited && !ProcessFiles.Open(process.Id).Contains(hashing)) await Task.Delay(50);
             if (process.HasExited) Assert.Fail("sbuild ended before hashing the file:\n" + await stderr);
             await ProcessRunner.RunAsync("kill", ["-INT", process.Id.ToString()], CancellationToken.None);
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -101,23 +101,6 @@ public sealed class InterruptTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         Assert.True(doctor.ExitCode == 0, doctor.StandardOutput + doctor.StandardError);
     }
 
-    private static HashSet<string> OpenFiles(int pid)
-    {
-        var open = new HashSet<string>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
-                if (new FileInfo(fd).LinkTarget is { } target) open.Add(target);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The process ended (or an fd closed) while we looked.
-        }
-        return open;
-    }
-
-    /// <summary>A build in its own process whose RUN has printed "started" and now sleeps for <see cref="Marker"/> seconds
-    /// (a number only this build uses, to look for its process afterwards).</summary>
     private sealed class SleepingBuild : IDisposable
     {
         private readonly TempDirectory _context;

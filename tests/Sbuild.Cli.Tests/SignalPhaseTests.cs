@@ -143,21 +143,8 @@ public sealed class SignalPhaseTests(SbuildCli sbuild) : IClassFixture<SbuildCli
             Assert.DoesNotContain("internal error", text);
         }
 
-        /// <summary>The files the process holds open (the targets of its /proc/PID/fd links).</summary>
-        public HashSet<string> OpenFiles()
-        {
-            var open = new HashSet<string>(StringComparer.Ordinal);
-            try
-            {
-                foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{_process.Id}/fd"))
-                    if (new FileInfo(fd).LinkTarget is { } target) open.Add(target);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // The process ended (or an fd closed) while we looked.
-            }
-            return open;
-        }
+        /// <summary>The files the process holds open.</summary>
+        public HashSet<string> OpenFiles() => ProcessFiles.Open(_process.Id);
 
         public void Dispose()
         {

@@ -47,14 +47,7 @@ public sealed class StoreResilienceTests
 
         Assert.True(build.ExitCode == 0, build.StandardError);
         Assert.Contains(" 4074\n", build.StandardError); // wc -c: the path and its newline
-        var layout = context.Combine("layout");
-        Directory.CreateDirectory(layout);
-        await ProcessRunner.RunAsync("tar", ["-xf", archive, "-C", layout], CancellationToken.None);
-        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json")));
-        var manifestDigest = index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
-        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
-        var layer = manifest.RootElement.GetProperty("layers").EnumerateArray().Last().GetProperty("digest").GetString()!;
-        var layerFile = Path.Combine(layout, "blobs", "sha256", layer["sha256:".Length..]);
+        var layerFile = await LastLayerAsync(archive, context.Combine("layout"));
         var listing = await ProcessRunner.RunAsync("tar", ["-tzf", layerFile], CancellationToken.None);
         var deep = Assert.Single(listing.StandardOutput.Split('\n'), name => name.EndsWith("/" + new string('e', 50) + "/f", StringComparison.Ordinal));
         Assert.Equal(4072, deep.Length); // the container's path without its leading slash
@@ -84,14 +77,7 @@ public sealed class StoreResilienceTests
         var build = await sbuild.Cli.RunAsync(["build", "--progress", "plain", "-t", "deep", "-o", $"type=oci,dest={archive}", context.Path], allowFailure: true, environment: environment);
 
         Assert.True(build.ExitCode == 0, build.StandardError);
-        var layout = context.Combine("layout");
-        Directory.CreateDirectory(layout);
-        await ProcessRunner.RunAsync("tar", ["-xf", archive, "-C", layout], CancellationToken.None);
-        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json")));
-        var manifestDigest = index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
-        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
-        var layer = manifest.RootElement.GetProperty("layers").EnumerateArray().Last().GetProperty("digest").GetString()!;
-        var layerFile = Path.Combine(layout, "blobs", "sha256", layer["sha256:".Length..]);
+        var layerFile = await LastLayerAsync(archive, context.Combine("layout"));
         var listing = await ProcessRunner.RunAsync("tar", ["-tzf", layerFile], CancellationToken.None);
         var d = new string('d', 200);
         var p = string.Join('/', Enumerable.Repeat(d, 10));
@@ -142,5 +128,17 @@ public sealed class StoreResilienceTests
         {
             await ProcessRunner.RunAsync("umount", ["-l", mountPoint], CancellationToken.None);
         }
+    }
+
+    /// <summary>The top layer's blob of the image in OCI archive <paramref name="archive"/>, unpacked into <paramref name="layout"/>.</summary>
+    private static async Task<string> LastLayerAsync(string archive, string layout)
+    {
+        Directory.CreateDirectory(layout);
+        await ProcessRunner.RunAsync("tar", ["-xf", archive, "-C", layout], CancellationToken.None);
+        using var index = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json")));
+        var manifestDigest = index.RootElement.GetProperty("manifests")[0].GetProperty("digest").GetString()!;
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "blobs", "sha256", manifestDigest["sha256:".Length..])));
+        var layer = manifest.RootElement.GetProperty("layers").EnumerateArray().Last().GetProperty("digest").GetString()!;
+        return Path.Combine(layout, "blobs", "sha256", layer["sha256:".Length..]);
     }
 }
