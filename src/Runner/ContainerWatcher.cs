@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Sbuild.Core;
 
 namespace Sbuild.Runner;
 
@@ -91,6 +92,13 @@ internal static class ContainerWatcher
         };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(Script);
-        return Process.Start(info) ?? throw new InvalidOperationException("could not start /bin/sh");
+        try
+        {
+            return Process.Start(info) ?? throw new System.ComponentModel.Win32Exception("not started");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new SbuildException(ErrorCode.RuntimeFailed, $"running RUN steps needs /bin/sh (to stop containers if sbuild dies): {e.Message}");
+        }
     }
 }
