@@ -79,7 +79,8 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     {
         var (error, exit) = await FailingBuild("FROM busybox\nRUN touch \"$(printf 'bad\\377name')\"\n");
         Assert.NotEqual(0, exit);
-        Assert.Contains("the file name is not valid UTF-8, and sbuild cannot put such a name into a layer yet", error);
+        Assert.Contains("file \"bad?name\": its name is not valid UTF-8", error);
+        Assert.Contains("give it a UTF-8 name in the step that makes it", error);
 
         using var context = new TempDirectory("sbuild-after-bad-name-");
         File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN echo fine > /fine\n");
