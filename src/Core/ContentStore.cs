@@ -158,20 +158,15 @@ public static class ContentStoreExtensions
 }
 
 /// <summary>A write-only pass-through stream that hashes (sha256) and counts what goes through it.</summary>
-public sealed class HashingStream(Stream inner, bool leaveOpen = false) : Stream
+public sealed class HashingStream(Stream inner, bool leaveOpen = false) : SequentialWriteStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _length;
 
     public Digest GetDigest() => Digest.FromSha256Bytes(_hash.GetCurrentHash());
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
     public override long Length => _length;
     public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -187,13 +182,7 @@ public sealed class HashingStream(Stream inner, bool leaveOpen = false) : Stream
         return inner.WriteAsync(buffer, cancellationToken);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override void Flush() => inner.Flush();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,21 +1,18 @@
+using Sbuild.Core;
+
 namespace Sbuild.Registry;
 
 /// <summary>
 /// The next <c>length</c> bytes of a stream, read-only, without owning it: an upload body (a whole blob or one chunk)
 /// streamed from the blob file with bounded memory.
 /// </summary>
-internal sealed class WindowStream(Stream inner, long windowLength) : Stream
+internal sealed class WindowStream(Stream inner, long windowLength) : SequentialReadStream
 {
     private readonly long _length = windowLength;
     private long _remaining = windowLength;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
     public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -31,18 +28,10 @@ internal sealed class WindowStream(Stream inner, long windowLength) : Stream
         return Consumed(n);
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     private int Consumed(int n)
     {
         if (n == 0) throw new EndOfStreamException($"the blob ended {_remaining} bytes early");
         _remaining -= n;
         return n;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using Sbuild.Core;
 using SharpCompress.Compressors.BZip2;
 using SharpCompress.Compressors.Xz;
 using Sbuild.Archive.Compression.Zstd;
@@ -88,21 +89,10 @@ public static class Decompression
         || e.GetType().Namespace?.StartsWith("SharpCompress", StringComparison.Ordinal) == true;
 
     /// <summary>Read-only wrapper that disposes an extra stream with the wrapped one (XZStream does not promise to close its input).</summary>
-    private sealed class OwningStream(Stream inner, Stream owned) : Stream
+    private sealed class OwningStream(Stream inner, Stream owned) : SequentialReadStream
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
         public override int Read(Span<byte> buffer) => inner.Read(buffer);
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -1,3 +1,5 @@
+using Sbuild.Core;
+
 namespace Sbuild.Archive.Compression;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Sbuild.Archive.Compression;
 /// lets us look at the start of a non-seekable stream (magic numbers, a tar header) and still pass all of it on.
 /// It cannot seek, but tells its <see cref="Position"/> (bytes read so far), which SharpCompress' xz reader needs.
 /// </summary>
-public sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen) : Stream
+public sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen) : SequentialReadStream
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
     private long _position;
@@ -20,18 +22,9 @@ public sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bo
         return (head, new PrefixedStream(head, inner, leaveOpen));
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => _position; set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer) => Count(_prefix.IsEmpty ? inner.Read(buffer) : TakePrefix(buffer));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         Count(_prefix.IsEmpty ? await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false) : TakePrefix(buffer.Span));
@@ -49,11 +42,6 @@ public sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bo
         _prefix = _prefix[n..];
         return n;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -232,19 +232,14 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
         new(ErrorCode.InvalidArchive, $"{(archiveName is null ? "" : $"archive {archiveName}: ")}invalid tar archive at byte {offset}: {message}");
 
     /// <summary>Exactly the current entry's data bytes of the underlying stream, read-only and forward-only.</summary>
-    private sealed class EntryDataStream(TarArchiveReader reader, long length) : Stream
+    private sealed class EntryDataStream(TarArchiveReader reader, long length) : SequentialReadStream
     {
         private readonly long _length = length;
 
         public long Remaining { get; private set; } = length;
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => _length;
         public override long Position { get => _length - Remaining; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -260,9 +255,6 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
             return Account(read);
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
         private int Account(int read)
         {
             if (read == 0) throw reader.Invalid(reader._offset, "the archive ends inside a file's data");
@@ -270,10 +262,5 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
             reader._offset += read;
             return read;
         }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

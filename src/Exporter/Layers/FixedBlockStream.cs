@@ -1,3 +1,5 @@
+using Sbuild.Core;
+
 namespace Sbuild.Exporter;
 
 /// <summary>
@@ -5,19 +7,11 @@ namespace Sbuild.Exporter;
 /// fed in different pieces; feeding them identical chunks makes a layer blob depend only on its tar bytes, not on
 /// how the caller happened to write them.
 /// </summary>
-internal sealed class FixedBlockStream(Stream inner, int blockSize = FixedBlockStream.DefaultBlockSize) : Stream
+internal sealed class FixedBlockStream(Stream inner, int blockSize = FixedBlockStream.DefaultBlockSize) : SequentialWriteStream
 {
     public const int DefaultBlockSize = 128 * 1024;
     private readonly byte[] _block = new byte[blockSize];
     private int _filled;
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -34,9 +28,6 @@ internal sealed class FixedBlockStream(Stream inner, int blockSize = FixedBlockS
             }
         }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -61,9 +52,5 @@ internal sealed class FixedBlockStream(Stream inner, int blockSize = FixedBlockS
         _filled = 0;
     }
 
-    // Flushing would split a block; the owner calls WriteFinalBlock instead.
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
+    // Flush does nothing (the base's): flushing would split a block; the owner calls WriteFinalBlock instead.
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
+using Sbuild.Core;
 
 namespace Sbuild.Exporter;
 
@@ -16,7 +17,7 @@ namespace Sbuild.Exporter;
 /// written, so memory stays bounded (and garbage low) whatever the layer's size. The CRC-32 of the trailer is computed
 /// as the data arrives (vectorised), the deflating runs on the thread pool.
 /// </remarks>
-internal sealed class ParallelGzipStream : Stream
+internal sealed class ParallelGzipStream : SequentialWriteStream
 {
     public const int BlockSize = 1024 * 1024;
 
@@ -51,20 +52,7 @@ internal sealed class ParallelGzipStream : Stream
         return ValueTask.CompletedTask;
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !_finished;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
@@ -81,14 +69,8 @@ internal sealed class ParallelGzipStream : Stream
         }
     }
 
-    public override void Flush()
-    {
-        // Nothing to do: a flush must not cut a block short, or the output would depend on where callers flushed.
-    }
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    // Flush does nothing (the base's): a flush must not cut a block short, or the output would depend on where callers
+    // flushed.
 
     protected override void Dispose(bool disposing)
     {

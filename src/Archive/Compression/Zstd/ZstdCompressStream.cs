@@ -1,3 +1,5 @@
+using Sbuild.Core;
+
 namespace Sbuild.Archive.Compression.Zstd;
 
 /// <summary>
@@ -10,7 +12,7 @@ namespace Sbuild.Archive.Compression.Zstd;
 /// chunked (single-threaded mode, zero workers, would give other bytes). Nothing is flushed before the end: a flush in
 /// the middle would cut a job short and make the output depend on when callers flushed.
 /// </remarks>
-public sealed unsafe class ZstdCompressStream : Stream
+public sealed unsafe class ZstdCompressStream : SequentialWriteStream
 {
     private readonly Stream _output;
     private readonly NativeZstd.CompressionContext _context;
@@ -29,14 +31,7 @@ public sealed unsafe class ZstdCompressStream : Stream
             (NativeZstd.NbWorkers, workers, "worker count"));
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !_finished;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> data)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
@@ -54,20 +49,7 @@ public sealed unsafe class ZstdCompressStream : Stream
         return ValueTask.CompletedTask;
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        Write(buffer.AsSpan(offset, count));
-        return Task.CompletedTask;
-    }
-
-    public override void Flush()
-    {
-        // Deliberately nothing: see the remarks.
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
+    // Flush does nothing (the base's): see the remarks.
 
     protected override void Dispose(bool disposing)
     {

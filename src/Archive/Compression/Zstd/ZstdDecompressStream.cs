@@ -1,24 +1,18 @@
+using Sbuild.Core;
+
 namespace Sbuild.Archive.Compression.Zstd;
 
 /// <summary>
 /// A read-only stream of what a zstd stream decompresses to, with the native libzstd: concatenated frames and skippable
 /// frames as the zstd tool reads them. Damaged or truncated input throws <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class ZstdDecompressStream(Stream compressed, bool leaveOpen = false) : Stream
+public sealed class ZstdDecompressStream(Stream compressed, bool leaveOpen = false) : SequentialReadStream
 {
     private readonly NativeZstd.DecompressionContext _context = NativeZstd.Decompressor();
     // ZSTD_DStreamInSize is 128 KiB + a block header: a whole block per call.
     private readonly byte[] _input = GC.AllocateUninitializedArray<byte>(256 * 1024, pinned: true);
     private int _position, _filled;
     private bool _endOfInput, _inFrame;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -56,9 +50,6 @@ public sealed class ZstdDecompressStream(Stream compressed, bool leaveOpen = fal
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     private static InvalidDataException Truncated() => new("zstd: the compressed data ends in the middle of a frame (truncated)");
 
     /// <summary>One ZSTD_decompressStream call from the buffered input into <paramref name="destination"/>; returns the bytes it produced.</summary>
@@ -75,11 +66,6 @@ public sealed class ZstdDecompressStream(Stream compressed, bool leaveOpen = fal
             return (int)output.Position;
         }
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
