@@ -72,7 +72,7 @@ public sealed class ExecutorGraph : IDisposable
     private IOp<FsState> Executor(OpNode node) => node.Op switch
     {
         ScratchOp op => new ScratchExecutor(op, node.Description),
-        ImageOp op => new ImageExecutor(op, node.Description, _store, _workspace),
+        ImageOp op => new ImageExecutor(op, node.Description, _store),
         ExecOp op => new ExecExecutor(op, node.Description, _environment.GetRunner, _workspace, _scratch, _log, _context, _selections, _cacheMounts, _secrets, _sshAgents, _seccomp, _limits, _journal),
         CopyOp op => new CopyExecutor(op, node.Description, _context, _workspace, _selections, _scratch),
         AddOp op => new AddExecutor(op, node.Description, _context, _workspace, () => new UrlSource(_http.Value, TimeSpan.FromSeconds(60)), _scratch),

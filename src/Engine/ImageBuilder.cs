@@ -32,7 +32,7 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var journal = new Debugging.BuildJournal(store.Root, request.ContextDir, request.DockerfilePath, environment.Snapshotter);
         using var graph = new ExecutorGraph(store, environment, workspace, context, log, request.Secrets, request.SshAgents, request.Seccomp, request.Limits, journal);
         var imported = request.CacheFrom.Count > 0
-            ? await CacheImport.LoadAsync(request.CacheFrom, store, workspace, graph.CacheMounts, environment.Registries, log, ct).ConfigureAwait(false)
+            ? await CacheImport.LoadAsync(request.CacheFrom, store, graph.CacheMounts, environment.Registries, log, ct).ConfigureAwait(false)
             : null;
         var cache = new BuildCacheStore(new DatabaseCacheStore(database, workspace), imported);
         var recorder = new BuildRecorder(journal.Id, database, graph, context, Path.GetFullPath(request.DockerfilePath), explain: !request.NoCache);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Sbuild.Core;
 using Sbuild.Exporter;
 using Sbuild.Snapshotter;
@@ -17,6 +18,9 @@ public sealed class SnapshotWorkspace : IDisposable
     private readonly string _mountRoot;
     private readonly string _tag;
     private readonly IDiffer _differ;
+    // Layers are unpacked when a step first needs them, so parallel stages on one base ask for the same snapshots at
+    // once: each is unpacked by the first asker and awaited by the others.
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _unpacking = new(StringComparer.Ordinal);
 
     public SnapshotWorkspace(ImageStore store, SnapshotterKind kind, DateTimeOffset? sourceDateEpoch)
     {
@@ -51,8 +55,9 @@ public sealed class SnapshotWorkspace : IDisposable
     /// failure can be entered later (null: discard it, as always without this).</param>
     public async Task<FsState> ChangeAsync(FsState parent, Func<string, Task> change, CancellationToken ct, Func<Exception, string?>? keepFailed = null)
     {
+        var parentSnapshot = await SnapshotOfAsync(parent, ct).ConfigureAwait(false);
         var key = "active-" + _tag + Guid.NewGuid().ToString("N");
-        var mounts = Snapshotter.Prepare(key, parent.Snapshot);
+        var mounts = Snapshotter.Prepare(key, parentSnapshot);
         var committed = false;
         try
         {
@@ -104,9 +109,10 @@ public sealed class SnapshotWorkspace : IDisposable
     private async Task<T> WithTemporaryChildAsync<T>(string kind, Func<string, string?, IReadOnlyList<Mount>> create, FsState state,
         Func<string, Task<T>> use, CancellationToken ct)
     {
+        var snapshot = await SnapshotOfAsync(state, ct).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
         var key = kind + _tag + Guid.NewGuid().ToString("N");
-        var mounts = create(key, state.Snapshot);
+        var mounts = create(key, snapshot);
         try
         {
             T result = default!;
@@ -119,10 +125,35 @@ public sealed class SnapshotWorkspace : IDisposable
         }
     }
 
+    /// <summary>
+    /// The committed snapshot holding <paramref name="state"/>'s files (null for the empty rootfs): its own, or, for layers
+    /// not unpacked yet, their <see cref="LayerChain"/>, unpacked now where this store does not have it.
+    /// </summary>
+    private async Task<string?> SnapshotOfAsync(FsState state, CancellationToken ct) =>
+        state.Snapshot ?? (state.IsEmpty ? null : await LayerChain.UnpackAsync(this, _store.Content, state.Layers, ct).ConfigureAwait(false));
+
+    /// <summary>Whether this store can give <paramref name="state"/>'s files: its snapshot, or else every layer blob to
+    /// unpack, is here (a cache record whose snapshot or blobs a prune removed is a miss).</summary>
+    public bool Has(FsState state) =>
+        state.Snapshot is { } snapshot ? Snapshotter.Exists(snapshot) : state.Layers.All(l => _store.Content.Exists(l.Blob.Digest));
+
     /// <summary>Makes sure committed snapshot <paramref name="name"/> exists, creating it from a layer on <paramref name="parent"/> if needed.</summary>
     public async Task<string> EnsureLayerAsync(string name, string? parent, Func<Func<Stream, Task>, CancellationToken, Task> openLayer, CancellationToken ct)
     {
         if (Snapshotter.Exists(name)) return name;
+        var unpack = _unpacking.GetOrAdd(name, _ => new Lazy<Task<string>>(() => UnpackLayerAsync(name, parent, openLayer, ct)));
+        try
+        {
+            return await unpack.Value.ConfigureAwait(false);
+        }
+        finally
+        {
+            _unpacking.TryRemove(new KeyValuePair<string, Lazy<Task<string>>>(name, unpack));
+        }
+    }
+
+    private async Task<string> UnpackLayerAsync(string name, string? parent, Func<Func<Stream, Task>, CancellationToken, Task> openLayer, CancellationToken ct)
+    {
         var key = "unpack-" + _tag + Guid.NewGuid().ToString("N");
         Snapshotter.Prepare(key, parent);
         try

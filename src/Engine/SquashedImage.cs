@@ -23,7 +23,7 @@ public static class SquashedImage
         CancellationToken ct)
     {
         var options = new LayerDiffOptions { SourceDateEpoch = sourceDateEpoch };
-        var merged = await workspace.WithViewAsync(final, top => baseImage.Snapshot is null
+        var merged = await workspace.WithViewAsync(final, top => baseImage.IsEmpty
             ? WriteLayerAsync(content, top, null, options, ct)
             : workspace.WithViewAsync(baseImage, below => WriteLayerAsync(content, top, below, options, ct), ct), ct).ConfigureAwait(false);
 

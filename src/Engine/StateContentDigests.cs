@@ -7,7 +7,7 @@ namespace Sbuild.Engine;
 /// <summary>
 /// Content digests of files selected in a solved filesystem (what <c>COPY --from</c> reads from another stage), so its
 /// cache key follows those files, not the whole stage. Committed snapshots never change, so a digest is remembered
-/// per snapshot and selection in <paramref name="memoDirectory"/> and computed (over a read-only view) once. Beside it,
+/// per snapshot (or layer chain) and selection in <paramref name="memoDirectory"/> and computed (over a read-only view) once. Beside it,
 /// under <c>files/</c> and named by the digest, goes the list of the selected entries (<see cref="Explain.FileRecord"/>),
 /// which a cache-miss record keeps so that a later miss can name the files that changed.
 /// </summary>
@@ -17,8 +17,10 @@ public sealed class StateContentDigests(SnapshotWorkspace workspace, string memo
 
     public async ValueTask<Digest> DigestAsync(FsState state, CopySelection selection, CancellationToken ct)
     {
-        var memo = state.Snapshot is { } snapshot
-            ? Path.Combine(memoDirectory, Digest.Of(Encoding.UTF8.GetBytes($"{Version}\n{snapshot}\n{selection.Text()}")).Encoded)
+        // Layers not unpacked yet are named by their diff_ids, which fix their files as a snapshot's name does.
+        var identity = state.Snapshot ?? (state.IsEmpty ? null : string.Join(' ', state.Layers.Select(l => l.DiffId)));
+        var memo = identity is not null
+            ? Path.Combine(memoDirectory, Digest.Of(Encoding.UTF8.GetBytes($"{Version}\n{identity}\n{selection.Text()}")).Encoded)
             : null;
         if (memo is not null && File.Exists(memo) && Digest.TryParse(File.ReadAllText(memo).Trim(), out var known)) return known;
         var listing = new List<Explain.FileRecord>();

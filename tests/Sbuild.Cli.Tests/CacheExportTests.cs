@@ -43,6 +43,10 @@ public sealed class CacheExportTests(SbuildCli sbuild) : IClassFixture<SbuildCli
         return context;
     }
 
+    /// <summary>The snapshot directories of either snapshotter (one per unpacked layer or step).</summary>
+    private static string[] SnapshotDirectories(string store) =>
+        new[] { "snapshots", "snapshots-native" }.Select(root => Path.Combine(store, root)).Where(Directory.Exists).SelectMany(Directory.GetDirectories).ToArray();
+
     private static int Ran(string progress) => Regex.Matches(progress, @"^#\d+ DONE ", RegexOptions.Multiline).Count;
     private static int Cached(string progress) => Regex.Matches(progress, @"^#\d+ CACHED$", RegexOptions.Multiline).Count;
 
@@ -62,10 +66,22 @@ public sealed class CacheExportTests(SbuildCli sbuild) : IClassFixture<SbuildCli
         Assert.Equal(first.StandardOutput, second.StandardOutput); // the same image ID
         Assert.Equal(4, Cached(second.StandardError)); // both COPYs and both RUNs
         Assert.Equal(1, Ran(second.StandardError)); // only the base image (never cached: its snapshots are the cache)
+        // Every step hit, so only what COPY --from hashes was unpacked (its key follows the selected files): the tools
+        // stage's chain, busybox's layer and its RUN's. The final stage's imported layers stay packed.
+        Assert.Equal(2, SnapshotDirectories(fresh).Length);
 
         // What was imported is now the store's own cache: no --cache-from needed any more.
         var third = await sbuild.RunAsync(["--progress", "plain", context], epoch: 0, storeRoot: fresh);
         Assert.Equal(4, Cached(third.StandardError));
+        Assert.Equal(2, SnapshotDirectories(fresh).Length); // the COPY --from digest is remembered
+
+        // A new step on top of the cached ones unpacks what it runs on, then and only then.
+        File.AppendAllText(Path.Combine(context, "Dockerfile"), "\nRUN cat /app/out /usr/bin/tool > /app/both\n");
+        var more = await sbuild.RunAsync(["--progress", "plain", "-o", $"type=local,dest={_work.Combine("more-out")}", context],
+            epoch: 0, storeRoot: fresh);
+        Assert.Equal(4, Cached(more.StandardError));
+        Assert.Equal("app\ntool\ntool\n", File.ReadAllText(_work.Combine("more-out", "app", "both")));
+        Assert.Equal(2 + 3 + 1, SnapshotDirectories(fresh).Length); // + the final stage's COPY, COPY and RUN layers, + the new RUN
 
         // A changed context file misses exactly from the COPY that reads it.
         File.WriteAllText(Path.Combine(context, "app.txt"), "changed\n");

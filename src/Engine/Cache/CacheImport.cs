@@ -7,28 +7,23 @@ namespace Sbuild.Engine.Cache;
 
 /// <summary>
 /// Build caches named by <c>--cache-from</c>: their records are read when the build starts (a missing or unreadable
-/// cache is a warning, as in buildx); a record's layers are fetched and unpacked only when a step hits it.
+/// cache is a warning, as in buildx); a record's layers are fetched only when a step hits it, and unpacked only when a later step needs their files.
 /// </summary>
 public sealed class CacheImport
 {
     private readonly Dictionary<string, (CacheEntry Entry, Func<Descriptor, CancellationToken, Task> Fetch)> _entries = new(StringComparer.Ordinal);
     private readonly ImageStore _store;
-    private readonly SnapshotWorkspace _workspace;
 
-    private CacheImport(ImageStore store, SnapshotWorkspace workspace)
-    {
-        _store = store;
-        _workspace = workspace;
-    }
+    private CacheImport(ImageStore store) => _store = store;
 
     public int Count => _entries.Count;
 
     /// <summary>Reads the records of <paramref name="sources"/>, and restores the cache mounts they hold into
     /// <paramref name="cacheMounts"/> (those the store does not have yet), before any step runs.</summary>
-    public static async Task<CacheImport> LoadAsync(IReadOnlyList<CacheLocation> sources, ImageStore store, SnapshotWorkspace workspace,
+    public static async Task<CacheImport> LoadAsync(IReadOnlyList<CacheLocation> sources, ImageStore store,
         CacheMountDirectories cacheMounts, RegistrySession? registries, IBuildLog log, CancellationToken ct)
     {
-        var import = new CacheImport(store, workspace);
+        var import = new CacheImport(store);
         foreach (var source in sources)
         {
             try
@@ -58,7 +53,7 @@ public sealed class CacheImport
         return import;
     }
 
-    /// <summary>The imported step for <paramref name="key"/> with its layers in the store and unpacked, or null.</summary>
+    /// <summary>The imported step for <paramref name="key"/> with its layers in the store (not unpacked), or null.</summary>
     public async Task<(FsState State, string Description)?> GetAsync(Digest key, CancellationToken ct)
     {
         if (!_entries.TryGetValue(key.ToString(), out var found)) return null;
@@ -66,8 +61,7 @@ public sealed class CacheImport
         foreach (var layer in entry.Layers)
             if (!_store.Content.Exists(layer.Blob.Digest))
                 await fetch(layer.Blob, ct).ConfigureAwait(false);
-        var top = await LayerChain.UnpackAsync(_workspace, _store.Content, entry.Layers, ct).ConfigureAwait(false);
-        return (new FsState(top, entry.Layers, entry.Created), entry.Description);
+        return (new FsState(null, entry.Layers, entry.Created), entry.Description);
     }
 
     private (CacheConfigFile, Func<Descriptor, CancellationToken, Task>) AddLocal(string directory)

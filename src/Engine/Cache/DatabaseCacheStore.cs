@@ -7,7 +7,8 @@ namespace Sbuild.Engine.Cache;
 
 /// <summary>
 /// The build cache in the store's metadata database: key → the step's result, with its size, creation and last use
-/// (for <c>sbuild du</c>, <c>prune</c> and GC). A record whose snapshot is gone is a miss; a damaged one too.
+/// (for <c>sbuild du</c>, <c>prune</c> and GC). A record whose snapshot (or, not unpacked, a layer blob) is gone is a
+/// miss; a damaged one too.
 /// </summary>
 public sealed class DatabaseCacheStore(StoreDatabase database, SnapshotWorkspace workspace) : ICacheStore<FsState>
 {
@@ -19,7 +20,7 @@ public sealed class DatabaseCacheStore(StoreDatabase database, SnapshotWorkspace
         try
         {
             var state = JsonSerializer.Deserialize(record.Result, BuildJsonContext.Default.FsState);
-            return state?.Snapshot is { } snapshot && !workspace.Snapshotter.Exists(snapshot) ? null : state;
+            return state is not null && workspace.Has(state) ? state : null;
         }
         catch (JsonException)
         {
