@@ -118,19 +118,23 @@ public static partial class Posix
         if (UnlinkNative(path) != 0) throw Error("unlink", path);
     }
 
-    /// <summary>A regular file opened for reading, without following a final symlink.</summary>
-    public static FileStream OpenRead(string path) => Stream(Open(path, OpenNoFollow, 0), FileAccess.Read);
+    /// <summary>A regular file opened for reading, without following a final symlink (nor taking .NET's advisory lock).</summary>
+    public static FileStream OpenRead(string path) => new(OpenReadHandle(path), FileAccess.Read, bufferSize: 1);
 
     /// <summary>A new regular file (it must not exist) opened for writing, with <paramref name="mode"/> (the umask applies).</summary>
-    public static FileStream CreateNew(string path, uint mode) => Stream(Open(path, OpenWriteOnly | OpenCreate | OpenExclusive | OpenNoFollow, mode), FileAccess.Write);
+    public static FileStream CreateNew(string path, uint mode) => new(CreateNewHandle(path, mode), FileAccess.Write, bufferSize: 1);
+
+    /// <inheritdoc cref="OpenRead"/>
+    public static SafeFileHandle OpenReadHandle(string path) => Open(path, OpenNoFollow, 0);
+
+    /// <inheritdoc cref="CreateNew"/>
+    public static SafeFileHandle CreateNewHandle(string path, uint mode) => Open(path, OpenWriteOnly | OpenCreate | OpenExclusive | OpenNoFollow, mode);
 
     private static SafeFileHandle Open(string path, int flags, uint mode)
     {
         var fd = OpenNative(path, flags | OpenCloseOnExec, mode);
         return fd < 0 ? throw Error("open", path) : new SafeFileHandle(fd, ownsHandle: true);
     }
-
-    private static FileStream Stream(SafeFileHandle handle, FileAccess access) => new(handle, access, bufferSize: 1);
 
     public static SbuildException Error(string call, string path)
     {
