@@ -55,10 +55,9 @@ public static class EscapedNames
     public static int ByteCount(string name) => HasEscapes(name) ? Encode(name).Length : Encoding.UTF8.GetByteCount(name);
 
     /// <summary>Whether <paramref name="name"/> holds bytes that are not UTF-8 (so only <see cref="Posix"/> can name its file).</summary>
-    public static bool HasEscapes(string name)
+    public static bool HasEscapes(ReadOnlySpan<char> name)
     {
-        var span = name.AsSpan();
-        for (var i = span.IndexOfAnyInRange(FirstEscape, LastEscape); i >= 0; i = NextIn(span, i))
+        for (var i = name.IndexOfAnyInRange(FirstEscape, LastEscape); i >= 0; i = NextIn(name, i))
             if (IsEscape(name, i)) return true;
         return false;
     }
@@ -80,6 +79,6 @@ public static class EscapedNames
     }
 
     /// <summary>A lone low surrogate in the escape range (one after a high surrogate is half of a real character).</summary>
-    private static bool IsEscape(string name, int i) =>
+    private static bool IsEscape(ReadOnlySpan<char> name, int i) =>
         name[i] is >= FirstEscape and <= LastEscape && (i == 0 || !char.IsHighSurrogate(name[i - 1]));
 }

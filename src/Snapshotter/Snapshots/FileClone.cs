@@ -10,7 +10,7 @@ namespace Sbuild.Snapshotter;
 /// this process), else a read/write loop through one buffer. Files are opened by path with O_NOFOLLOW and without .NET's
 /// advisory flock, so a file some process holds locked in a parent snapshot is still copied.
 /// </summary>
-internal static partial class FileClone
+public static partial class FileClone
 {
     private const ulong Ficlone = 0x40049409; // _IOW(0x94, 9, int)
     private const int EXDEV = 18, EINVAL = 22, ENOSYS = 38, EOPNOTSUPP = 95;
