@@ -89,14 +89,19 @@ public sealed class PaxTarWriter(Stream output)
 
     private static int Digits(int n) => n.ToString(CultureInfo.InvariantCulture).Length;
 
-    /// <summary>Where the PAX header lives: beside the entry, in a PaxHeaders.0 directory (the name is informative only).</summary>
+    /// <summary>
+    /// Where the PAX header lives, named as Go's archive/tar (so BuildKit) names it: PaxHeaders.0 joined between the
+    /// entry's directory part and its last part (path.Split, then path.Join: a directory's name ends in '/', so its
+    /// header is DIR/PaxHeaders.0), only ASCII kept, cut to the field, trailing slashes trimmed. The name is informative
+    /// only; readers skip it.
+    /// </summary>
     private static string PaxHeaderName(string name)
     {
-        var trimmed = name.TrimEnd('/');
-        var slash = trimmed.LastIndexOf('/');
-        var paxName = trimmed[..(slash + 1)] + "PaxHeaders.0/" + trimmed[(slash + 1)..];
-        var ascii = new string(paxName.Where(char.IsAscii).ToArray());
-        return ascii.Length > NameLength ? ascii[..NameLength] : ascii;
+        var slash = name.LastIndexOf('/');
+        var (dir, file) = (name[..(slash + 1)].TrimEnd('/'), name[(slash + 1)..]);
+        var joined = (dir.Length > 0 ? dir + "/" : "") + "PaxHeaders.0" + (file.Length > 0 ? "/" + file : "");
+        var ascii = new string(joined.Where(c => c is > '\0' and < '\u0080').ToArray());
+        return (ascii.Length > NameLength ? ascii[..NameLength] : ascii).TrimEnd('/');
     }
 
     private void FillBlock(string name, uint mode, byte type, long uid, long gid, long size, long mtime, string linkName, uint devMajor, uint devMinor)
