@@ -1,8 +1,13 @@
+using Microsoft.Win32.SafeHandles;
 using System.Runtime.InteropServices;
 
 namespace Sbuild.Core;
 
-/// <summary>The few POSIX calls .NET has no API for (ownership, lstat details, nanosecond times), via source-generated P/Invoke.</summary>
+/// <summary>
+/// The POSIX calls .NET has no API for (ownership, lstat details, nanosecond times), and the file calls a path with
+/// bytes that are not UTF-8 must go through (System.IO would name another file): every path is passed as the bytes it
+/// stands for (<see cref="EscapedNames"/>). Source-generated P/Invoke.
+/// </summary>
 public static partial class Posix
 {
     /// <summary>The parts of <c>struct stat</c> sbuild needs.</summary>
@@ -83,10 +88,58 @@ public static partial class Posix
         if (ChmodNative(path, mode) != 0) throw Error("chmod", path);
     }
 
+    /// <summary>mkdir(2) with <paramref name="mode"/> (the umask applies); an existing entry is an error.</summary>
+    public static void MkDir(string path, uint mode)
+    {
+        if (MkDirNative(path, mode) != 0) throw Error("mkdir", path);
+    }
+
+    /// <summary>Creates symbolic link <paramref name="path"/> holding <paramref name="target"/>'s bytes.</summary>
+    public static void Symlink(string target, string path)
+    {
+        if (SymlinkNative(target, path) != 0) throw Error("symlink", path);
+    }
+
+    /// <summary>The target of symbolic link <paramref name="path"/>, decoded as <see cref="EscapedNames"/>.</summary>
+    public static string ReadLink(string path)
+    {
+        for (var size = 256; ; size *= 4)
+        {
+            var buffer = new byte[size];
+            var length = ReadLinkNative(path, buffer, (nuint)size);
+            if (length < 0) throw Error("readlink", path);
+            if (length < size) return EscapedNames.Decode(buffer.AsSpan(0, (int)length));
+        }
+    }
+
+    /// <summary>Removes a non-directory entry (a symlink itself, never its target).</summary>
+    public static void Unlink(string path)
+    {
+        if (UnlinkNative(path) != 0) throw Error("unlink", path);
+    }
+
+    /// <summary>A regular file opened for reading, without following a final symlink (nor taking .NET's advisory lock).</summary>
+    public static FileStream OpenRead(string path) => new(OpenReadHandle(path), FileAccess.Read, bufferSize: 1);
+
+    /// <summary>A new regular file (it must not exist) opened for writing, with <paramref name="mode"/> (the umask applies).</summary>
+    public static FileStream CreateNew(string path, uint mode) => new(CreateNewHandle(path, mode), FileAccess.Write, bufferSize: 1);
+
+    /// <inheritdoc cref="OpenRead"/>
+    public static SafeFileHandle OpenReadHandle(string path) => Open(path, OpenNoFollow, 0);
+
+    /// <inheritdoc cref="CreateNew"/>
+    public static SafeFileHandle CreateNewHandle(string path, uint mode) => Open(path, OpenWriteOnly | OpenCreate | OpenExclusive | OpenNoFollow, mode);
+
+    private static SafeFileHandle Open(string path, int flags, uint mode)
+    {
+        var fd = OpenNative(path, flags | OpenCloseOnExec, mode);
+        return fd < 0 ? throw Error("open", path) : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
     public static SbuildException Error(string call, string path)
     {
         var errno = Marshal.GetLastPInvokeError();
-        return new SbuildException(ErrorCode.FileSystem, $"{call} {path}: {Marshal.GetPInvokeErrorMessage(errno)}", new IOException(Marshal.GetPInvokeErrorMessage(errno), errno));
+        return new SbuildException(ErrorCode.FileSystem, $"{call} {EscapedNames.Shown(path)}: {Marshal.GetPInvokeErrorMessage(errno)}", new IOException(Marshal.GetPInvokeErrorMessage(errno), errno));
     }
 
     private static ulong Dev(uint major, uint minor) =>
@@ -96,6 +149,7 @@ public static partial class Posix
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
+    private const int OpenWriteOnly = 0x1, OpenCreate = 0x40, OpenExclusive = 0x80, OpenNoFollow = 0x20000, OpenCloseOnExec = 0x80000;
 
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct TimeSpec(long Sec, long Nsec);
@@ -116,24 +170,39 @@ public static partial class Posix
         public fixed ulong Spare2[14];
     }
 
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int StatX(int dirfd, string path, int flags, uint mask, out Statx buf);
 
-    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int LChownNative(string path, uint uid, uint gid);
 
-    [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int UtimensAt(int dirfd, string path, ReadOnlySpan<TimeSpec> times, int flags);
 
-    [LibraryImport("libc", EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int MkNodNative(string path, uint mode, ulong dev);
 
-    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int LinkNative(string existing, string newPath);
 
-    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int RenameNative(string oldPath, string newPath);
 
-    [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int ChmodNative(string path, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
+    private static partial int OpenNative(string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
+    private static partial int MkDirNative(string path, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "symlink", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
+    private static partial int SymlinkNative(string target, string path);
+
+    [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
+    private static partial nint ReadLinkNative(string path, byte[] buffer, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
+    private static partial int UnlinkNative(string path);
 }

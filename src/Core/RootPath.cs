@@ -28,7 +28,7 @@ public static class RootPath
             {
                 if (++hops > MaxSymlinkHops)
                     throw new SbuildException(ErrorCode.FileSystem, $"too many levels of symbolic links in {path}");
-                var target = new FileInfo(host).LinkTarget ?? "";
+                var target = Posix.ReadLink(host);
                 if (target.StartsWith('/')) parts.Clear();
                 foreach (var t in Split(target).Reverse()) pending.Push(t);
                 continue;

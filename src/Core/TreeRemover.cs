@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Sbuild.Core;
 
@@ -16,7 +15,6 @@ public static partial class TreeRemover
     private const int OpenReadOnly = 0, OpenDirectory = 0x10000, OpenNoFollow = 0x20000, OpenCloseOnExec = 0x80000;
     private const int AtFdCwd = -100, AtRemoveDir = 0x200;
     private const int ENOENT = 2, ENOTDIR = 20, ELOOP = 40;
-    private const byte DtDir = 4, DtUnknown = 0;
 
     /// <summary>Removes <paramref name="path"/> and everything below it; a missing path is not an error.</summary>
     /// <exception cref="SbuildException">An entry could not be removed (FileSystem), naming it and why.</exception>
@@ -49,29 +47,29 @@ public static partial class TreeRemover
             try
             {
                 var dirFd = DirFd(dir);
-                while (NextEntry(dir) is { } entry)
+                while (DirectoryListing.Next(dir, "a directory being removed") is { } entry)
                 {
                     if (entry.IsDotOrDotDot) continue;
-                    if (entry.Type is DtDir or DtUnknown)
+                    if (entry.Type is DirectoryListing.TypeDirectory or DirectoryListing.TypeUnknown)
                     {
                         childFd = OpenBytes(dirFd, entry.Name, OpenReadOnly | OpenDirectory | OpenNoFollow | OpenCloseOnExec);
                         if (childFd >= 0)
                         {
-                            if (DeviceOf(childFd, entry.Text) != device)
+                            if (DeviceOf(childFd, Text(entry.Name)) != device)
                             {
                                 Close(childFd);
                                 throw new SbuildException(ErrorCode.FileSystem,
-                                    $"cannot remove {Describe(path, names, entry.Text)}: another file system is mounted there; unmount it first");
+                                    $"cannot remove {Describe(path, names, Text(entry.Name))}: another file system is mounted there; unmount it first");
                             }
                             child = entry.Name;
                             break;
                         }
                         var errno = Marshal.GetLastPInvokeError();
                         if (errno == ENOENT) continue;
-                        if (errno is not (ENOTDIR or ELOOP)) throw Failure("open", Describe(path, names, entry.Text), errno);
+                        if (errno is not (ENOTDIR or ELOOP)) throw Failure("open", Describe(path, names, Text(entry.Name)), errno);
                     }
                     if (UnlinkBytes(dirFd, entry.Name, 0) != 0 && Marshal.GetLastPInvokeError() != ENOENT)
-                        throw Failure("unlink", Describe(path, names, entry.Text));
+                        throw Failure("unlink", Describe(path, names, Text(entry.Name)));
                 }
                 if (child is not null)
                 {
@@ -98,32 +96,9 @@ public static partial class TreeRemover
             }
             finally
             {
-                CloseDir(dir);
+                DirectoryListing.CloseDir(dir);
             }
         }
-    }
-
-    private readonly record struct Entry(byte[] Name, byte Type)
-    {
-        public bool IsDotOrDotDot => Name is [(byte)'.', 0] or [(byte)'.', (byte)'.', 0];
-        public string Text => TreeRemover.Text(Name);
-    }
-
-    /// <summary>The next entry of <paramref name="dir"/> from readdir64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.</summary>
-    private static unsafe Entry? NextEntry(IntPtr dir)
-    {
-        Marshal.SetLastPInvokeError(0);
-        var entry = ReadDir(dir);
-        if (entry == IntPtr.Zero)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno != 0) throw Failure("readdir", "a directory being removed", errno);
-            return null;
-        }
-        var bytes = (byte*)entry;
-        // Kept as bytes (with the terminating NUL) and passed back as such: a name need not be UTF-8.
-        var length = new ReadOnlySpan<byte>(bytes + 19, 256).IndexOf((byte)0);
-        return new Entry(new ReadOnlySpan<byte>(bytes + 19, length + 1).ToArray(), bytes[18]);
     }
 
     private static ulong DeviceOf(int fd, string name)
@@ -148,7 +123,7 @@ public static partial class TreeRemover
             : Path.Join(root, $"…({parts.Count - Shown} more levels)…", Path.Join([.. parts[^Shown..]]));
     }
 
-    private static string Text(byte[] name) => Encoding.UTF8.GetString(name, 0, name.Length - 1);
+    private static string Text(byte[] name) => EscapedNames.Shown(EscapedNames.Decode(name.AsSpan(0, name.Length - 1)));
 
     private static SbuildException Failure(string call, string path, int? errno = null)
     {
@@ -157,7 +132,7 @@ public static partial class TreeRemover
         return new SbuildException(ErrorCode.FileSystem, $"{call} {path}: {message}", new IOException(message, code));
     }
 
-    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int Open(int dirfd, string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
@@ -166,7 +141,7 @@ public static partial class TreeRemover
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true)]
     private static partial int UnlinkBytes(int dirfd, byte[] name, int flags);
 
-    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int Unlink(int dirfd, string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "fdopendir", SetLastError = true)]
@@ -175,11 +150,6 @@ public static partial class TreeRemover
     [LibraryImport("libc", EntryPoint = "dirfd", SetLastError = true)]
     private static partial int DirFd(IntPtr dir);
 
-    [LibraryImport("libc", EntryPoint = "readdir64", SetLastError = true)]
-    private static partial IntPtr ReadDir(IntPtr dir);
-
-    [LibraryImport("libc", EntryPoint = "closedir", SetLastError = true)]
-    private static partial int CloseDir(IntPtr dir);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

@@ -76,11 +76,18 @@ public static class ContextChecksum
                 Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice => "device", _ => "other",
             };
             // Only a regular file's size is its content's; a directory's depends on the file system.
-            listing.Add(new Explain.FileRecord(relative, type, "0" + Convert.ToString(st.Permissions, 8), regular ? st.Size : 0, Target: hardLinkTo ?? target,
+            // Shown to the user (and written as JSON, which has no room for bytes that are not UTF-8): escapes as \xNN.
+            listing.Add(new Explain.FileRecord(EscapedNames.Shown(relative), type, "0" + Convert.ToString(st.Permissions, 8), regular ? st.Size : 0,
+                Target: (hardLinkTo ?? target) is { } shownTarget ? EscapedNames.Shown(shownTarget) : null,
                 Owner: includeOwnership ? $"{st.Uid}:{st.Gid}" : null));
         }
 
-        public void Text(ReadOnlySpan<char> text) => Encoding.UTF8.GetBytes(text, _text);
+        /// <summary>Appends <paramref name="text"/>'s bytes: a name's own, UTF-8 or not (<see cref="EscapedNames"/>).</summary>
+        public void Text(ReadOnlySpan<char> text)
+        {
+            if (EscapedNames.HasEscapes(text)) _text.Write(EscapedNames.Encode(new string(text)));
+            else Encoding.UTF8.GetBytes(text, _text);
+        }
 
         /// <summary>An entry's record: <c>RELATIVE\0TYPE(hex)\0PERMISSIONS(octal)\0</c>.</summary>
         public void Entry(string relative, Posix.FileStat st)
@@ -155,7 +162,7 @@ public static class ContextChecksum
             walk.Text($"link\0{links[(st.Device, st.Inode)]}\0\n");
             return;
         }
-        walk.List(entry.Relative, st, st.Type == Posix.FileStat.Symlink ? new FileInfo(entry.Host).LinkTarget : null);
+        walk.List(entry.Relative, st, st.Type == Posix.FileStat.Symlink ? Posix.ReadLink(entry.Host) : null);
         switch (st.Type)
         {
             case Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice:
@@ -165,15 +172,14 @@ public static class ContextChecksum
                 walk.File(entry.Host, st);
                 break;
             case Posix.FileStat.Symlink:
-                walk.Text(new FileInfo(entry.Host).LinkTarget ?? "");
+                walk.Text(Posix.ReadLink(entry.Host));
                 break;
             case Posix.FileStat.Directory:
-                foreach (var child in Directory.EnumerateFileSystemEntries(entry.Host).Order(StringComparer.Ordinal))
+                foreach (var name in DirectoryListing.Names(entry.Host).Order(StringComparer.Ordinal))
                 {
-                    var name = Path.GetFileName(child);
+                    var child = Path.Combine(entry.Host, name);
                     var childRelative = SourceMatcher.Join(entry.Relative, name);
                     if (ignore.ExcludesEntry(childRelative, child)) continue;
-                    FileNames.Checked(child, "build context file", "rename it or exclude it in .dockerignore");
                     AppendTree(walk, new TreeEntry(child, childRelative, SourceMatcher.Join(entry.Below, name)), filter, ignore, includeOwnership, links, ct);
                 }
                 break;
@@ -220,7 +226,7 @@ public static class ContextChecksum
     /// <remarks>Checks <paramref name="ct"/> between reads: one file of many gigabytes must not hold up a cancelled build.</remarks>
     private static byte[] HashFile(string path, CancellationToken ct)
     {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var handle = Posix.OpenReadHandle(path);
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
         try
         {

@@ -1,5 +1,6 @@
 using Sbuild.Core;
 using Sbuild.Parser;
+using Sbuild.Snapshotter;
 
 namespace Sbuild.Engine;
 
@@ -93,6 +94,8 @@ public static class FileCopier
     /// <summary>One copy's walk: its ownership rules, the hard links it has made, and directories not made yet.</summary>
     private sealed class Copier(CopyOwnership ownership, DockerIgnore ignore)
     {
+        /// <summary>What a directory is made with before its source's metadata is applied (umask aside).</summary>
+        private const uint NewDirectoryMode = 0b111_000_000;
         private readonly Dictionary<(ulong, ulong), string> _hardlinks = [];
 
         // Directories entered but not copied themselves (not matched by the include pattern, or excluded with a
@@ -104,12 +107,11 @@ public static class FileCopier
         /// <param name="belowDir">Its path below the copied source (what the copy's own patterns match; "" is the source).</param>
         public void CopyChildren(string sourceDir, string targetDir, string relativeDir, string belowDir, CopyFilter filter)
         {
-            foreach (var child in Directory.EnumerateFileSystemEntries(sourceDir).Order(StringComparer.Ordinal))
+            foreach (var name in DirectoryListing.Names(sourceDir).Order(StringComparer.Ordinal))
             {
-                var name = Path.GetFileName(child);
+                var child = Path.Combine(sourceDir, name);
                 var relative = SourceMatcher.Join(relativeDir, name);
                 if (ignore.ExcludesEntry(relative, child)) continue;
-                FileNames.Checked(child, "COPY source", "rename it or leave it out of the COPY");
                 CopyEntry(child, Path.Combine(targetDir, name), relative, SourceMatcher.Join(belowDir, name), filter);
             }
         }
@@ -129,11 +131,11 @@ public static class FileCopier
             // lstat, not Directory.Exists: a symlink in the rootfs must never lead the copy out of it (BuildKit refuses too).
             var exists = Posix.TryLStat(target, out var existing);
             if (exists && existing.Type != Posix.FileStat.Directory)
-                throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy directory {Path.GetFileName(source)} to {target}: the destination exists and is not a directory");
+                throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy directory {EscapedNames.Shown(Path.GetFileName(source))} to {EscapedNames.Shown(target)}: the destination exists and is not a directory");
             if (copies)
             {
                 MakePending();
-                if (!exists) Directory.CreateDirectory(target);
+                if (!exists) Posix.MkDir(target, NewDirectoryMode);
                 // A directory that is copied takes the source's owner and mode even where one is there already.
                 ApplyMetadata(target, st, isDirectory: true);
                 _pending.Add((target, st, true));
@@ -155,12 +157,12 @@ public static class FileCopier
                 if (Posix.TryLStat(target, out var existing))
                 {
                     if (existing.Type != Posix.FileStat.Directory)
-                        throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy to non-directory: {target}");
+                        throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot copy to non-directory: {EscapedNames.Shown(target)}");
                     Posix.Chmod(target, source.Permissions);
                 }
                 else
                 {
-                    Directory.CreateDirectory(target);
+                    Posix.MkDir(target, NewDirectoryMode);
                     ApplyMetadata(target, source, isDirectory: true);
                 }
                 _pending[i] = (target, source, true);
@@ -169,8 +171,9 @@ public static class FileCopier
 
         public void CopyFile(string source, string target, Posix.FileStat st)
         {
-            if (Directory.Exists(target) && !Posix.LStat(target).Type.Equals(Posix.FileStat.Symlink))
-                throw new SbuildException(ErrorCode.CopySourceNotFound, $"cannot overwrite directory {target} with non-directory {Path.GetFileName(source)}");
+            if (Posix.TryLStat(target, out var existing) && existing.Type == Posix.FileStat.Directory)
+                throw new SbuildException(ErrorCode.CopySourceNotFound,
+                    $"cannot overwrite directory {EscapedNames.Shown(target)} with non-directory {EscapedNames.Shown(Path.GetFileName(source))}");
             RemoveNonDirectory(target);
 
             if (st.Links > 1 && _hardlinks.TryGetValue((st.Device, st.Inode), out var first))
@@ -181,10 +184,10 @@ public static class FileCopier
             switch (st.Type)
             {
                 case Posix.FileStat.Regular:
-                    File.Copy(source, target);
+                    FileClone.Copy(source, target);
                     break;
                 case Posix.FileStat.Symlink:
-                    File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
+                    Posix.Symlink(Posix.ReadLink(source), target);
                     break;
                 case Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice or Posix.FileStat.Fifo:
                     Posix.MkNod(target, st.Mode, st.Major, st.Minor);
@@ -208,7 +211,7 @@ public static class FileCopier
 
         private static void RemoveNonDirectory(string path)
         {
-            if (Posix.TryLStat(path, out var st) && st.Type != Posix.FileStat.Directory) File.Delete(path);
+            if (Posix.TryLStat(path, out var st) && st.Type != Posix.FileStat.Directory) Posix.Unlink(path);
         }
     }
 }

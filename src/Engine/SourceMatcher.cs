@@ -51,13 +51,12 @@ public static class SourceMatcher
     private static void Glob(string root, string prefix, string[] parts, int index, List<(string, string)> found)
     {
         var dir = RootPath.Resolve(root, prefix, followFinal: true);
-        if (!Directory.Exists(dir)) return;
+        if (!Posix.TryLStat(dir, out var st) || st.Type != Posix.FileStat.Directory) return; // resolved: a final symlink was followed
         var part = parts[index];
         // A component without pattern characters names one entry; one with them (escapes too) is matched like Go.
         var names = part.IndexOfAny(['*', '?', '[', '\\']) < 0
             ? (Posix.TryLStat(Path.Combine(dir, part), out _) ? [part] : [])
-            : Directory.EnumerateFileSystemEntries(dir).Where(p => GoGlob.TryMatch(part, Path.GetFileName(p), out var m) && m)
-                .Select(p => Path.GetFileName(FileNames.Checked(p, "COPY source", "rename it or leave it out of the COPY"))).ToList();
+            : DirectoryListing.Names(dir).Where(name => GoGlob.TryMatch(part, name, out var m) && m).ToList();
         foreach (var name in names)
         {
             var rel = Join(prefix, name!);

@@ -45,12 +45,12 @@ public static partial class Xattrs
         if (LSetXattr(path, name, value, (nuint)value.Length, 0) != 0) throw Posix.Error($"lsetxattr {name}", path);
     }
 
-    [LibraryImport("libc", EntryPoint = "llistxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "llistxattr", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial nint LListXattr(string path, Span<byte> list, nuint size);
 
-    [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial nint LGetXattr(string path, string name, Span<byte> value, nuint size);
 
-    [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int LSetXattr(string path, string name, ReadOnlySpan<byte> value, nuint size, int flags);
 }

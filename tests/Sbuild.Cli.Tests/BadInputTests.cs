@@ -75,15 +75,12 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
-    public async Task A_step_making_a_file_name_that_is_not_utf8_fails_clearly_and_the_next_build_works()
+    public async Task A_step_making_a_file_name_that_is_not_utf8_builds_and_the_store_stays_consistent()
     {
-        var (error, exit) = await FailingBuild("FROM busybox\nRUN touch \"$(printf 'bad\\377name')\"\n");
-        Assert.NotEqual(0, exit);
-        Assert.Contains("file \"bad?name\": its name is not valid UTF-8", error);
-        Assert.Contains("give it a UTF-8 name in the step that makes it", error);
-
-        using var context = new TempDirectory("sbuild-after-bad-name-");
-        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN echo fine > /fine\n");
+        // Once refused, such a name now keeps its bytes (NonUtf8NameTests compares them with BuildKit's): the snapshot
+        // holding it must not trouble the store's own checks.
+        using var context = new TempDirectory("sbuild-bad-name-");
+        File.WriteAllText(context.Combine("Dockerfile"), "FROM busybox\nRUN touch \"$(printf 'bad\\377name')\"\nRUN ls / > /listing\n");
         await sbuild.RunAsync([context.Path]);
         var doctor = await sbuild.RunAsync(["doctor"]);
         Assert.Contains("store is consistent", doctor.StandardOutput + doctor.StandardError);

@@ -79,34 +79,19 @@ public sealed class OddFilesExportTests(SbuildCli sbuild) : IClassFixture<Sbuild
     }
 
     /// <summary>
-    /// Names that are not valid UTF-8 (bytes 0xff 0xfe, made with printf since .NET cannot name such a file). BuildKit
-    /// keeps their bytes; sbuild cannot yet (.NET decodes names with U+FFFD), so it must never write a changed name:
-    /// a context file or a RUN-made file is refused naming the file, and a layer holding one keeps its bytes through
-    /// import, save and load (blobs are passed on as they are) but is refused where it would be unpacked.
+    /// A name that is not valid UTF-8 (bytes 0xff 0xfe, made with printf since .NET cannot name such a file) in a rootfs
+    /// tar made by GNU tar: imported, saved and loaded into another store, the layer still lists the same bytes, and
+    /// unpacked for <c>-o type=local</c> the file has them too (see <see cref="NonUtf8NameTests"/> for builds).
     /// </summary>
     [Fact]
-    public async Task Names_that_are_not_utf8_keep_their_bytes_or_are_refused_naming_the_file()
+    public async Task A_name_that_is_not_utf8_keeps_its_bytes_through_import_save_load_and_a_local_export()
     {
         using var work = new TempDirectory("sbuild-nonutf8-");
         var context = work.Combine("context");
         Directory.CreateDirectory(context);
         await ProcessRunner.RunAsync("bash", ["-c", "printf odd > \"$1/$(printf 'a\\377\\376b')\"", "-", context], CancellationToken.None);
-        File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM busybox\nCOPY . /ctx/\n");
-        var copy = await sbuild.RunAsync(["build", "-q", context], allowFailure: true);
-        Assert.NotEqual(0, copy.ExitCode);
-        Assert.Contains($"build context file \"{context}/a??b\": its name is not valid UTF-8", copy.StandardError);
-        Assert.DoesNotContain("   at ", copy.StandardError);
 
-        File.WriteAllText(Path.Combine(context, ".dockerignore"), "a*b\n");
-        await sbuild.RunAsync(["build", "-q", context]); // left out, the file does not matter
-
-        File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM busybox\nRUN touch \"/x$(printf '\\377')y\"\n");
-        var run = await sbuild.RunAsync(["build", "-q", context], allowFailure: true);
-        Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("file \"x?y\": its name is not valid UTF-8", run.StandardError);
-
-        // A rootfs tar with the name, made by GNU tar: imported, saved and loaded into another store, the layer still
-        // lists the same bytes (GNU tar's escape quoting shows them as \377\376).
+        // GNU tar's escape quoting shows the bytes as \377\376.
         var rootfs = work.Combine("rootfs.tar");
         await ProcessRunner.RunAsync(Tools.Tar, ["--format=pax", "-C", context, "-cf", rootfs, "."], CancellationToken.None);
         await sbuild.RunAsync(["image", "import", rootfs, "nonutf8:1"], epoch: 0);
@@ -119,11 +104,9 @@ public sealed class OddFilesExportTests(SbuildCli sbuild) : IClassFixture<Sbuild
         var listing = await ProcessRunner.RunAsync(Tools.Tar, ["--quoting-style=escape", "-tf", Path.Combine(other, "blobs", "sha256", layer.Encoded)], CancellationToken.None);
         Assert.Contains("./a\\377\\376b\n", listing.StandardOutput);
 
-        // Unpacking it (here for -o type=local) would write other bytes: refused, naming the entry.
         File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM nonutf8:1\n");
-        var local = await sbuild.RunAsync(["build", "-o", $"type=local,dest={work.Combine("out")}", context], storeRoot: other, allowFailure: true);
-        Assert.NotEqual(0, local.ExitCode);
-        Assert.Contains("layer entry \"./a??b\": its name is not valid UTF-8", local.StandardError);
-        Assert.DoesNotContain("   at ", local.StandardError);
+        var output = work.Combine("out");
+        await sbuild.RunAsync(["build", "-o", $"type=local,dest={output}", context], storeRoot: other);
+        await ProcessRunner.RunAsync("bash", ["-c", "test \"$(cat \"$1/$(printf 'a\\377\\376b')\")\" = odd", "-", output], CancellationToken.None);
     }
 }

@@ -76,19 +76,24 @@ public sealed class OciImage : IDisposable
         var needle = Encoding.UTF8.GetBytes(text);
         var found = new List<string>();
         if (ReadBlob(_layout, ImageId).AsSpan().IndexOf(needle) >= 0) found.Add("config");
-        foreach (var (layer, i) in Manifest.Layers.Select((l, i) => (l, i)))
-        {
-            using var blob = File.OpenRead(BlobPath(_layout, layer.Digest));
-            using var tar = new MemoryStream();
-            if (layer.MediaType.EndsWith("+gzip", StringComparison.Ordinal))
-                new GZipStream(blob, CompressionMode.Decompress).CopyTo(tar);
-            else if (layer.MediaType.EndsWith(".tar", StringComparison.Ordinal))
-                blob.CopyTo(tar);
-            else
-                throw new NotSupportedException($"layer {i} is {layer.MediaType}; FindText reads plain and gzip layers");
-            if (tar.GetBuffer().AsSpan(0, (int)tar.Length).IndexOf(needle) >= 0) found.Add($"layer {i} ({layer.Digest})");
-        }
+        for (var i = 0; i < Manifest.Layers.Count; i++)
+            if (LayerTar(i).AsSpan().IndexOf(needle) >= 0) found.Add($"layer {i} ({Manifest.Layers[i].Digest})");
         return found;
+    }
+
+    /// <summary>Layer <paramref name="index"/>'s tar, uncompressed.</summary>
+    public byte[] LayerTar(int index)
+    {
+        var layer = Manifest.Layers[index];
+        using var blob = File.OpenRead(BlobPath(_layout, layer.Digest));
+        using var tar = new MemoryStream();
+        if (layer.MediaType.EndsWith("+gzip", StringComparison.Ordinal))
+            new GZipStream(blob, CompressionMode.Decompress).CopyTo(tar);
+        else if (layer.MediaType.EndsWith(".tar", StringComparison.Ordinal))
+            blob.CopyTo(tar);
+        else
+            throw new NotSupportedException($"layer {index} is {layer.MediaType}; only plain and gzip layers are read");
+        return tar.ToArray();
     }
 
     public void Dispose() => _work.Dispose();

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Sbuild.Core;
 
 namespace Sbuild.TestSupport;
 
@@ -92,7 +93,7 @@ public static class RootfsScanner
                 rel, st.Kind, st.Permissions, st.Uid, st.Gid,
                 st.Kind == FileKind.Regular ? st.Size : 0,
                 st.Kind == FileKind.Regular ? HashFile(full) : null,
-                st.Kind == FileKind.Symlink ? new FileInfo(full).LinkTarget : null,
+                st.Kind == FileKind.Symlink ? Posix.ReadLink(full) : null,
                 st.RdevMajor, st.RdevMinor,
                 groups.GetValueOrDefault(rel) ?? [],
                 new UnixTime(st.MTimeSec, st.MTimeNsec));
@@ -102,9 +103,11 @@ public static class RootfsScanner
 
     private static void Walk(string dir, string relDir, List<(string, string, FileStat)> found)
     {
-        foreach (var full in Directory.EnumerateFileSystemEntries(dir))
+        // Names as their bytes (System.IO would give U+FFFD for bytes that are not UTF-8, naming no file).
+        foreach (var name in DirectoryListing.Names(dir))
         {
-            var rel = relDir + "/" + Path.GetFileName(full);
+            var full = Path.Combine(dir, name);
+            var rel = relDir + "/" + name;
             var stat = UnixFs.LStat(full);
             found.Add((rel, full, stat));
             if (stat.Kind == FileKind.Directory) Walk(full, rel, found);
@@ -113,7 +116,7 @@ public static class RootfsScanner
 
     private static string HashFile(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var stream = Posix.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

@@ -57,8 +57,9 @@ public sealed class PaxTarWriter(Stream output)
         void Add(string key, string value) => records[key] = Encoding.UTF8.GetBytes(value);
         static string Number(long n) => n.ToString(CultureInfo.InvariantCulture);
 
-        if (!FitsField(header.Name, NameLength)) Add(PaxPath, header.Name);
-        if (!FitsField(header.LinkName, NameLength)) Add(PaxLinkPath, header.LinkName);
+        // A name's PAX record holds its bytes as they are, UTF-8 or not, as Go's archive/tar (so BuildKit) writes it.
+        if (!FitsField(header.Name, NameLength)) records[PaxPath] = EscapedNames.Encode(header.Name);
+        if (!FitsField(header.LinkName, NameLength)) records[PaxLinkPath] = EscapedNames.Encode(header.LinkName);
         if (!FitsOctal(header.Uid, IdLength)) Add(PaxUid, Number(header.Uid));
         if (!FitsOctal(header.Gid, IdLength)) Add(PaxGid, Number(header.Gid));
         if (!FitsOctal(size, LongNumberLength)) Add(PaxSize, Number(size));
@@ -88,14 +89,19 @@ public sealed class PaxTarWriter(Stream output)
 
     private static int Digits(int n) => n.ToString(CultureInfo.InvariantCulture).Length;
 
-    /// <summary>Where the PAX header lives: beside the entry, in a PaxHeaders.0 directory (the name is informative only).</summary>
+    /// <summary>
+    /// Where the PAX header lives, named as Go's archive/tar (so BuildKit) names it: PaxHeaders.0 joined between the
+    /// entry's directory part and its last part (path.Split, then path.Join: a directory's name ends in '/', so its
+    /// header is DIR/PaxHeaders.0), only ASCII kept, cut to the field, trailing slashes trimmed. The name is informative
+    /// only; readers skip it.
+    /// </summary>
     private static string PaxHeaderName(string name)
     {
-        var trimmed = name.TrimEnd('/');
-        var slash = trimmed.LastIndexOf('/');
-        var paxName = trimmed[..(slash + 1)] + "PaxHeaders.0/" + trimmed[(slash + 1)..];
-        var ascii = new string(paxName.Where(char.IsAscii).ToArray());
-        return ascii.Length > NameLength ? ascii[..NameLength] : ascii;
+        var slash = name.LastIndexOf('/');
+        var (dir, file) = (name[..(slash + 1)].TrimEnd('/'), name[(slash + 1)..]);
+        var joined = (dir.Length > 0 ? dir + "/" : "") + "PaxHeaders.0" + (file.Length > 0 ? "/" + file : "");
+        var ascii = new string(joined.Where(c => c is > '\0' and < '\u0080').ToArray());
+        return (ascii.Length > NameLength ? ascii[..NameLength] : ascii).TrimEnd('/');
     }
 
     private void FillBlock(string name, uint mode, byte type, long uid, long gid, long size, long mtime, string linkName, uint devMajor, uint devMinor)
@@ -127,11 +133,18 @@ public sealed class PaxTarWriter(Stream output)
 
     private static bool FitsOctal(long value, int length) => value >= 0 && value <= MaxOctal(length);
 
-    /// <summary>Writes what fits; a name too long for its field is only a placeholder, its PAX record has the real one.</summary>
+    /// <summary>
+    /// Writes the name's ASCII characters, as many as fit: a name that does not fit as is has a PAX record with the real
+    /// one, and the field is only a placeholder, which Go's archive/tar (so BuildKit) fills the same way.
+    /// </summary>
     private static void WriteText(Span<byte> field, string text)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        bytes.AsSpan(0, Math.Min(bytes.Length, field.Length)).CopyTo(field);
+        var written = 0;
+        foreach (var c in text)
+        {
+            if (written == field.Length) break;
+            if (c is > '\0' and < '\u0080') field[written++] = (byte)c;
+        }
     }
 
     /// <summary>Zero-padded octal digits filling all but the last byte, which stays NUL.</summary>
@@ -165,7 +178,7 @@ public sealed class PaxTarWriter(Stream output)
     }
 
     private static SbuildException ChangedWhileArchiving(string name, string how) =>
-        new(ErrorCode.FileSystem, $"{name} {how} while it was being archived; files must not change while a layer is written");
+        new(ErrorCode.FileSystem, $"{EscapedNames.Shown(name)} {how} while it was being archived; files must not change while a layer is written");
 
     private async Task WritePaddingAsync(long size, CancellationToken cancellationToken)
     {

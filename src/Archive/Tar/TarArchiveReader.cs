@@ -65,7 +65,6 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
 
         Dictionary<string, byte[]>? pax = null;
         string? longName = null, longLink = null;
-        var longNamesAreUtf8 = true;
         while (true)
         {
             var headerOffset = _offset;
@@ -88,18 +87,13 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
                     await SkipAsync(size + Padding(size), cancellationToken).ConfigureAwait(false);
                     continue;
                 case (byte)'L':
-                    var nameBytes = await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false);
-                    longName = TarFields.Text(nameBytes);
-                    longNamesAreUtf8 &= TarFields.IsUtf8(nameBytes);
+                    longName = TarFields.Text(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false));
                     continue;
                 case (byte)'K':
-                    var linkBytes = await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false);
-                    longLink = TarFields.Text(linkBytes);
-                    longNamesAreUtf8 &= TarFields.IsUtf8(linkBytes);
+                    longLink = TarFields.Text(await ReadMetadataAsync(size, cancellationToken).ConfigureAwait(false));
                     continue;
             }
-            var header = BuildHeader(type, size, pax, longName, longLink, headerOffset, refuseUnsupported) is var built && !longNamesAreUtf8
-                ? built with { NamesAreUtf8 = false } : built;
+            var header = BuildHeader(type, size, pax, longName, longLink, headerOffset, refuseUnsupported);
             _data = new EntryDataStream(this, header.Kind == TarEntryKind.File ? header.Size : 0);
             return header;
         }
@@ -108,6 +102,9 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
     private TarHeader BuildHeader(byte type, long size, Dictionary<string, byte[]>? pax, string? longName, string? longLink, long offset, bool refuseUnsupported)
     {
         string? PaxText(string key) => pax?.TryGetValue(key, out var v) == true ? Encoding.UTF8.GetString(v) : null;
+        // Names keep their bytes, UTF-8 or not, as Go's archive/tar keeps them (PAX defines path records as UTF-8, but
+        // Go, and so BuildKit, writes a name's raw bytes there).
+        string? PaxName(string key) => pax?.TryGetValue(key, out var v) == true ? EscapedNames.Decode(v) : null;
         long PaxNumber(string key, long fallback) =>
             PaxText(key) is { } text
                 ? long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw Invalid(offset, $"bad PAX {key} \"{text}\"")
@@ -115,9 +112,9 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
 
         var block = _block.AsSpan();
         var isPosix = block.Slice(MagicOffset, 6).SequenceEqual("ustar\0"u8);
-        var name = PaxText(PaxPath) ?? longName ?? JoinPrefix(isPosix ? TarFields.Text(block.Slice(PrefixOffset, PrefixLength)) : "", TarFields.Text(block.Slice(NameOffset, NameLength)));
+        var name = PaxName(PaxPath) ?? longName ?? JoinPrefix(isPosix ? TarFields.Text(block.Slice(PrefixOffset, PrefixLength)) : "", TarFields.Text(block.Slice(NameOffset, NameLength)));
         var isSparse = pax?.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)) == true || type == (byte)'S';
-        if (isSparse && refuseUnsupported) throw Invalid(offset, $"\"{name}\" is a sparse file; sparse files are not supported");
+        if (isSparse && refuseUnsupported) throw Invalid(offset, $"\"{EscapedNames.Shown(name)}\" is a sparse file; sparse files are not supported");
         var kind = isSparse ? (TarEntryKind)type : type switch
         {
             (byte)'0' or (byte)'7' => TarEntryKind.File,
@@ -129,17 +126,13 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
             (byte)'5' => TarEntryKind.Directory,
             (byte)'6' => TarEntryKind.Fifo,
             _ when !refuseUnsupported => (TarEntryKind)type,
-            _ => throw Invalid(offset, $"entry \"{name}\" has unsupported type '{(char)type}'"),
+            _ => throw Invalid(offset, $"entry \"{EscapedNames.Shown(name)}\" has unsupported type '{(char)type}'"),
         };
         var isDevice = kind is TarEntryKind.CharDevice or TarEntryKind.BlockDevice;
         var (mtime, mtimeNs) = ModificationTime(PaxText(PaxMTime), offset);
-        bool PaxIsUtf8(string key) => pax?.TryGetValue(key, out var v) != true || System.Text.Unicode.Utf8.IsValid(v);
-        var namesAreUtf8 = PaxIsUtf8(PaxPath) && PaxIsUtf8(PaxLinkPath) && TarFields.IsUtf8(block.Slice(NameOffset, NameLength))
-            && TarFields.IsUtf8(block.Slice(LinkNameOffset, NameLength)) && (!isPosix || TarFields.IsUtf8(block.Slice(PrefixOffset, PrefixLength)));
         return new TarHeader
         {
             Name = name,
-            NamesAreUtf8 = namesAreUtf8,
             Kind = kind,
             Mode = (uint)ReadNumber(ModeOffset, IdLength, offset) & 0xFFF,
             Uid = PaxNumber(PaxUid, ReadNumber(UidOffset, IdLength, offset)),
@@ -147,7 +140,7 @@ public sealed class TarArchiveReader(Stream input, string? archiveName = null)
             Size = kind == TarEntryKind.File ? PaxNumber(PaxSize, size) : 0, // other types carry no data, whatever the field says
             ModificationTime = mtime,
             ModificationTimeNanoseconds = mtimeNs,
-            LinkName = PaxText(PaxLinkPath) ?? longLink ?? TarFields.Text(block.Slice(LinkNameOffset, NameLength)),
+            LinkName = PaxName(PaxLinkPath) ?? longLink ?? TarFields.Text(block.Slice(LinkNameOffset, NameLength)),
             DeviceMajor = isDevice ? DeviceNumber(DevMajorOffset, offset) : 0,
             DeviceMinor = isDevice ? DeviceNumber(DevMinorOffset, offset) : 0,
             Xattrs = pax is null ? TarHeader.EmptyXattrs : pax

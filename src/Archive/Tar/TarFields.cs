@@ -1,4 +1,4 @@
-using System.Text;
+using Sbuild.Core;
 
 namespace Sbuild.Archive.Tar;
 
@@ -37,17 +37,10 @@ internal static class TarFields
         return invert == 0 ? (long)value : ~(long)value;
     }
 
-    /// <summary>Whether a NUL-terminated (or full-width) field is valid UTF-8, so that <see cref="Text"/> loses nothing.</summary>
-    public static bool IsUtf8(ReadOnlySpan<byte> field)
-    {
-        var end = field.IndexOf((byte)0);
-        return System.Text.Unicode.Utf8.IsValid(end < 0 ? field : field[..end]);
-    }
-
-    /// <summary>A NUL-terminated (or full-width) UTF-8 text field.</summary>
+    /// <summary>A NUL-terminated (or full-width) name field, its bytes kept as <see cref="EscapedNames"/> decodes them.</summary>
     public static string Text(ReadOnlySpan<byte> field)
     {
         var end = field.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
+        return EscapedNames.Decode(end < 0 ? field : field[..end]);
     }
 }

@@ -27,17 +27,13 @@ public static class TarEntryKindExtensions
 }
 
 /// <summary>
-/// One tar entry's metadata. <see cref="Name"/> is the path as archived (sbuild writes relative paths without a
+/// One tar entry's metadata. <see cref="Name"/> and <see cref="LinkName"/> keep their archived bytes, UTF-8 or not, in
+/// <see cref="EscapedNames"/> form. <see cref="Name"/> is the path as archived (sbuild writes relative paths without a
 /// leading "./", directories with a trailing '/'). Owners are numeric only. <see cref="ModificationTime"/> is Unix seconds.
 /// </summary>
 public sealed record TarHeader
 {
     public required string Name { get; init; }
-    /// <summary>
-    /// False when the archived name or link target is not valid UTF-8: <see cref="Name"/> and <see cref="LinkName"/> then
-    /// hold U+FFFD for those bytes and no longer say the real name (see <see cref="Sbuild.Core.FileNames"/>).
-    /// </summary>
-    public bool NamesAreUtf8 { get; init; } = true;
     public required TarEntryKind Kind { get; init; }
     /// <summary>Permission bits with setuid, setgid and sticky (mode &amp; 07777).</summary>
     public uint Mode { get; init; }

@@ -47,7 +47,7 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
         switch (entry.Kind)
         {
             case TarEntryKind.Directory:
-                if (!Directory.Exists(host)) Directory.CreateDirectory(host);
+                if (!Posix.TryLStat(host, out _)) Posix.MkDir(host, ImpliedDirectoryMode); // what is there is a directory: merged
                 ApplyOwnerAndMode(host, entry);
                 var (sec, nsec) = ModificationTime(entry);
                 _directoryTimes.Add((host, sec, nsec));
@@ -56,8 +56,8 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
                 await WriteFileAsync(host, data, ct).ConfigureAwait(false);
                 break;
             case TarEntryKind.Symlink:
-                if (entry.LinkName.Length == 0) throw Invalid($"symbolic link \"{entry.Name}\" has no target");
-                File.CreateSymbolicLink(host, entry.LinkName);
+                if (entry.LinkName.Length == 0) throw Invalid($"symbolic link \"{EscapedNames.Shown(entry.Name)}\" has no target");
+                Posix.Symlink(entry.LinkName, host);
                 Posix.LChown(host, Uid(entry), Gid(entry));
                 SetTimes(host, entry);
                 return;
@@ -78,8 +78,7 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
     private static async Task WriteFileAsync(string host, Stream data, CancellationToken ct)
     {
         // CreateNew: the name was just cleared, and O_EXCL never follows a symlink someone could have put there.
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        await using var file = new FileStream(host, options);
+        await using var file = Posix.CreateNew(host, 0b110_000_000);
         await data.CopyToAsync(file, ct).ConfigureAwait(false);
     }
 
@@ -92,10 +91,10 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
             if (Posix.TryLStat(host, out var st))
             {
                 if (st.Type != Posix.FileStat.Directory)
-                    throw Invalid($"cannot extract \"{entryName}\": {string.Join('/', target[..depth])} exists and is not a directory");
+                    throw Invalid($"cannot extract \"{EscapedNames.Shown(entryName)}\": {EscapedNames.Shown(string.Join('/', target[..depth]))} exists and is not a directory");
                 continue;
             }
-            Directory.CreateDirectory(host);
+            Posix.MkDir(host, ImpliedDirectoryMode);
             Posix.LChown(host, 0, 0);
             Posix.Chmod(host, ImpliedDirectoryMode);
         }
@@ -111,7 +110,7 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
         }
         else
         {
-            File.Delete(host);
+            Posix.Unlink(host);
         }
     }
 
@@ -124,7 +123,7 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
             var target = root.Resolve(parts, followLeaf: false, entry.Name);
             if (target.Count > 0 && Posix.TryLStat(root.HostPath(target), out var st) && st.Type != Posix.FileStat.Directory) return target;
         }
-        throw Invalid($"hard link \"{entry.Name}\" points to \"{entry.LinkName}\", which is not a file extracted before it");
+        throw Invalid($"hard link \"{EscapedNames.Shown(entry.Name)}\" points to \"{EscapedNames.Shown(entry.LinkName)}\", which is not a file extracted before it");
     }
 
     /// <summary>Owner first: chown clears setuid/setgid bits, so the mode is set after it.</summary>
@@ -149,7 +148,7 @@ internal sealed class ArchiveExtraction(ExtractionRoot root, CopyOwnership owner
     private uint Gid(TarHeader entry) => ownership.Gid ?? Id(entry, entry.Gid);
 
     private uint Id(TarHeader entry, long id) =>
-        id is >= 0 and <= uint.MaxValue ? (uint)id : throw Invalid($"entry \"{entry.Name}\" has owner id {id}, which is out of range");
+        id is >= 0 and <= uint.MaxValue ? (uint)id : throw Invalid($"entry \"{EscapedNames.Shown(entry.Name)}\" has owner id {id}, which is out of range");
 
     /// <summary>The cleaned parts of an entry or link name; one that climbs above the destination is refused, as Docker refuses it.</summary>
     private List<string> CleanName(string name) =>

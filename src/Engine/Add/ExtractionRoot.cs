@@ -43,9 +43,9 @@ internal sealed class ExtractionRoot(string hostRoot, string archiveName)
             if (!Posix.TryLStat(host, out var st) || st.Type != Posix.FileStat.Symlink) continue;
 
             if (++hops > MaxSymlinkHops)
-                throw new SbuildException(ErrorCode.InvalidArchive, $"archive {archiveName}: too many levels of symbolic links under \"{entryName}\"");
+                throw new SbuildException(ErrorCode.InvalidArchive, $"archive {archiveName}: too many levels of symbolic links under \"{EscapedNames.Shown(entryName)}\"");
             resolved.RemoveAt(resolved.Count - 1);
-            var target = new FileInfo(host).LinkTarget ?? "";
+            var target = Posix.ReadLink(host);
             if (target.StartsWith('/')) resolved.Clear();
             foreach (var t in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(t => t != ".").Reverse())
                 pending.Push(t);
@@ -54,5 +54,5 @@ internal sealed class ExtractionRoot(string hostRoot, string archiveName)
     }
 
     private SbuildException Escapes(string entryName) =>
-        new(ErrorCode.InvalidArchive, $"archive {archiveName}: entry \"{entryName}\" goes through a symbolic link that points outside the destination directory");
+        new(ErrorCode.InvalidArchive, $"archive {archiveName}: entry \"{EscapedNames.Shown(entryName)}\" goes through a symbolic link that points outside the destination directory");
 }

@@ -13,7 +13,7 @@ internal static class ArchivePath
     public static string Normalize(string path) =>
         TarEntryName.Clean(path) is { } parts
             ? string.Join('/', parts)
-            : throw new SbuildException(ErrorCode.InvalidArchive, $"layer entry \"{path}\" climbs out with \"..\"; paths must stay inside the layer");
+            : throw new SbuildException(ErrorCode.InvalidArchive, $"layer entry \"{EscapedNames.Shown(path)}\" climbs out with \"..\"; paths must stay inside the layer");
 
     public static (string Parent, string Name) Split(string relative)
     {

@@ -33,7 +33,7 @@ internal sealed partial class DirectoryAlias : IDisposable
 
     public void Dispose() => CloseNative(_fd);
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
     private static partial int OpenNative(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "close")]

@@ -23,7 +23,7 @@ internal sealed class EntryComparer
         if (!SameXattrs(oldPath, newPath)) return false;
         if (old.Type == Posix.FileStat.Directory) return true;
         if (old.Size != @new.Size || old.MTimeSec != @new.MTimeSec) return false;
-        if (old.Type == Posix.FileStat.Symlink && new FileInfo(oldPath).LinkTarget != new FileInfo(newPath).LinkTarget) return false;
+        if (old.Type == Posix.FileStat.Symlink && Posix.ReadLink(oldPath) != Posix.ReadLink(newPath)) return false;
         if (old.MTimeNsec != 0 || @new.MTimeNsec != 0) return old.MTimeNsec == @new.MTimeNsec;
         return old.Type != Posix.FileStat.Regular || old.Size == 0 || SameContent(oldPath, old, newPath, @new);
     }
@@ -44,8 +44,8 @@ internal sealed class EntryComparer
         if (_contentVerdicts.TryGetValue(inodes, out var known)) return known;
         _oldBuffer ??= new byte[BufferSize];
         _newBuffer ??= new byte[BufferSize];
-        using var oldFile = new FileStream(oldPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
-        using var newFile = new FileStream(newPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+        using var oldFile = Posix.OpenRead(oldPath);
+        using var newFile = Posix.OpenRead(newPath);
         var same = true;
         while (same)
         {

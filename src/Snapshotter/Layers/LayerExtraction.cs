@@ -7,6 +7,7 @@ namespace Sbuild.Snapshotter;
 internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
 {
     private const uint DefaultDirMode = 0b111_101_101; // 0755 for parents the archive does not list
+    private const uint NewFileMode = 0b110_000_000; // 0600 until the entry's own mode is applied
     private static readonly byte[] OpaqueValue = "y"u8.ToArray();
 
     /// <summary>Paths this layer created or passed through; whiteouts only hide what lower layers had, never these.</summary>
@@ -26,10 +27,6 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
         while (await reader.ReadNextAsync(cancellationToken).ConfigureAwait(false) is { } header)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            // Unpacked under the decoded name, the file would get other bytes for its name (U+FFFD's): refuse instead.
-            if (!header.NamesAreUtf8)
-                throw Invalid($"layer entry \"{header.Name.Replace('\uFFFD', '?')}\"{(header.LinkName.Length > 0 ? $" (link to \"{header.LinkName.Replace('\uFFFD', '?')}\")" : "")}: its name is not valid UTF-8 " +
-                    "(\"?\" marks the bytes that are not), and sbuild cannot yet unpack such a name byte for byte as BuildKit does; the image's blobs keep it, but it cannot be built on or exported as files");
             var relative = ArchivePath.Normalize(header.Name);
             if (relative.Length == 0) continue; // the root itself belongs to the snapshot, not to a layer
             var (parent, name) = ArchivePath.Split(relative);
@@ -48,19 +45,19 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
                 if (!IsRealDirectory(host))
                 {
                     RemoveExisting(host);
-                    Directory.CreateDirectory(host);
+                    Posix.MkDir(host, DefaultDirMode);
                 }
                 _realDirs.Add(relative);
                 break;
             case TarEntryKind.File:
                 RemoveExisting(host);
-                await using (var file = new FileStream(host, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
+                await using (var file = Posix.CreateNew(host, NewFileMode))
                     await reader.DataStream.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
                 break;
             case TarEntryKind.Symlink:
-                if (header.LinkName.Length == 0) throw Invalid($"symlink \"{header.Name}\" has no target");
+                if (header.LinkName.Length == 0) throw Invalid($"symlink \"{EscapedNames.Shown(header.Name)}\" has no target");
                 RemoveExisting(host);
-                File.CreateSymbolicLink(host, header.LinkName);
+                Posix.Symlink(header.LinkName, host);
                 break;
             case TarEntryKind.HardLink:
                 var target = ExistingFileForLink(header);
@@ -126,9 +123,10 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
     /// <summary>Deletes what lower layers put below <paramref name="dir"/>, keeping this layer's entries (and descending into its directories).</summary>
     private void RemoveLowerEntries(string dir, string host)
     {
-        foreach (var childHost in Directory.EnumerateFileSystemEntries(host, "*", new EnumerationOptions { AttributesToSkip = 0 }).ToList())
+        foreach (var childName in DirectoryListing.Names(host))
         {
-            var child = ArchivePath.Join(dir, Path.GetFileName(childHost));
+            var childHost = Path.Combine(host, childName);
+            var child = ArchivePath.Join(dir, childName);
             if (!_fromThisLayer.Contains(child)) RemoveExisting(childHost);
             else if (IsRealDirectory(childHost)) RemoveLowerEntries(child, childHost);
         }
@@ -151,7 +149,7 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
             if (!IsRealDirectory(currentHost))
             {
                 RemoveExisting(currentHost);
-                Directory.CreateDirectory(currentHost);
+                Posix.MkDir(currentHost, DefaultDirMode);
                 Posix.Chmod(currentHost, DefaultDirMode);
             }
             _realDirs.Add(current);
@@ -184,7 +182,7 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
             var target = Path.Combine(parentHost, name);
             if (Posix.TryLStat(target, out var st) && st.Type != Posix.FileStat.Directory) return target;
         }
-        throw Invalid($"hard link \"{header.Name}\" points to \"{header.LinkName}\", which is not a file extracted before it");
+        throw Invalid($"hard link \"{EscapedNames.Shown(header.Name)}\" points to \"{EscapedNames.Shown(header.LinkName)}\", which is not a file extracted before it");
     }
 
     private void RemoveExisting(string host)
@@ -199,14 +197,14 @@ internal sealed class LayerExtraction(string root, WhiteoutHandling whiteouts)
         }
         else
         {
-            File.Delete(host);
+            Posix.Unlink(host);
         }
     }
 
     private static bool IsRealDirectory(string host) => Posix.TryLStat(host, out var st) && st.Type == Posix.FileStat.Directory;
 
     private static uint Id(long id, TarHeader header) =>
-        id is >= 0 and <= uint.MaxValue ? (uint)id : throw Invalid($"entry \"{header.Name}\" has owner id {id}, which is out of range");
+        id is >= 0 and <= uint.MaxValue ? (uint)id : throw Invalid($"entry \"{EscapedNames.Shown(header.Name)}\" has owner id {id}, which is out of range");
 
     private static SbuildException Invalid(string message) => new(ErrorCode.InvalidArchive, message);
 }

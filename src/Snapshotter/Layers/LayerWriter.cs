@@ -42,7 +42,7 @@ internal static class LayerWriter
 
             if (header.Kind == TarEntryKind.File && header.Size > 0)
             {
-                await using var data = new FileStream(change.HostPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+                await using var data = Posix.OpenRead(change.HostPath);
                 await writer.WriteEntryAsync(header, data, cancellationToken).ConfigureAwait(false);
             }
             else
@@ -87,7 +87,7 @@ internal static class LayerWriter
             Posix.FileStat.CharDevice => TarEntryKind.CharDevice,
             Posix.FileStat.BlockDevice => TarEntryKind.BlockDevice,
             Posix.FileStat.Fifo => TarEntryKind.Fifo,
-            _ => throw new SbuildException(ErrorCode.FileSystem, $"{change.HostPath}: unsupported file type 0x{stat.Type:x}"),
+            _ => throw new SbuildException(ErrorCode.FileSystem, $"{EscapedNames.Shown(change.HostPath)}: unsupported file type 0x{stat.Type:x}"),
         };
         var mtime = stat.MTimeSec;
         if (clamp is { } limit && mtime > limit) mtime = limit;
@@ -100,7 +100,7 @@ internal static class LayerWriter
             Gid = stat.Gid,
             Size = kind == TarEntryKind.File ? stat.Size : 0,
             ModificationTime = mtime,
-            LinkName = kind == TarEntryKind.Symlink ? new FileInfo(change.HostPath).LinkTarget ?? "" : "",
+            LinkName = kind == TarEntryKind.Symlink ? Posix.ReadLink(change.HostPath) : "",
             DeviceMajor = kind is TarEntryKind.CharDevice or TarEntryKind.BlockDevice ? stat.Major : 0,
             DeviceMinor = kind is TarEntryKind.CharDevice or TarEntryKind.BlockDevice ? stat.Minor : 0,
             Xattrs = XattrsOf(change.HostPath),

@@ -1,10 +1,12 @@
 using System.Text;
+using Sbuild.Core;
 
 namespace Sbuild.Snapshotter;
 
 /// <summary>
 /// Orders strings as their UTF-8 bytes would sort: by Unicode scalar value. That differs from ordinal UTF-16 order
-/// only where characters beyond U+FFFF meet U+E000–U+FFFF, but layer entry order must not depend on the encoding.
+/// only where characters beyond U+FFFF meet U+E000–U+FFFF, but layer entry order must not depend on the encoding. A name
+/// with bytes that are not UTF-8 (<see cref="EscapedNames"/>) sorts by its bytes, as Go compares such strings.
 /// </summary>
 internal sealed class Utf8OrdinalComparer : IComparer<string>
 {
@@ -13,6 +15,8 @@ internal sealed class Utf8OrdinalComparer : IComparer<string>
     public int Compare(string? x, string? y)
     {
         if (x is null || y is null) return x is null ? (y is null ? 0 : -1) : 1;
+        if (EscapedNames.HasEscapes(x) || EscapedNames.HasEscapes(y))
+            return EscapedNames.Encode(x).AsSpan().SequenceCompareTo(EscapedNames.Encode(y));
         int i = 0, j = 0;
         while (i < x.Length && j < y.Length)
         {

@@ -91,7 +91,7 @@ public abstract class DirectorySnapshotter : ISnapshotter
         {
             var dir = pending.Pop();
             if (!Directory.Exists(dir)) continue; // a view's directory, or one whose copy never completed
-            foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+            foreach (var entry in DirectoryEntries.Paths(dir)) // a RUN's names need not be UTF-8
             {
                 if (!Posix.TryLStat(entry, out var st)) continue;
                 if (st.Type == Posix.FileStat.Directory) pending.Push(entry);

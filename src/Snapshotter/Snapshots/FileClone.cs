@@ -10,9 +10,8 @@ namespace Sbuild.Snapshotter;
 /// this process), else a read/write loop through one buffer. Files are opened by path with O_NOFOLLOW and without .NET's
 /// advisory flock, so a file some process holds locked in a parent snapshot is still copied.
 /// </summary>
-internal static partial class FileClone
+public static partial class FileClone
 {
-    private const int ORdOnly = 0, OWrOnly = 1, OCreat = 0x40, OExcl = 0x80, ONoFollow = 0x20000, OCloexec = 0x80000;
     private const ulong Ficlone = 0x40049409; // _IOW(0x94, 9, int)
     private const int EXDEV = 18, EINVAL = 22, ENOSYS = 38, EOPNOTSUPP = 95;
     private const int BufferSize = 128 * 1024;
@@ -20,8 +19,8 @@ internal static partial class FileClone
     /// <summary>Creates <paramref name="target"/> (which must not exist, mode 0600 until the caller sets metadata) with the data of <paramref name="source"/>.</summary>
     public static void Copy(string source, string target)
     {
-        using var input = Open(source, ORdOnly | ONoFollow | OCloexec, 0);
-        using var output = Open(target, OWrOnly | OCreat | OExcl | ONoFollow | OCloexec, 0b110_000_000);
+        using var input = Posix.OpenReadHandle(source);
+        using var output = Posix.CreateNewHandle(target, 0b110_000_000);
         if (Ioctl(output, Ficlone, input) == 0) return;
 
         long copied = 0;
@@ -43,18 +42,8 @@ internal static partial class FileClone
             RandomAccess.Write(output, buffer.AsSpan(0, read), copied);
     }
 
-    private static SafeFileHandle Open(string path, int flags, uint mode)
-    {
-        var fd = OpenNative(path, flags, mode);
-        if (fd < 0) throw Failure("open", path, Marshal.GetLastPInvokeError());
-        return new SafeFileHandle(fd, ownsHandle: true);
-    }
-
     private static SbuildException Failure(string call, string path, int errno) =>
-        new(ErrorCode.FileSystem, $"{call} {path}: {Marshal.GetPInvokeErrorMessage(errno)}", new IOException(Marshal.GetPInvokeErrorMessage(errno), errno));
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int OpenNative(string path, int flags, uint mode);
+        new(ErrorCode.FileSystem, $"{call} {EscapedNames.Shown(path)}: {Marshal.GetPInvokeErrorMessage(errno)}", new IOException(Marshal.GetPInvokeErrorMessage(errno), errno));
 
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     private static partial int Ioctl(SafeFileHandle fd, ulong request, SafeFileHandle source);

@@ -30,7 +30,8 @@ internal sealed class TreeCopier
 
     private void CopyDirectory(string source, string target, string relative, Posix.FileStat stat)
     {
-        Directory.CreateDirectory(target);
+        if (relative.Length == 0) Directory.CreateDirectory(target); // the copy's root, in the store
+        else Posix.MkDir(target, 0b111_000_000); // 0700 until its metadata is copied, last
         source = _source.Directory(source, relative);
         target = _target.Directory(target, relative);
         _directoryInodes[relative] = Posix.LStat(target).Inode;
@@ -62,7 +63,7 @@ internal sealed class TreeCopier
                 FileClone.Copy(source, target);
                 break;
             case Posix.FileStat.Symlink:
-                File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
+                Posix.Symlink(Posix.ReadLink(source), target);
                 break;
             default: // character and block devices, fifos, sockets: the node itself, with its device number
                 Posix.MkNod(target, stat.Mode, stat.Major, stat.Minor);
