@@ -84,7 +84,7 @@ public sealed class ImageTreeTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
         var text = new StringBuilder($"{Header.PadRight(width)}   ID             DISK USAGE   CONTENT SIZE   EXTRA\n");
         foreach (var (top, platforms) in blocks)
         {
-            text.Append(Line(top)).Append('\n');
+            text.Append(Line(top));
             foreach (var platform in platforms) text.Append(Line(platform));
             text.Append('\n');
         }
