@@ -31,9 +31,10 @@ public sealed class ImagePusher(RegistrySession session, ImageStore store, Actio
     /// </summary>
     private Descriptor PushTarget(Descriptor root, ImageReference destination)
     {
+        if (!MediaTypes.IsIndex(root.MediaType)) return root;
         var missing = Missing(root);
         if (missing.Count == 0) return root;
-        var host = MediaTypes.IsIndex(root.MediaType) ? StoredPlatforms.Select(store.Content, root, Platform.Host) : null;
+        var host = StoredPlatforms.Select(store.Content, root, Platform.Host);
         if (host is not null && Missing(host).Count == 0)
         {
             note($"Not all multiplatform-content is present and only the available single-platform image was pushed\n{root.Digest} -> {host.Digest}");
@@ -41,7 +42,7 @@ public sealed class ImagePusher(RegistrySession session, ImageStore store, Actio
         }
         throw new SbuildException(ErrorCode.BlobNotFound,
             $"push {destination}: the local store lacks {missing.Count} blob(s) of {root.Digest} ({string.Join(", ", missing.Take(3).Select(d => $"{d.Digest} ({d.MediaType})"))}{(missing.Count > 3 ? ", …" : "")}), " +
-            (host is null ? "so nothing was pushed" : $"the {Platform.Host} image among them, so nothing was pushed") + "; pull or load the image again to have all of it");
+            (host is null ? $"and it has no {Platform.Host} image to push instead, so nothing was pushed" : $"the {Platform.Host} image among them, so nothing was pushed") + "; pull or load the image again to have all of it");
     }
 
     private List<Descriptor> Missing(Descriptor root) =>
