@@ -45,13 +45,23 @@ public static class ImageCommands
         var noTrunc = new Option<bool>("--no-trunc") { Description = "Don't truncate output" };
         var filters = new Option<string[]>("--filter", "-f") { Description = "Filter output: dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE, reference=PATTERN; repeatable" };
         var format = FormatOption("Format output with a Go template: 'table' (default), 'table TEMPLATE' (with headers) or TEMPLATE, e.g. '{{.Repository}}:{{.Tag}}'");
-        var command = new Command(name, "List images") { repository, all, quiet, digests, noTrunc, filters, format };
+        var tree = new Option<bool>("--tree") { Description = "List images as a tree with their platforms, as docker 29's image ls --tree (untagged images only with -a)" };
+        var command = new Command(name, "List images") { repository, all, quiet, digests, noTrunc, filters, format, tree };
         command.SetAction(parse =>
         {
             var filterArgs = FilterArgs.Parse(parse.GetValue(filters) ?? []);
             if (parse.GetValue(repository) is { } repo) filterArgs.Add("reference", repo);
+            if (parse.GetValue(tree)) RefuseWithTree(parse.GetValue(quiet), parse.GetValue(noTrunc), parse.GetValue(digests), parse.GetValue(format));
             var catalog = ImageCatalog.Load(OpenStore(parse, rootOption));
             var images = ImageSelection.Select(catalog, filterArgs);
+            if (parse.GetValue(tree))
+            {
+                // docker/cli list.go: without --all, untagged images are left out unless asked for with dangling=true.
+                if (!parse.GetValue(all) && (!filterArgs.Contains("dangling") || filterArgs.Get("dangling").Contains("false")))
+                    images = images.Where(i => i.RepoTags.Count > 0).ToList();
+                Console.Out.Write(ImageTreeView.Render(ImageTree.Of(catalog.Store, images)));
+                return 0;
+            }
             var showDigests = parse.GetValue(digests);
             var template = ImageListRows.Format(parse.GetValue(format), parse.GetValue(quiet), showDigests);
             FormattedOutput.Write(Console.Out, template,
@@ -59,6 +69,13 @@ public static class ImageCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>docker/cli list.go's shouldUseTree: the flags --tree does not take, checked in docker's order, with its words.</summary>
+    private static void RefuseWithTree(bool quiet, bool noTrunc, bool digests, string? format)
+    {
+        var refused = quiet ? "--quiet" : noTrunc ? "--no-trunc" : digests ? "--show-digest" : !string.IsNullOrEmpty(format) ? "--format" : null;
+        if (refused is not null) throw new SbuildException(ErrorCode.InvalidOption, $"{refused} is not yet supported with --tree");
     }
 
     private static Command Inspect(string name, Option<string?> rootOption)

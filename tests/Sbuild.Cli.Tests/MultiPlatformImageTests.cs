@@ -1,32 +1,24 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Sbuild.Core;
 using Sbuild.TestSupport;
 
 namespace Sbuild.Cli.Tests;
 
 /// <summary>
-/// A two-platform image: an OCI layout whose index.json names an image index of two real images (the host's, built,
-/// and another platform's, imported with <c>--platform</c>), put together here from two <c>sbuild save --format oci</c>
-/// layouts, then loaded. The store keeps the index whole; inspect shows the host's image by default and each platform
+/// A two-platform image (<see cref="TwoPlatformImage"/>: an OCI layout whose index.json names an image index of two real
+/// images), loaded. The store keeps the index whole; inspect shows the host's image by default and each platform
 /// with <c>--platform</c>, as docker's <c>image inspect --platform</c> on the containerd image store.
 /// </summary>
 public sealed class MultiPlatformImageTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
 {
-    private static readonly string HostArch = Platform.Host.Architecture;
-    private static readonly string OtherArch = HostArch == "arm64" ? "amd64" : "arm64";
+    private static readonly string HostArch = TwoPlatformImage.HostArch;
+    private static readonly string OtherArch = TwoPlatformImage.OtherArch;
 
     [Fact]
     public async Task A_loaded_two_platform_index_is_kept_whole_and_inspected_per_platform()
     {
         using var work = new TempDirectory("sbuild-multi-");
-        var source = work.Combine("source");
-        await sbuild.RunAsync(["image", "import", sbuild.BusyboxTar, "busybox:latest"], storeRoot: source, epoch: 0);
-        File.WriteAllText(work.Combine("Dockerfile"), "FROM busybox\nRUN echo host > /p\n");
-        var hostId = (await sbuild.RunAsync(["build", "-q", "-t", "host:1", work.Path], storeRoot: source, epoch: 1700000000)).StandardOutput.Trim();
-        var otherId = (await sbuild.RunAsync(["image", "import", "--platform", $"linux/{OtherArch}", sbuild.BusyboxTar, "other:1"], storeRoot: source, epoch: 0)).StandardOutput.Trim();
-        var layout = await TwoPlatformLayout(work, source);
+        var layout = await TwoPlatformImage.CreateAsync(sbuild, work);
+        var (hostId, otherId) = (layout.HostId, layout.OtherId);
 
         var store = work.Combine("store");
         await sbuild.RunAsync(["image", "import", sbuild.BusyboxTar, "busybox:latest"], storeRoot: store, epoch: 0);
@@ -71,35 +63,5 @@ public sealed class MultiPlatformImageTests(SbuildCli sbuild) : IClassFixture<Sb
         var left = ImageGraph.Reachable(images.Content, images.Entries().Single().Manifest).Select(d => d.Digest).ToHashSet();
         foreach (var blob in Directory.EnumerateFiles(Path.Combine(store, "blobs", "sha256")).Select(f => Digest.Parse("sha256:" + Path.GetFileName(f))))
             Assert.True(left.Contains(blob) || !layout.Blobs.Contains(blob), $"{blob} of the removed index is still there");
-    }
-
-    private sealed record Layout(string Tar, Digest Index, HashSet<Digest> Blobs);
-
-    /// <summary>
-    /// One OCI layout with both saved images' blobs and a nested index naming the two manifests with their platforms,
-    /// written as an OCI layout tar with the `tar` tool.
-    /// </summary>
-    private async Task<Layout> TwoPlatformLayout(TempDirectory work, string source)
-    {
-        var layout = Directory.CreateDirectory(work.Combine("layout")).FullName;
-        var manifests = new List<string>();
-        foreach (var (name, arch) in new[] { ("host:1", HostArch), ("other:1", OtherArch) })
-        {
-            var saved = work.Combine(name.Replace(':', '-') + ".tar");
-            await sbuild.RunAsync(["save", "--format", "oci", "-o", saved, name], storeRoot: source);
-            await ProcessRunner.RunAsync("tar", ["-xf", saved, "-C", layout], CancellationToken.None);
-            using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json")));
-            var manifest = index.RootElement.GetProperty("manifests")[0];
-            manifests.Add($"{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"{manifest.GetProperty("digest").GetString()}\",\"size\":{manifest.GetProperty("size").GetInt64()},\"platform\":{{\"architecture\":\"{arch}\",\"os\":\"linux\"}}}}");
-        }
-        var nested = Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":[{string.Join(',', manifests)}]}}");
-        var digest = Digest.Parse("sha256:" + Convert.ToHexStringLower(SHA256.HashData(nested)));
-        File.WriteAllBytes(Path.Combine(layout, "blobs", "sha256", digest.Encoded), nested);
-        File.WriteAllText(Path.Combine(layout, "index.json"),
-            $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":[{{\"mediaType\":\"{MediaTypes.OciIndex}\",\"digest\":\"{digest}\",\"size\":{nested.Length},\"annotations\":{{\"io.containerd.image.name\":\"docker.io/library/multi:1\",\"org.opencontainers.image.ref.name\":\"1\"}}}}]}}");
-        var blobs = Directory.EnumerateFiles(Path.Combine(layout, "blobs", "sha256")).Select(f => Digest.Parse("sha256:" + Path.GetFileName(f))).ToHashSet();
-        var tar = work.Combine("multi.tar");
-        await ProcessRunner.RunAsync("tar", ["-cf", tar, "-C", layout, "."], CancellationToken.None);
-        return new Layout(tar, digest, blobs);
     }
 }

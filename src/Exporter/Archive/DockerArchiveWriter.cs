@@ -20,7 +20,11 @@ public sealed class DockerArchiveWriter(DateTimeOffset? timestamp = null) : Imag
 
     private static DockerArchiveEntry ManifestEntry(ExportImage image)
     {
-        var (_, manifest) = ImageBlobs.ResolveManifest(image.Content, image.Manifest);
+        var (descriptor, manifest) = ImageBlobs.ResolveManifest(image.Content, image.Manifest);
+        // An index's other platforms may be absent (left out of the layout); the image manifest.json names must be whole.
+        if (manifest.Layers.Prepend(manifest.Config).FirstOrDefault(blob => !image.Content.Exists(blob.Digest)) is { } missing)
+            throw new SbuildException(ErrorCode.BlobNotFound,
+                $"the local store lacks blob {missing.Digest} ({missing.MediaType}) of image manifest {descriptor.Digest}, which a docker archive of {image.Manifest.Digest} holds; pull or load the image again");
         var repoTags = image.Names.Select(ImageNames.DockerRepoTag).OfType<string>().Distinct().ToList();
         return new DockerArchiveEntry
         {

@@ -16,8 +16,14 @@ internal static class OciLayoutEntries
             new BytesEntry("index.json", JsonSerializer.SerializeToUtf8Bytes(
                 new ImageIndex { Manifests = images.SelectMany(IndexEntries).ToList() }, OciJsonContext.Canonical.ImageIndex)),
         };
+        // What the store lacks of an index (another platform's content) is left out, as moby's containerd store saves
+        // (archive.WithSkipMissing; the image-layout spec lets a layout miss referenced blobs). A single image must be whole.
         foreach (var image in images)
-            entries.AddRange(ImageGraph.Reachable(image.Content, image.Manifest).Select(blob => new BlobEntry(BlobPath(blob.Digest), blob)));
+        {
+            var isIndex = MediaTypes.IsIndex(image.Manifest.MediaType);
+            entries.AddRange(ImageGraph.Reachable(image.Content, image.Manifest, skipMissing: isIndex)
+                .Where(blob => !isIndex || image.Content.Exists(blob.Digest)).Select(blob => new BlobEntry(BlobPath(blob.Digest), blob)));
+        }
         return entries;
     }
 
