@@ -12,7 +12,7 @@ public static class BuildPlatforms
 {
     /// <summary>
     /// The <c>--platform</c> values, each <c>os/arch[/variant]</c> or a comma-separated list of them (buildx takes both),
-    /// in order and each once; the host's when none is given.
+    /// in order and each once; empty when none is given (the host's, implicitly).
     /// </summary>
     public static IReadOnlyList<Platform> Parse(IReadOnlyList<string> values)
     {
@@ -23,7 +23,7 @@ public static class BuildPlatforms
                 throw new SbuildException(ErrorCode.InvalidOption, $"--platform \"{text}\": expected OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm/v7 (several: comma-separated or repeated)");
             if (!platforms.Contains(platform)) platforms.Add(platform);
         }
-        return platforms.Count > 0 ? platforms : [Platform.Host];
+        return platforms;
     }
 
     /// <summary>
@@ -46,10 +46,11 @@ public static class BuildPlatforms
     {
         if (result.Images.Count == 0)
             return await ImageEncoder.EncodeAsync(content, result.Manifest, result.BaseLayerCount, export.Encoding, export.OciMediaTypes, ct);
+        var index = content.ReadJson(result.Manifest.Digest, OciJsonContext.Canonical.ImageIndex).Manifests;
         var images = new List<(Descriptor, Platform)>();
-        foreach (var image in result.Images)
-            images.Add((await ImageEncoder.EncodeAsync(content, image.Manifest, image.BaseLayerCount, export.Encoding, export.OciMediaTypes, ct),
-                new Platform { Os = image.Config!.Os, Architecture = image.Config.Architecture, Variant = image.Config.Variant }));
+        for (var i = 0; i < result.Images.Count; i++)
+            images.Add((await ImageEncoder.EncodeAsync(content, result.Images[i].Manifest, result.Images[i].BaseLayerCount, export.Encoding, export.OciMediaTypes, ct),
+                index[i].Platform!));
         return images.Select(i => i.Item1).SequenceEqual(result.Images.Select(i => i.Manifest))
             ? result.Manifest
             : new ImageWriter(content).WriteIndex(images);

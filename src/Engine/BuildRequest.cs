@@ -38,8 +38,9 @@ public sealed record BuildRequest
     public IReadOnlyList<Cache.CacheLocation> CacheFrom { get; init; } = [];
     /// <summary><c>--cache-to</c>: where to export this build's cache records after it succeeded.</summary>
     public IReadOnlyList<Cache.CacheLocation> CacheTo { get; init; } = [];
-    /// <summary><c>--platform</c>: the platforms to build for, in order (default: the host's). Several give an image index.</summary>
-    public IReadOnlyList<Platform> Platforms { get; init; } = [Platform.Host];
+    /// <summary><c>--platform</c>: the platforms to build for, in order; empty: the host's, with the config's platform
+    /// the base image's. Several give an image index.</summary>
+    public IReadOnlyList<Platform> Platforms { get; init; } = [];
 }
 
 /// <summary>What a build produced: the image in the local store (for several platforms an image index, whose digest is

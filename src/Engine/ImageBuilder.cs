@@ -16,9 +16,9 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
 {
     public async Task<BuildResult> BuildAsync(BuildRequest request, CancellationToken ct)
     {
-        if (request.Platforms.Count == 1)
+        if (request.Platforms.Count <= 1)
         {
-            var single = await BuildPlatformAsync(request, request.Platforms[0], ct).ConfigureAwait(false);
+            var single = await BuildPlatformAsync(request, request.Platforms.FirstOrDefault() ?? Platform.Host, ct).ConfigureAwait(false);
             Name(request, single.Manifest);
             return single;
         }
@@ -29,14 +29,10 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         var images = new List<BuildResult>();
         foreach (var platform in request.Platforms)
             images.Add(await BuildPlatformAsync(request, platform, ct).ConfigureAwait(false));
-        var index = new ImageWriter(store.Content).WriteIndex(images.Select(i => (i.Manifest, PlatformOf(i.Config!))).ToList());
+        var index = new ImageWriter(store.Content).WriteIndex(images.Select((image, i) => (image.Manifest, request.Platforms[i])).ToList());
         Name(request, index);
         return new BuildResult(index.Digest, index, null, images[0].Warnings, 0, images[^1].BuildId) { Images = images };
     }
-
-    /// <summary>The platform an index entry names: the image config's.</summary>
-    private static Platform PlatformOf(ImageConfig config) =>
-        new() { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant };
 
     /// <summary>Tags the result; without a name it is kept dangling, as docker build keeps an untagged result (&lt;none&gt;:&lt;none&gt;).</summary>
     private void Name(BuildRequest request, Descriptor manifest)
@@ -93,9 +89,11 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         {
             Created = created,
             Author = plan.Author,
-            Architecture = plan.Architecture,
-            Os = plan.Os,
-            Variant = plan.Variant,
+            // A platform asked for with --platform is the image's, whatever the base image said (BuildKit's rule for
+            // an explicit target); without it the config keeps the base image's.
+            Architecture = request.Platforms.Count > 0 ? platform.Architecture : plan.Architecture,
+            Os = request.Platforms.Count > 0 ? platform.Os : plan.Os,
+            Variant = request.Platforms.Count > 0 ? platform.Variant : plan.Variant,
             Config = plan.Config,
             RootFs = new RootFs { DiffIds = fs.Layers.Select(l => l.DiffId).ToList() },
             History = history,

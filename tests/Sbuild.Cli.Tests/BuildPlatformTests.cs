@@ -133,6 +133,21 @@ public sealed class BuildPlatformTests(SbuildCli sbuild) : IClassFixture<SbuildC
     }
 
     [Fact]
+    public async Task A_base_of_one_platform_gives_each_target_platform_in_the_config_as_in_BuildKit()
+    {
+        // busybox of the test store is the host's only; an explicit --platform names the image's platform all the same.
+        using var work = new TempDirectory("sbuild-platform-single-base-");
+        var context = Context(work, "FROM busybox\nCOPY a.txt /\n");
+        string[] platforms = ["linux/amd64", "linux/arm64"];
+        var (actual, expected) = await BuildBothAsync(work, context, platforms, []);
+        Assert.Equal(IndexLayout(expected), IndexLayout(actual));
+        foreach (var platform in platforms)
+            await AssertSamePlatformImageAsync(expected, actual, platform);
+        using var arm = await OciImage.ReadArchiveAsync(actual, "linux/arm64", CancellationToken.None);
+        Assert.Equal("arm64", arm.Config.Architecture);
+    }
+
+    [Fact]
     public async Task A_RUN_for_arm64_runs_under_the_binfmt_emulator_as_in_BuildKit()
     {
         RequireArm64Emulation();
@@ -279,5 +294,41 @@ public sealed class BuildPlatformTests(SbuildCli sbuild) : IClassFixture<SbuildC
         BitConverter.TryWriteBytes(header.AsSpan(54), (ushort)56); // program header entry size
         BitConverter.TryWriteBytes(header.AsSpan(58), (ushort)64); // section header entry size
         return header;
+    }
+}
+
+/// <summary>A multi-platform build FROM a registry's multi-platform image pulls each platform's image (Debian's docker-registry on 127.0.0.1).</summary>
+public sealed class BuildPlatformRegistryTests(SbuildCli sbuild) : IClassFixture<SbuildCli>, IAsyncLifetime
+{
+    private RegistryServer _registry = null!;
+    private readonly TempDirectory _work = new("sbuild-platform-registry-");
+
+    public async Task InitializeAsync() => _registry = await RegistryServer.StartOpenAsync(CancellationToken.None);
+
+    public async Task DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _work.Dispose();
+    }
+
+    [Fact]
+    public async Task Each_platform_builds_on_that_platforms_image_of_the_registry_index()
+    {
+        var index = RegistrySeed.WriteMultiPlatformLayout(_work.Combine("multi"), "multi");
+        await RegistrySeed.SkopeoAsync(["copy", "--all", "--dest-tls-verify=false", $"oci:{index.LayoutDir}:multi", $"docker://{_registry.Address}/multi/img:1"]);
+        var context = _work.Combine("ctx");
+        Directory.CreateDirectory(context);
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), $"FROM {_registry.Address}/multi/img:1\nCOPY a.txt /\n");
+        File.WriteAllText(Path.Combine(context, "a.txt"), "x\n");
+        var archive = _work.Combine("out.tar");
+
+        await sbuild.RunAsync(["build", "--platform", "linux/amd64,linux/arm64", "-t", "app:1", "-o", $"type=oci,dest={archive}", context],
+            storeRoot: _work.Combine("store"));
+
+        using var amd64 = await OciImage.ReadArchiveAsync(archive, "linux/amd64", CancellationToken.None);
+        using var arm64 = await OciImage.ReadArchiveAsync(archive, "linux/arm64", CancellationToken.None);
+        Assert.Equal(index.Amd64.LayerDigest, amd64.Manifest.Layers[0].Digest);
+        Assert.Equal(index.Arm64.LayerDigest, arm64.Manifest.Layers[0].Digest);
+        Assert.Equal("arm64\n", File.ReadAllText(Path.Combine(arm64.RootfsDir, "hello.txt")));
     }
 }
