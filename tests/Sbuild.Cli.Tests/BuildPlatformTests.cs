@@ -212,6 +212,12 @@ public sealed class BuildPlatformTests(SbuildCli sbuild) : IClassFixture<SbuildC
         var bad = await sbuild.RunAsync(["build", "--platform", "linux/amd64,arm64", context], allowFailure: true);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("--platform \"arm64\": expected OS/ARCH[/VARIANT]", bad.StandardError);
+
+        // Pushing an index is not there yet: refused before anything is built, not after.
+        var push = await sbuild.RunAsync(["build", "--progress", "quiet", "--platform", "linux/amd64,linux/arm64", "--push", "-t", "127.0.0.1:1/x:1", context], allowFailure: true);
+        Assert.Equal(1, push.ExitCode);
+        Assert.Equal("error[SB9001]: --push (or -o type=registry, push=true) with --platform linux/amd64,linux/arm64: pushing an image index is not supported yet; " +
+                     "build with -t and push each platform's build, or write -o type=oci\n", push.StandardError);
     }
 
     /// <summary>A context directory with <paramref name="dockerfile"/> and a.txt ("x\n").</summary>
