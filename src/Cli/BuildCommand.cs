@@ -95,8 +95,9 @@ public static class BuildCommand
             if (result.GetValueOrDefault<string>() is { } value && value is not ("fail" or "shell"))
                 result.AddError($"--on-error \"{value}\": must be fail or shell");
         });
+        var platform = new Option<string[]>("--platform") { Description = "Build for these platforms: OS/ARCH[/VARIANT], comma-separated or repeated (default: the host's); several give an image index; RUN for another architecture needs a binfmt_misc emulator (qemu-user-static)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Suppress the build output and print the image ID on success (same as --progress=quiet)" };
-        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, memory, squash, pull, push, iidfile, metadataFile, buildArgs, progress, onError, quiet };
+        var command = new Command(name, "Build an image from a Dockerfile") { context, tags, file, target, outputs, load, annotations, check, noCache, noCacheFilter, cacheTo, cacheFrom, network, secrets, ssh, allow, securityOpts, memory, squash, pull, push, iidfile, metadataFile, buildArgs, platform, progress, onError, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var contextArg = parse.GetValue(context)!;
@@ -142,6 +143,7 @@ public static class BuildCommand
                 Secrets = DebugCommands.Secrets(parse.GetValue(secrets) ?? []),
                 CacheTo = (parse.GetValue(cacheTo) ?? []).Select(v => CacheOptionsParser.ParseExport(v, "--cache-to")).ToList(),
                 CacheFrom = (parse.GetValue(cacheFrom) ?? []).Select(v => CacheOptionsParser.ParseImport(v, "--cache-from")).ToList(),
+                Platforms = BuildPlatforms.Parse(parse.GetValue(platform) ?? []),
             };
             var flagAnnotations = ImageAnnotations.ParseFlag(parse.GetValue(annotations) ?? [], "--annotation");
             var exports = (parse.GetValue(outputs) ?? []).Select(o => ExportOptions.Parse(o, "--output")).ToList();
@@ -150,6 +152,7 @@ public static class BuildCommand
             ExportDestinations.Check(exports, "--output");
             foreach (var export in exports.Where(e => e.Push && e.Names.Count == 0 && request.Tags.Count == 0))
                 throw new SbuildException(ErrorCode.InvalidOption, "--push and -o type=registry (or push=true) need a name: give --tag NAME (or name= in -o)");
+            BuildPlatforms.CheckOutputs(request.Platforms, exports, parse.GetValue(load));
             var dockerLoad = parse.GetValue(load) ? DockerLoad.Find() : null;
 
             var store = openStore.Value;
@@ -187,7 +190,7 @@ public static class BuildCommand
             if (parse.GetValue(metadataFile) is { } metadata)
             {
                 var names = exports.Where(e => e.Type is ExportType.Registry or ExportType.Image).SelectMany(e => e.Names).Concat(request.Tags).Distinct().ToList();
-                var layers = store.ReadManifest(result.Manifest.Digest).Layers;
+                var layers = result.Images.Count == 0 ? store.ReadManifest(result.Manifest.Digest).Layers : null;
                 AtomicFile.WriteAllBytes(Path.GetFullPath(metadata), BuildMetadata.Serialize(result, names, layers));
             }
             foreach (var tag in request.Tags) display.Note($"naming to {tag}");
@@ -210,9 +213,7 @@ public static class BuildCommand
     private static async Task ExportAsync(ExportOptions export, BuildResult result, BuildRequest request, ImageStore store,
         RegistrySession registries, string scratch, Action<string> note, CancellationToken ct)
     {
-        var manifest = export.IsImage
-            ? await ImageEncoder.EncodeAsync(store.Content, result.Manifest, result.BaseLayerCount, export.Encoding, export.OciMediaTypes, ct)
-            : result.Manifest;
+        var manifest = export.IsImage ? await BuildPlatforms.EncodeAsync(store.Content, result, export, ct) : result.Manifest;
         var names = export.Names.Count > 0 ? export.Names : request.Tags;
         if (export.Type == ExportType.Image)
             foreach (var name in names) store.Tag(name, manifest);

@@ -13,19 +13,23 @@ namespace Sbuild.Cli;
 /// </summary>
 public static class BuildMetadata
 {
-    public static byte[] Serialize(BuildResult result, IReadOnlyList<ImageReference> names, IReadOnlyList<Descriptor> layers)
+    /// <param name="layers">The image's layers; null for an image index (several platforms), which has no config or layers of its own.</param>
+    public static byte[] Serialize(BuildResult result, IReadOnlyList<ImageReference> names, IReadOnlyList<Descriptor>? layers)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
-            json.WriteString("containerimage.config.digest", result.ImageId.ToString());
+            if (layers is not null) json.WriteString("containerimage.config.digest", result.ImageId.ToString());
             json.WritePropertyName("containerimage.descriptor");
             WriteDescriptor(json, result.Manifest);
             json.WriteString("containerimage.digest", result.Manifest.Digest.ToString());
-            json.WriteStartArray("containerimage.layers");
-            foreach (var layer in layers) WriteDescriptor(json, layer);
-            json.WriteEndArray();
+            if (layers is not null)
+            {
+                json.WriteStartArray("containerimage.layers");
+                foreach (var layer in layers) WriteDescriptor(json, layer);
+                json.WriteEndArray();
+            }
             if (names.Count > 0) json.WriteString("image.name", string.Join(',', names.Select(n => n.FullName)));
             // A build in which every step came from the cache keeps no record, so it has no id to give.
             if (result.BuildId is not null) json.WriteString("sbuild.build-id", result.BuildId);

@@ -37,6 +37,30 @@ public sealed record Platform
     };
 
     public override string ToString() => Variant is null ? $"{Os}/{Architecture}" : $"{Os}/{Architecture}/{Variant}";
+
+    /// <summary>
+    /// Parses <c>os/arch[/variant]</c> (as <c>--platform</c> and <c>FROM --platform</c> take it) in containerd's normal
+    /// form, the one BuildKit builds for and writes into image configs: lower case, aliases (<c>x86_64</c>, <c>aarch64</c>,
+    /// <c>i386</c>) named as Go names them, <c>arm64</c>'s default variant <c>v8</c> and <c>amd64</c>'s <c>v1</c> dropped,
+    /// 32-bit <c>arm</c> <c>v7</c> unless said otherwise. False when it is not of that form.
+    /// </summary>
+    public static bool TryParse(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Platform? platform)
+    {
+        platform = null;
+        var parts = text.Trim().ToLowerInvariant().Split('/');
+        if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0)) return false;
+        var arch = parts[1] switch { "x86_64" or "x86-64" => "amd64", "aarch64" => "arm64", "i386" => "386", var a => a };
+        var variant = parts.Length == 3 ? parts[2] : null;
+        variant = (arch, variant) switch
+        {
+            ("arm64", "v8" or "8") or ("amd64", "v1") => null,
+            ("arm", null) => "v7",
+            ("arm", "7" or "6" or "5") => "v" + variant,
+            _ => variant,
+        };
+        platform = new Platform { Os = parts[0], Architecture = arch, Variant = variant };
+        return true;
+    }
 }
 
 public sealed record ImageManifest

@@ -21,6 +21,8 @@ public enum ErrorCode
     RuntimeNotFound = 3001,
     RuntimeFailed = 3002,
     MountFailed = 3003,
+    /// <summary>A RUN for another platform, and the kernel has no binfmt_misc handler (emulator) for it.</summary>
+    EmulationUnavailable = 3004,
 
     InvalidDigest = 4001,
     DigestMismatch = 4002,

@@ -38,8 +38,16 @@ public sealed record BuildRequest
     public IReadOnlyList<Cache.CacheLocation> CacheFrom { get; init; } = [];
     /// <summary><c>--cache-to</c>: where to export this build's cache records after it succeeded.</summary>
     public IReadOnlyList<Cache.CacheLocation> CacheTo { get; init; } = [];
+    /// <summary><c>--platform</c>: the platforms to build for, in order; empty: the host's, with the config's platform
+    /// the base image's. Several give an image index.</summary>
+    public IReadOnlyList<Platform> Platforms { get; init; } = [];
 }
 
-/// <summary>What a build produced: the image in the local store, lint warnings to show after it, how many of its layers
-/// the base image brought, and the id of the build's record (<c>sbuild cache why ID</c>).</summary>
-public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig Config, IReadOnlyList<string> Warnings, int BaseLayerCount, string? BuildId);
+/// <summary>What a build produced: the image in the local store (for several platforms an image index, whose digest is
+/// the ID, with no config of its own), lint warnings to show after it, how many of its layers the base image brought,
+/// and the id of the build's record (<c>sbuild cache why ID</c>).</summary>
+public sealed record BuildResult(Digest ImageId, Descriptor Manifest, ImageConfig? Config, IReadOnlyList<string> Warnings, int BaseLayerCount, string? BuildId)
+{
+    /// <summary>For an index: the image of each platform, in the index's order (empty for a single image).</summary>
+    public IReadOnlyList<BuildResult> Images { get; init; } = [];
+}

@@ -16,12 +16,40 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
 {
     public async Task<BuildResult> BuildAsync(BuildRequest request, CancellationToken ct)
     {
+        if (request.Platforms.Count <= 1)
+        {
+            var single = await BuildPlatformAsync(request, request.Platforms.FirstOrDefault() ?? Platform.Host, ct).ConfigureAwait(false);
+            Name(request, single.Manifest);
+            return single;
+        }
+        if (request.CacheTo.Count > 0)
+            throw new SbuildException(ErrorCode.InvalidOption, "--cache-to with several --platform values is not supported yet: export the cache of one platform at a time");
+        // Each platform is a build of its own; steps that do not depend on the platform (FROM --platform=$BUILDPLATFORM
+        // stages, COPY onto scratch) have the same cache keys, so the later platforms find them done.
+        var images = new List<BuildResult>();
+        foreach (var platform in request.Platforms)
+            images.Add(await BuildPlatformAsync(request, platform, ct).ConfigureAwait(false));
+        var index = new ImageWriter(store.Content).WriteIndex(images.Select((image, i) => (image.Manifest, request.Platforms[i])).ToList());
+        Name(request, index);
+        return new BuildResult(index.Digest, index, null, images[0].Warnings, 0, images[^1].BuildId) { Images = images };
+    }
+
+    /// <summary>Tags the result; without a name it is kept dangling, as docker build keeps an untagged result (&lt;none&gt;:&lt;none&gt;).</summary>
+    private void Name(BuildRequest request, Descriptor manifest)
+    {
+        foreach (var tag in request.Tags) store.Tag(tag, manifest);
+        if (request.Tags.Count == 0) store.KeepUnnamed(manifest);
+    }
+
+    /// <summary>The image for one platform, written to the store's content but not named.</summary>
+    private async Task<BuildResult> BuildPlatformAsync(BuildRequest request, Platform platform, CancellationToken ct)
+    {
         // Reading the Dockerfile can block for ever (a FIFO with no writer) and planning a huge one takes seconds without
         // a cancellation point: a signal abandons both (they write nothing; an image they resolve is pulled with ct).
         var frontend = await AbandonableWork.RunAsync(() => DockerfileFrontend.Convert(new FrontendRequest
         {
             DockerfilePath = request.DockerfilePath, Target = request.Target, BuildArgs = request.BuildArgs, NoCacheStages = request.NoCacheStages, Network = request.Network,
-            AllowInsecure = request.AllowInsecure,
+            AllowInsecure = request.AllowInsecure, Platform = platform,
         }, new StoreImageResolver(store, environment.Images, ct)), ct).ConfigureAwait(false);
         var plan = frontend.Target;
         foreach (var note in frontend.Notes) log.Note(note);
@@ -61,9 +89,11 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         {
             Created = created,
             Author = plan.Author,
-            Architecture = plan.Architecture,
-            Os = plan.Os,
-            Variant = plan.Variant,
+            // A platform asked for with --platform is the image's, whatever the base image said (BuildKit's rule for
+            // an explicit target); without it the config keeps the base image's.
+            Architecture = request.Platforms.Count > 0 ? platform.Architecture : plan.Architecture,
+            Os = request.Platforms.Count > 0 ? platform.Os : plan.Os,
+            Variant = request.Platforms.Count > 0 ? platform.Variant : plan.Variant,
             Config = plan.Config,
             RootFs = new RootFs { DiffIds = fs.Layers.Select(l => l.DiffId).ToList() },
             History = history,
@@ -77,9 +107,6 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
                 plan.BaseHistory.Count, request.SourceDateEpoch, ct).ConfigureAwait(false);
         }
         var image = new ImageWriter(store.Content).Write(config, layers.Select(l => l.Blob).ToList());
-        foreach (var tag in request.Tags) store.Tag(tag, image.Manifest);
-        // Without a name the image is kept dangling, as docker build keeps an untagged result (<none>:<none>).
-        if (request.Tags.Count == 0) store.KeepUnnamed(image.Manifest);
         foreach (var destination in request.CacheTo)
         {
             // min: the steps of the image's own layers; max: every step this build ran or hit, in every stage.

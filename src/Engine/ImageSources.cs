@@ -20,9 +20,36 @@ public sealed class PullingImageSource(ImageStore store, ImagePuller puller, boo
     public async Task<StoredImage> GetAsync(ImageReference reference, Platform platform, CancellationToken ct)
     {
         // A digest names the same bytes wherever they are: the store's copy never needs re-resolving.
-        if ((!alwaysPull || reference.Digest is not null) && store.Find(reference) is { } local) return local;
+        if ((!alwaysPull || reference.Digest is not null) && store.Find(reference) is { } local)
+        {
+            if (reference.Digest is not null || Provides(local, platform)) return local;
+            // The name holds another platform's image (a pull for another platform of a multi-platform build): the
+            // registry has the one asked for. An image only the store has (imported, loaded) is used as it is, as
+            // BuildKit uses a named context whatever its platform.
+            try
+            {
+                return await PullAsync(reference, platform, ct).ConfigureAwait(false);
+            }
+            catch (SbuildException e) when (e.Code is not ErrorCode.PlatformNotFound)
+            {
+                return local;
+            }
+        }
+        return await PullAsync(reference, platform, ct).ConfigureAwait(false);
+    }
+
+    private async Task<StoredImage> PullAsync(ImageReference reference, Platform platform, CancellationToken ct)
+    {
         var pulled = await puller.PullAsync(reference, platform, ct).ConfigureAwait(false);
         return new StoredImage(pulled.Name.ToString(), pulled.Manifest);
+    }
+
+    /// <summary>Whether the store's image is, or holds, one for <paramref name="platform"/>.</summary>
+    private bool Provides(StoredImage image, Platform platform)
+    {
+        if (MediaTypes.IsIndex(image.Manifest.MediaType)) return StoredPlatforms.Select(store.Content, image.Manifest, platform) is not null;
+        var config = store.ReadConfig(store.ReadManifest(image.Manifest.Digest).Config.Digest);
+        return PlatformMatcher.Matches(new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant }, platform);
     }
 }
 

@@ -15,6 +15,8 @@ public sealed record FrontendRequest
     public NetworkMode Network { get; init; } = NetworkMode.Host;
     /// <summary><c>--allow security.insecure</c>: <c>RUN --security=insecure</c> may run privileged.</summary>
     public bool AllowInsecure { get; init; }
+    /// <summary><c>--platform</c>: the platform built for (TARGETPLATFORM, the base images' platform, RUN's); BUILDPLATFORM is the host.</summary>
+    public Platform Platform { get; init; } = Platform.Host;
 }
 
 /// <summary>
@@ -36,7 +38,7 @@ public static class DockerfileFrontend
     {
         var (ast, definition, notes) = Load(request);
         var targetIndex = TargetStage(definition, request.Target);
-        var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
+        var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default", request.Platform);
         var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
         var plan = new StageConverter(definition, args, userArgs, images, request).Plan(targetIndex);
         var warnings = definition.Warnings.ToList();
@@ -56,7 +58,7 @@ public static class DockerfileFrontend
     {
         var (ast, definition, _) = Load(request);
         var targetIndex = TargetStage(definition, request.Target);
-        var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default");
+        var args = new BuildArgs(request.BuildArgs, definition.Stages[targetIndex].Name ?? "default", request.Platform);
         var userArgs = request.BuildArgs.Keys.ToHashSet(StringComparer.Ordinal);
         var problems = new List<DockerfileException>();
         var converter = new StageConverter(definition, args, userArgs, new UnknownImages(), request) { Problems = problems };
@@ -93,7 +95,7 @@ public static class DockerfileFrontend
         var ast = DockerfileParser.Parse(text, request.DockerfilePath);
         var notes = SyntaxDirective.Check(ast, text) is { } note ? [note] : Array.Empty<string>();
         var targetName = request.Target?.ToLowerInvariant();
-        var automatic = new BuildArgs(request.BuildArgs, targetName ?? "default").All;
+        var automatic = new BuildArgs(request.BuildArgs, targetName ?? "default", request.Platform).All;
         return (ast, InstructionBinder.Bind(ast, automatic), notes);
     }
 

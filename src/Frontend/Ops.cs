@@ -46,6 +46,12 @@ public sealed record ExecOp(IReadOnlyList<string> Args, IReadOnlyList<string> En
     public IReadOnlyList<RunMount> Mounts { get; init; } = [];
     /// <summary>Proxy variables (HTTP_PROXY, …): in the process environment but, as in BuildKit, not in the cache key.</summary>
     public IReadOnlyList<string> ProxyEnv { get; init; } = [];
+    /// <summary>
+    /// The platform the command runs as when it is not the host's (null: the host's, which keeps the cache keys of
+    /// host builds as they were): a foreign binary runs through the kernel's binfmt_misc emulator, and the same RUN for
+    /// two platforms gives two results, so the platform is part of the key.
+    /// </summary>
+    public string? Platform { get; init; }
 }
 
 /// <summary>Where COPY reads: the build context, or the filesystem of input 1 (a stage or an image).</summary>

@@ -18,7 +18,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     public const string HistoryComment = "buildkit.dockerfile.v0";
 
     private readonly Dictionary<int, StagePlan> _plans = [];
-    private readonly Dictionary<string, (OpNode Fs, ImageConfig Config)> _images = [];
+    private readonly Dictionary<(string Reference, Platform Platform), (OpNode Fs, ImageConfig Config)> _images = [];
     private readonly ShellLex _lex = new(definition.EscapeToken);
     /// <summary>
     /// Expands COPY/ADD here-document bodies whose delimiter was not quoted, as BuildKit's ExpandRaw does: the backslash
@@ -65,10 +65,11 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
     private StagePlan StartStage(Stage stage)
     {
-        // Only the host platform can be built (no emulation): FROM --platform may name it, e.g. via $BUILDPLATFORM.
-        if (stage.Platform is { } platform && !IsHostPlatform(platform))
-            throw new DockerfileException(ErrorCode.UnsupportedInstruction, stage.Location,
-                $"FROM --platform={platform}: sbuild builds only for the host platform {Platform.Host} so far");
+        // FROM --platform (often $BUILDPLATFORM, to cross-compile) builds this stage for that platform, else the target's.
+        var platform = request.Platform;
+        if (stage.Platform is { } text && !Platform.TryParse(text, out platform))
+            throw new DockerfileException(ErrorCode.DockerfileSyntax, stage.Location,
+                $"FROM --platform={text}: invalid platform: expected OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm/v7");
         var displayName = stage.Name ?? $"stage-{stage.Index}";
         var label = $"[{displayName} 1/{stage.Instructions.Count + 1}] FROM {stage.BaseName}";
         if (FindStage(stage.BaseName, stage.Index, allowIndex: false) is { } parentIndex)
@@ -77,7 +78,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             var derived = new StagePlan
             {
                 Index = stage.Index, DisplayName = displayName, Fs = parent.Fs, Config = parent.Config with { OnBuild = null },
-                Os = parent.Os, Architecture = parent.Architecture, Variant = parent.Variant, BaseHistory = parent.BaseHistory,
+                Platform = parent.Platform, Os = parent.Os, Architecture = parent.Architecture, Variant = parent.Variant, BaseHistory = parent.BaseHistory,
                 Author = parent.Author,
             };
             derived.History.AddRange(parent.History);
@@ -90,7 +91,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
 
         var (fs, config) = stage.BaseName == "scratch"
             ? (new OpNode(new ScratchOp(), [], new StepDescription(label)), null)
-            : Image(stage.BaseName, label, stage.Location);
+            : Image(stage.BaseName, label, stage.Location, platform);
         // BuildKit's empty image (FROM scratch) has the working directory "/" in its config.
         var containerConfig = config?.Config ?? new ContainerConfig { WorkingDir = "/" };
         if (containerConfig.Env is not { } env || !env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
@@ -98,8 +99,8 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         var plan = new StagePlan
         {
             Index = stage.Index, DisplayName = displayName, Fs = fs, Config = containerConfig with { OnBuild = null },
-            Os = config?.Os ?? Platform.Host.Os, Architecture = config?.Architecture ?? Platform.Host.Architecture,
-            Variant = config?.Variant, BaseHistory = config?.History ?? [], Author = config?.Author,
+            Platform = platform, Os = config?.Os ?? platform.Os, Architecture = config?.Architecture ?? platform.Architecture,
+            Variant = config is null ? platform.Variant : config.Variant, BaseHistory = config?.History ?? [], Author = config?.Author,
         };
         RunOnbuildTriggers(plan, stage, containerConfig.OnBuild ?? []);
         return plan;
@@ -187,6 +188,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             Scripts = scripts,
             Mounts = mounts,
             Privileged = run.Security == "insecure",
+            Platform = plan.Platform == Platform.Host ? null : plan.Platform.ToString(),
             ProxyEnv = buildArgs.Proxies.Concat(plan.Args.Where(a => BuildArgs.ProxyArgs.Contains(a.Key)))
                 .DistinctBy(a => a.Key).Where(a => !plan.HasEnv(a.Key))
                 .Select(a => $"{a.Key}={a.Value}").ToList(),
@@ -311,7 +313,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         if (FindStage(from, plan.Index) is { } index) return Plan(index).Fs;
         try
         {
-            return Image(from, $"{label} {flag}: load image {from}", copy.Location).Fs;
+            return Image(from, $"{label} {flag}: load image {from}", copy.Location, plan.Platform).Fs;
         }
         catch (DockerfileException e) when (e.Code is ErrorCode.BaseImageNotFound or ErrorCode.InvalidReference
                                                or ErrorCode.ImageNotFound or ErrorCode.RegistryUnreachable or ErrorCode.AuthRefused)
@@ -322,23 +324,23 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         }
     }
 
-    /// <summary>An image as a base or a COPY source: resolved (pulled if needed) once per build, errors at the instruction.</summary>
-    private (OpNode Fs, ImageConfig Config) Image(string reference, string label, SourceLocation at)
+    /// <summary>An image as a base or a COPY source, for a platform: resolved (pulled if needed) once per build, errors at the instruction.</summary>
+    private (OpNode Fs, ImageConfig Config) Image(string reference, string label, SourceLocation at, Platform platform)
     {
-        if (_images.TryGetValue(reference, out var known)) return known;
+        if (_images.TryGetValue((reference, platform), out var known)) return known;
         if (!ImageReference.TryParse(reference, out var parsed))
             throw new DockerfileException(ErrorCode.InvalidReference, at, $"invalid image name \"{reference}\"");
         ResolvedImage image;
         try
         {
-            image = images.Resolve(parsed, Platform.Host);
+            image = images.Resolve(parsed, platform);
         }
         catch (SbuildException e) when (e is not DockerfileException)
         {
             throw new DockerfileException(e.Code, at, e.Message);
         }
         var result = (new OpNode(new ImageOp(parsed.FullName, image.Manifest), [], new StepDescription(label, at)), image.Config);
-        _images[reference] = result;
+        _images[(reference, platform)] = result;
         return result;
     }
 
@@ -530,13 +532,6 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
     }
 
     // ---- helpers ----
-
-    private static bool IsHostPlatform(string platform)
-    {
-        var parts = platform.ToLowerInvariant().Split('/');
-        return parts.Length >= 2 && parts[0] == Platform.Host.Os && parts[1] == Platform.Host.Architecture
-            && (parts.Length == 2 || parts[2] == (Platform.Host.Variant ?? ""));
-    }
 
     /// <summary>An automatic platform ARG the user did not override: a default written in the Dockerfile wins over it.</summary>
     private bool IsAutomaticOnly(string name) =>

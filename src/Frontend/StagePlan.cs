@@ -98,6 +98,9 @@ public sealed class StagePlan
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
+    /// <summary>The platform the stage is built for: the build's target, or its <c>FROM --platform</c>. RUN steps run as it.</summary>
+    public required Platform Platform { get; init; }
+    /// <summary>The image config's platform: the base image's (which was chosen for <see cref="Platform"/>), scratch's is <see cref="Platform"/>.</summary>
     public required string Os { get; init; }
     public required string Architecture { get; init; }
     public string? Variant { get; init; }

@@ -152,11 +152,11 @@ public sealed class BadInputTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
-    public async Task Foreign_platform_is_refused_but_the_build_platform_works()
+    public async Task Invalid_FROM_platform_is_refused_but_the_build_platform_works()
     {
-        var (error, _) = await FailingBuild("FROM --platform=$BUILDPLATFORM busybox AS ok\nRUN true\nFROM --platform=linux/s390x busybox\n");
+        var (error, _) = await FailingBuild("FROM --platform=$BUILDPLATFORM busybox AS ok\nRUN true\nFROM --platform=linux busybox\n");
         Assert.Contains("CTX/Dockerfile:3:", error);
-        Assert.Contains("linux/s390x", error);
+        Assert.Contains("FROM --platform=linux: invalid platform: expected OS/ARCH[/VARIANT]", error);
         using var context = new TempDirectory("sbuild-platform-");
         File.WriteAllText(context.Combine("Dockerfile"), "FROM --platform=$BUILDPLATFORM busybox\nRUN true\n");
         await sbuild.RunAsync([context.Path]);

@@ -19,10 +19,10 @@ public sealed record OracleBaseImage(string Name, string LayoutDir, Digest Manif
     public static OracleBaseImage FromStore(ImageStore store, string storeName, string layoutDir)
     {
         var image = store.Find(ImageReference.Parse(storeName)) ?? throw new InvalidOperationException($"{storeName} is not in the store {store.Root}");
-        var manifest = store.ReadManifest(image.Manifest.Digest);
         var blobs = Path.Combine(layoutDir, "blobs", "sha256");
         Directory.CreateDirectory(blobs);
-        foreach (var digest in manifest.Layers.Select(l => l.Digest).Append(manifest.Config.Digest).Append(image.Manifest.Digest))
+        // A multi-platform image brings its index and every platform's manifest, config and layers.
+        foreach (var digest in ImageGraph.Reachable(store.Content, image.Manifest).Select(d => d.Digest).Append(image.Manifest.Digest).Distinct())
         {
             var target = Path.Combine(blobs, digest.Encoded);
             if (!File.Exists(target)) File.Copy(store.Content.PathOf(digest), target);
@@ -54,6 +54,8 @@ public sealed record OracleBuildRequest
     public IReadOnlyList<OracleBaseImage> BaseImages { get; init; } = [];
     /// <summary>Entitlements the build is given (<c>network.host</c>, <c>security.insecure</c>); see <see cref="BuildKitOracle"/>.</summary>
     public IReadOnlyList<string> Allow { get; init; } = [];
+    /// <summary>Platforms to build for (<c>--opt platform=</c>; several give an image index); the daemon's host when empty.</summary>
+    public IReadOnlyList<string> Platforms { get; init; } = [];
 }
 
 /// <summary>
@@ -142,18 +144,33 @@ public sealed class BuildKitOracle
     {
         using var output = new TempDirectory("sbuild-oracle-out-");
         var archive = output.Combine("image.tar");
+        await BuildArchiveAsync(request, archive, ct);
+        return await OciImage.ReadArchiveAsync(archive, ct);
+    }
+
+    /// <summary>
+    /// Builds <paramref name="request"/> into the OCI archive <paramref name="archive"/>, named <c>sbuild-oracle:1</c>
+    /// (for several platforms its index.json names the image index).
+    /// </summary>
+    public Task BuildArchiveAsync(OracleBuildRequest request, string archive, CancellationToken ct) =>
+        BuildToAsync(request, $"type=oci,dest={archive},name=sbuild-oracle:1", ct);
+
+    /// <summary>Builds <paramref name="request"/> to <paramref name="output"/>, a <c>buildctl --output</c> value (type=local,dest=DIR, …).</summary>
+    public async Task BuildToAsync(OracleBuildRequest request, string output, CancellationToken ct)
+    {
         var dockerfile = request.DockerfilePath ?? Path.Combine(request.ContextDir, "Dockerfile");
         List<string> args =
         [
             "--addr", _address, "build", "--progress=plain", "--no-cache", "--frontend", "dockerfile.v0",
             "--local", $"context={request.ContextDir}", "--local", $"dockerfile={Path.GetDirectoryName(Path.GetFullPath(dockerfile))}",
             "--opt", $"filename={Path.GetFileName(dockerfile)}",
-            "--output", $"type=oci,dest={archive},name=sbuild-oracle:1",
+            "--output", output,
         ];
         if (request.Target is { } target) args.AddRange(["--opt", $"target={target}"]);
         foreach (var (name, value) in request.BuildArgs) args.AddRange(["--opt", $"build-arg:{name}={value}"]);
         foreach (var (id, file) in request.SecretFiles) args.AddRange(["--secret", $"id={id},src={file}"]);
         foreach (var entitlement in request.Allow) args.AddRange(["--allow", entitlement]);
+        if (request.Platforms.Count > 0) args.AddRange(["--opt", $"platform={string.Join(',', request.Platforms)}"]);
         var address = request.Allow.Count > 0 ? await EntitledAddressAsync(ct) : _address;
         args[1] = address;
         var layouts = request.BaseImages.Select(b => b.LayoutDir).Distinct().Select((dir, i) => (dir, id: $"base{i}")).ToDictionary(x => x.dir, x => x.id);
@@ -167,7 +184,6 @@ public sealed class BuildKitOracle
             await ProcessRunner.RunAsync(_buildctl, ["--addr", address, "prune", "--all"], ct);
             await ProcessRunner.RunAsync(_buildctl, args, new ProcessRunOptions { Timeout = BuildTimeout }, ct);
         }
-        return await OciImage.ReadArchiveAsync(archive, ct);
     }
 
     /// <summary>

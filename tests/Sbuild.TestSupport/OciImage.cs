@@ -39,7 +39,13 @@ public sealed class OciImage : IDisposable
     /// Unpacks the OCI archive <paramref name="archive"/>, which must hold exactly one image, into a new temporary
     /// directory. Every blob is checked against its digest.
     /// </summary>
-    public static async Task<OciImage> ReadArchiveAsync(string archive, CancellationToken ct)
+    public static Task<OciImage> ReadArchiveAsync(string archive, CancellationToken ct) => ReadArchiveAsync(archive, null, ct);
+
+    /// <summary>
+    /// Like <see cref="ReadArchiveAsync(string, CancellationToken)"/>; when <paramref name="platform"/> (<c>os/arch[/variant]</c>)
+    /// is given, the archive's one entry is an image index and the image is its manifest for that platform.
+    /// </summary>
+    public static async Task<OciImage> ReadArchiveAsync(string archive, string? platform, CancellationToken ct)
     {
         var work = new TempDirectory("sbuild-oci-image-");
         try
@@ -52,6 +58,19 @@ public sealed class OciImage : IDisposable
             var manifestDigest = Digest.Parse(index[0]!["digest"]!.GetValue<string>());
             var refName = index[0]!["annotations"]?[ImageStore.RefNameAnnotation]?.GetValue<string>()
                 ?? throw new InvalidDataException($"the manifest of {archive} has no {ImageStore.RefNameAnnotation} annotation");
+            if (platform is not null)
+            {
+                var children = JsonSerializer.Deserialize(ReadBlob(layout, manifestDigest), OciJsonContext.Canonical.ImageIndex)!.Manifests;
+                var chosen = children.SingleOrDefault(m => m.Platform?.ToString() == platform)
+                    ?? throw new InvalidDataException($"the image index of {archive} has no manifest for {platform} (it has {string.Join(", ", children.Select(m => m.Platform))})");
+                manifestDigest = chosen.Digest;
+                // umoci unpacks a manifest named in index.json: name the chosen one there (this is the test's own copy).
+                refName = platform.Replace('/', '_');
+                File.WriteAllBytes(Path.Combine(layout, "index.json"), JsonSerializer.SerializeToUtf8Bytes(new ImageIndex
+                {
+                    Manifests = [chosen with { Platform = null, Annotations = new SortedDictionary<string, string> { [ImageStore.RefNameAnnotation] = refName } }],
+                }, OciJsonContext.Canonical.ImageIndex));
+            }
             var manifest = JsonSerializer.Deserialize(ReadBlob(layout, manifestDigest), OciJsonContext.Canonical.ImageManifest)!;
             var config = Encoding.UTF8.GetString(ReadBlob(layout, manifest.Config.Digest));
             foreach (var layer in manifest.Layers) VerifyBlob(layout, layer.Digest);

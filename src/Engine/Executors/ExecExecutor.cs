@@ -219,6 +219,15 @@ internal sealed class ExecExecutor(ExecOp op, StepDescription step, Func<Cancell
             throw Failure($"RUN could not start {CommandForMessage()}: {e.Message}");
         }
         stepLog?.Ended(exit);
+        if (exit != 0 && op.Platform is { } platform && output.Tail.LastOrDefault() is { } last
+            && last.StartsWith("exec ", StringComparison.Ordinal) && last.EndsWith(": exec format error", StringComparison.Ordinal))
+        {
+            // The runtime could not exec the step's program: a binary of another architecture, and no emulator for it.
+            throw Located(ErrorCode.EmulationUnavailable,
+                $"RUN for {platform} cannot run on this {Platform.Host} host: the kernel has no binfmt_misc handler (emulator) for {platform} programs ({last}). " +
+                "Install qemu-user-static and register its binfmt_misc handlers with the F flag (systemd-binfmt does it at boot, or " +
+                "docker run --privileged --rm tonistiigi/binfmt --install all), or build only steps without RUN for that platform");
+        }
         if (exit != 0)
         {
             var tail = output.Tail.Count == 0 ? "(no output)" : string.Join("\n", output.Tail.Select(l => "  " + l));

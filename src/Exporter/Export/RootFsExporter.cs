@@ -12,16 +12,19 @@ internal sealed class RootFsExporter(ExportOptions options, string scratchRoot, 
 {
     public async Task ExportAsync(ExportImage image, CancellationToken cancellationToken)
     {
-        var (_, manifest) = ImageBlobs.ResolveManifest(image.Content, image.Manifest);
+        var trees = Trees(image.Content, image.Manifest);
         if (options.Type == ExportType.Local)
         {
-            await ApplyAsync(image.Content, manifest, Directory.CreateDirectory(Path.GetFullPath(options.Destination)).FullName, cancellationToken).ConfigureAwait(false);
+            var destination = Directory.CreateDirectory(Path.GetFullPath(options.Destination)).FullName;
+            foreach (var (directory, manifest) in trees)
+                await ApplyAsync(image.Content, manifest, Path.Combine(destination, directory), cancellationToken).ConfigureAwait(false);
             return;
         }
         var tree = Path.Combine(scratchRoot, "rootfs-" + Guid.NewGuid().ToString("N"));
         try
         {
-            await ApplyAsync(image.Content, manifest, tree, cancellationToken).ConfigureAwait(false);
+            foreach (var (directory, manifest) in trees)
+                await ApplyAsync(image.Content, manifest, Path.Combine(tree, directory), cancellationToken).ConfigureAwait(false);
             if (options.WritesToStandardOutput)
             {
                 var output = standardOutput();
@@ -43,8 +46,22 @@ internal sealed class RootFsExporter(ExportOptions options, string scratchRoot, 
         }
     }
 
+    /// <summary>
+    /// What goes where: one image's files at the top; an index of several platforms (a multi-platform build) puts each
+    /// platform's files in a directory named like BuildKit's, <c>linux_amd64/</c>, <c>linux_arm_v7/</c>.
+    /// </summary>
+    private static IReadOnlyList<(string Directory, ImageManifest Manifest)> Trees(IContentStore content, Descriptor root)
+    {
+        var platforms = MediaTypes.IsIndex(root.MediaType)
+            ? content.ReadJson(root.Digest, OciJsonContext.Canonical.ImageIndex).Manifests.Where(m => MediaTypes.IsManifest(m.MediaType) && m.Platform is { Os: not "unknown" }).ToList()
+            : [];
+        if (platforms.Count < 2) return [("", ImageBlobs.ResolveManifest(content, root).Manifest)];
+        return platforms.Select(m => (m.Platform!.ToString().Replace('/', '_'), content.ReadJson(m.Digest, OciJsonContext.Canonical.ImageManifest))).ToList();
+    }
+
     private static async Task ApplyAsync(IContentStore content, ImageManifest manifest, string target, CancellationToken cancellationToken)
     {
+        Directory.CreateDirectory(target); // an image without layers is an empty directory
         foreach (var layer in manifest.Layers)
         {
             var tar = LayerReader.OpenTar(content, layer);

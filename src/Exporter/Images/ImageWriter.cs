@@ -35,6 +35,13 @@ public sealed class ImageWriter(IContentStore store)
         return new WrittenImage(manifestBlob, configBlob);
     }
 
+    /// <summary>An OCI image index of images already stored, one entry per platform in the order given (a multi-platform build).</summary>
+    public Descriptor WriteIndex(IReadOnlyList<(Descriptor Manifest, Platform Platform)> images)
+    {
+        var index = new ImageIndex { Manifests = images.Select(i => i.Manifest with { Annotations = null, Platform = i.Platform }).ToList() };
+        return store.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Canonical.ImageIndex), MediaTypes.OciIndex);
+    }
+
     /// <summary>The ID an image with this config has (the digest of the bytes <see cref="Write"/> stores), without storing it.</summary>
     public static Digest ConfigDigest(ImageConfig config) => Digest.Of(ConfigBytes(config));
 
