@@ -28,8 +28,7 @@ public static class BuildPlatforms
 
     /// <summary>
     /// An image index cannot go into a docker-archive (buildx's docker exporter refuses it the same way), so a build of
-    /// several platforms with <c>-o type=docker</c> or <c>--load</c> is refused before anything is built; so is a push,
-    /// which the registry client does for single images only so far.
+    /// several platforms with <c>-o type=docker</c> or <c>--load</c> is refused before anything is built.
     /// </summary>
     public static void CheckOutputs(IReadOnlyList<Platform> platforms, IEnumerable<ExportOptions> exports, bool load)
     {
@@ -37,9 +36,6 @@ public static class BuildPlatforms
         if (load || exports.Any(e => e.Type == ExportType.Docker))
             throw new SbuildException(ErrorCode.InvalidOption,
                 $"{(load ? "--load" : "-o type=docker")} with --platform {string.Join(',', platforms)}: docker exporter does not currently support exporting manifest lists (build one platform, or use -o type=oci)");
-        if (exports.Any(e => e.Push))
-            throw new SbuildException(ErrorCode.InvalidOption,
-                $"--push (or -o type=registry, push=true) with --platform {string.Join(',', platforms)}: pushing an image index is not supported yet; build with -t and push each platform's build, or write -o type=oci");
     }
 
     /// <summary>

@@ -212,12 +212,6 @@ public sealed class BuildPlatformTests(SbuildCli sbuild) : IClassFixture<SbuildC
         var bad = await sbuild.RunAsync(["build", "--platform", "linux/amd64,arm64", context], allowFailure: true);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("--platform \"arm64\": expected OS/ARCH[/VARIANT]", bad.StandardError);
-
-        // Pushing an index is not there yet: refused before anything is built, not after.
-        var push = await sbuild.RunAsync(["build", "--progress", "quiet", "--platform", "linux/amd64,linux/arm64", "--push", "-t", "127.0.0.1:1/x:1", context], allowFailure: true);
-        Assert.Equal(1, push.ExitCode);
-        Assert.Equal("error[SB9001]: --push (or -o type=registry, push=true) with --platform linux/amd64,linux/arm64: pushing an image index is not supported yet; " +
-                     "build with -t and push each platform's build, or write -o type=oci\n", push.StandardError);
     }
 
     /// <summary>A context directory with <paramref name="dockerfile"/> and a.txt ("x\n").</summary>
@@ -315,6 +309,32 @@ public sealed class BuildPlatformRegistryTests(SbuildCli sbuild) : IClassFixture
     {
         await _registry.DisposeAsync();
         _work.Dispose();
+    }
+
+    [Fact]
+    public async Task A_build_of_two_platforms_pushes_its_image_index_whole()
+    {
+        var context = _work.Combine("push-ctx");
+        Directory.CreateDirectory(context);
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), "FROM scratch\nARG TARGETARCH\nCOPY a.txt /$TARGETARCH.txt\n");
+        File.WriteAllText(Path.Combine(context, "a.txt"), "x\n");
+        var name = $"{_registry.Address}/built/multi:1";
+        var build = await sbuild.RunAsync(["build", "--platform", "linux/amd64,linux/arm64", "--push", "-t", name, context],
+            storeRoot: _work.Combine("push-store"));
+
+        // The registry holds an index of both platforms (its digest is what the build printed), each manifest by digest.
+        var raw = (await RegistrySeed.SkopeoAsync(["inspect", "--raw", "--tls-verify=false", $"docker://{name}"])).StandardOutput;
+        Assert.Equal(build.StandardOutput.Trim(), "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raw))));
+        var manifests = System.Text.Json.Nodes.JsonNode.Parse(raw)!["manifests"]!.AsArray();
+        Assert.Equal(["amd64", "arm64"], manifests.Select(m => m!["platform"]!["architecture"]!.GetValue<string>()));
+        foreach (var (manifest, arch) in manifests.Zip(["amd64", "arm64"]))
+        {
+            var copied = _work.Combine($"pulled-{arch}.tar");
+            await RegistrySeed.SkopeoAsync(["copy", "--src-tls-verify=false", $"docker://{_registry.Address}/built/multi@{manifest!["digest"]!.GetValue<string>()}", $"oci-archive:{copied}:1"]);
+            using var image = await OciImage.ReadArchiveAsync(copied, CancellationToken.None);
+            Assert.Equal(arch, image.Config.Architecture);
+            Assert.Equal("x\n", File.ReadAllText(Path.Combine(image.RootfsDir, arch + ".txt")));
+        }
     }
 
     [Fact]
