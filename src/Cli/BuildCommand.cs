@@ -145,8 +145,9 @@ public static class BuildCommand
                 CacheFrom = (parse.GetValue(cacheFrom) ?? []).Select(v => CacheOptionsParser.ParseImport(v, "--cache-from")).ToList(),
                 Platforms = BuildPlatforms.Parse(parse.GetValue(platform) ?? []),
             };
-            var flagAnnotations = ImageAnnotations.ParseFlag(parse.GetValue(annotations) ?? [], "--annotation");
-            var exports = (parse.GetValue(outputs) ?? []).Select(o => ExportOptions.Parse(o, "--output")).ToList();
+            var multiPlatform = request.Platforms.Count > 1;
+            var flagAnnotations = ImageAnnotations.ParseFlag(parse.GetValue(annotations) ?? [], "--annotation", multiPlatform);
+            var exports = (parse.GetValue(outputs) ?? []).Select(o => ExportOptions.Parse(o, "--output", multiPlatform)).ToList();
             if (parse.GetValue(push)) exports.Add(new ExportOptions { Type = ExportType.Registry, Destination = "", Push = true });
             exports = exports.Select(e => WithAnnotations(e, flagAnnotations)).ToList();
             ExportDestinations.Check(exports, "--output");
@@ -230,12 +231,25 @@ public static class BuildCommand
     }
 
     // buildx adds --annotation values to every image output; an -o annotation.KEY of the same key wins.
-    private static ExportOptions WithAnnotations(ExportOptions export, SortedDictionary<string, string> annotations)
+    private static ExportOptions WithAnnotations(ExportOptions export,
+        (SortedDictionary<string, string> Manifest, SortedDictionary<string, string> Index) annotations)
     {
-        if (!export.IsImage || annotations.Count == 0) return export;
-        var merged = new SortedDictionary<string, string>(annotations, StringComparer.Ordinal);
-        foreach (var (key, value) in export.Encoding.ManifestAnnotations) merged[key] = value;
-        return export with { Encoding = export.Encoding with { ManifestAnnotations = merged } };
+        if (!export.IsImage || annotations.Manifest.Count + annotations.Index.Count == 0) return export;
+        return export with
+        {
+            Encoding = export.Encoding with
+            {
+                ManifestAnnotations = Merged(annotations.Manifest, export.Encoding.ManifestAnnotations),
+                IndexAnnotations = Merged(annotations.Index, export.Encoding.IndexAnnotations),
+            },
+        };
+
+        static SortedDictionary<string, string> Merged(SortedDictionary<string, string> flag, IReadOnlyDictionary<string, string> output)
+        {
+            var merged = new SortedDictionary<string, string>(flag, StringComparer.Ordinal);
+            foreach (var (key, value) in output) merged[key] = value;
+            return merged;
+        }
     }
 
     /// <summary>

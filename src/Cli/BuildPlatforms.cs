@@ -51,8 +51,8 @@ public static class BuildPlatforms
         for (var i = 0; i < result.Images.Count; i++)
             images.Add((await ImageEncoder.EncodeAsync(content, result.Images[i].Manifest, result.Images[i].BaseLayerCount, export.Encoding, export.OciMediaTypes, ct),
                 index[i].Platform!));
-        return images.Select(i => i.Item1).SequenceEqual(result.Images.Select(i => i.Manifest))
+        return images.Select(i => i.Item1).SequenceEqual(result.Images.Select(i => i.Manifest)) && export.Encoding.IndexAnnotations.Count == 0
             ? result.Manifest
-            : new ImageWriter(content).WriteIndex(images);
+            : new ImageWriter(content).WriteIndex(images, export.Encoding.IndexAnnotations);
     }
 }

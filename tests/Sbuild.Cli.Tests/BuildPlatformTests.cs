@@ -56,6 +56,44 @@ public sealed class BuildPlatformTests(SbuildCli sbuild) : IClassFixture<SbuildC
     }
 
     [Fact]
+    public async Task Index_and_manifest_annotations_land_where_BuildKit_puts_them()
+    {
+        using var work = new TempDirectory("sbuild-platform-annotations-");
+        var context = Context(work, ScratchDockerfile);
+        string[] platforms = ["linux/amd64", "linux/arm64"];
+        const string annotations = "annotation-index.org.example.i=one,annotation.org.example.m=two";
+        var actual = work.Combine("sbuild.tar");
+        var expected = work.Combine("buildkit.tar");
+        await sbuild.RunAsync(["build", "--platform", string.Join(',', platforms), "--annotation", "index:org.example.f=three",
+            "-o", $"type=oci,dest={actual},{annotations}", context]);
+        var oracle = await BuildKitOracle.StartAsync(CancellationToken.None);
+        await oracle.BuildToAsync(new OracleBuildRequest { ContextDir = context, Platforms = platforms },
+            $"type=oci,dest={expected},name=sbuild-oracle:1,{annotations},annotation-index.org.example.f=three", CancellationToken.None);
+
+        var (expectedIndex, expectedManifests) = AnnotationsIn(expected);
+        var (actualIndex, actualManifests) = AnnotationsIn(actual);
+        Assert.Equal(expectedIndex, actualIndex);
+        Assert.Equal("one", actualIndex["org.example.i"]);
+        Assert.Equal("three", actualIndex["org.example.f"]);
+        Assert.Equal(expectedManifests, actualManifests);
+        Assert.All(actualManifests, m => Assert.Equal("two", m["org.example.m"]));
+    }
+
+    /// <summary>The annotations of an OCI archive's image index, and of each manifest it lists (BuildKit adds none of its own to either here).</summary>
+    private static (SortedDictionary<string, string> Index, List<SortedDictionary<string, string>> Manifests) AnnotationsIn(string archive)
+    {
+        using var layout = new TempDirectory("sbuild-index-");
+        ProcessRunner.RunAsync(Tools.Tar, ["-xf", archive, "-C", layout.Path], CancellationToken.None).GetAwaiter().GetResult();
+        byte[] Blob(Digest digest) => File.ReadAllBytes(layout.Combine($"blobs/sha256/{digest.Encoded}"));
+        var top = JsonSerializer.Deserialize(File.ReadAllText(layout.Combine("index.json")), OciJsonContext.Canonical.ImageIndex)!;
+        var index = JsonSerializer.Deserialize(Blob(Assert.Single(top.Manifests).Digest), OciJsonContext.Canonical.ImageIndex)!;
+        var manifests = index.Manifests
+            .Select(m => JsonSerializer.Deserialize(Blob(m.Digest), OciJsonContext.Canonical.ImageManifest)!.Annotations ?? new())
+            .ToList();
+        return (index.Annotations ?? new(), manifests);
+    }
+
+    [Fact]
     public async Task Local_output_has_a_directory_per_platform_as_BuildKit_writes_it()
     {
         using var work = new TempDirectory("sbuild-platform-local-");

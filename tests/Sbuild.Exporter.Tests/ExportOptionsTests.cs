@@ -197,7 +197,17 @@ public sealed class ExportOptionsTests
     [InlineData("manifest:org.example=x=y", "org.example", "x=y")]
     public void Annotation_flag_values_become_manifest_annotations(string value, string key, string expected)
     {
-        Assert.Equal(expected, ImageAnnotations.ParseFlag([value], "--annotation")[key]);
+        Assert.Equal(expected, ImageAnnotations.ParseFlag([value], "--annotation").Manifest[key]);
+    }
+
+    [Fact]
+    public void Index_annotations_are_taken_for_several_platforms_only()
+    {
+        var (manifest, index) = ImageAnnotations.ParseFlag(["index:org.example.i=1", "org.example.m=2"], "--annotation", multiPlatform: true);
+        Assert.Equal(new Dictionary<string, string> { ["org.example.i"] = "1" }, index);
+        Assert.Equal(new Dictionary<string, string> { ["org.example.m"] = "2" }, manifest);
+        Assert.Equal("3", ExportOptions.Parse("type=oci,dest=x.tar,annotation-index.k=3", multiPlatform: true).Encoding.IndexAnnotations["k"]);
+        Assert.Throws<SbuildException>(() => ExportOptions.Parse("type=oci,dest=x.tar,annotation-index.k=3"));
     }
 
     [Theory]

@@ -53,7 +53,8 @@ public sealed record ExportOptions
     public bool OciMediaTypes => Encoding.OciMediaTypes ?? Type != ExportType.Docker;
 
     /// <summary>Parses <paramref name="value"/>; errors are <see cref="ErrorCode.InvalidOption"/> and name <paramref name="flag"/>.</summary>
-    public static ExportOptions Parse(string value, string flag = "--output") => ExportOptionsParser.Parse(value, flag);
+    /// <param name="multiPlatform">The build gives an image index (several platforms), which may carry index annotations.</param>
+    public static ExportOptions Parse(string value, string flag = "--output", bool multiPlatform = false) => ExportOptionsParser.Parse(value, flag, multiPlatform);
 }
 
 /// <summary>
@@ -82,6 +83,9 @@ public sealed record ImageEncoding
 
     /// <summary>Annotations of the image manifest.</summary>
     public IReadOnlyDictionary<string, string> ManifestAnnotations { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Annotations of the image index (a build of several platforms only).</summary>
+    public IReadOnlyDictionary<string, string> IndexAnnotations { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Whether exporting needs a new manifest (or can ship the stored one as it is).</summary>
     public bool ChangesNothing(bool ociMediaTypes) =>

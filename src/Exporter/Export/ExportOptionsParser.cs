@@ -15,7 +15,7 @@ internal static class ExportOptionsParser
         "or type=tar,dest=FILE|-; image outputs also take compression=gzip|zstd|uncompressed, compression-level=N, " +
         "force-compression=true, oci-mediatypes=true|false, rewrite-timestamp=true, annotation.KEY=VALUE";
 
-    public static ExportOptions Parse(string value, string flag)
+    public static ExportOptions Parse(string value, string flag, bool multiPlatform)
     {
         SbuildException Error(string problem) =>
             new(ErrorCode.InvalidOption, $"invalid {flag} \"{value}\": {problem} (expected {Supported})");
@@ -57,6 +57,7 @@ internal static class ExportOptionsParser
 
         var names = new List<ImageReference>();
         var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var indexAnnotations = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var push = type == ExportType.Registry;
         var encoding = new ImageEncoding();
         foreach (var (key, text) in fields)
@@ -97,8 +98,8 @@ internal static class ExportOptionsParser
                 case "oci-mediatypes": encoding = encoding with { OciMediaTypes = Bool(key, text) }; break;
                 case "rewrite-timestamp": encoding = encoding with { RewriteTimestamp = Bool(key, text) }; break;
                 default:
-                    var annotation = ImageAnnotations.ManifestKeyOf(key, Error) ?? throw Error($"unknown key \"{key}\"");
-                    annotations[annotation] = text;
+                    var (annotation, ofIndex) = ImageAnnotations.KeyOf(key, multiPlatform, Error) ?? throw Error($"unknown key \"{key}\"");
+                    (ofIndex ? indexAnnotations : annotations)[annotation] = text;
                     break;
             }
         }
@@ -111,7 +112,7 @@ internal static class ExportOptionsParser
         return new ExportOptions
         {
             Type = type, Destination = dest ?? "", Names = names, Push = push,
-            Encoding = encoding with { ManifestAnnotations = annotations },
+            Encoding = encoding with { ManifestAnnotations = annotations, IndexAnnotations = indexAnnotations },
         };
 
         bool Bool(string key, string text) => text.ToLowerInvariant() switch

@@ -5,13 +5,16 @@ namespace Sbuild.Exporter;
 /// <summary>
 /// Annotation keys as BuildKit's image exporters take them (<c>annotation.KEY</c>, <c>annotation-manifest.KEY</c>,
 /// <c>annotation-index.KEY</c>) and as buildx's <c>--annotation</c> spells them (<c>KEY=VALUE</c>,
-/// <c>manifest:KEY=VALUE</c>, <c>index:KEY=VALUE</c>). sbuild builds one platform, so only the manifest can carry them:
-/// index annotations are refused, as BuildKit refuses them for a single-platform export.
+/// <c>manifest:KEY=VALUE</c>, <c>index:KEY=VALUE</c>). The manifest carries the first two; the image index of a
+/// multi-platform build the index ones, which are refused for a single-platform build, as BuildKit refuses them.
 /// </summary>
 public static class ImageAnnotations
 {
-    /// <summary>The annotation key of an exporter option key, or null when <paramref name="optionKey"/> is no annotation option.</summary>
-    internal static string? ManifestKeyOf(string optionKey, Func<string, SbuildException> error)
+    /// <summary>
+    /// The annotation key of an exporter option key and whether it is the index's, or null when
+    /// <paramref name="optionKey"/> is no annotation option.
+    /// </summary>
+    internal static (string Key, bool Index)? KeyOf(string optionKey, bool multiPlatform, Func<string, SbuildException> error)
     {
         var dot = optionKey.IndexOf('.');
         if (dot < 0 || !optionKey.StartsWith("annotation", StringComparison.Ordinal)) return null;
@@ -20,19 +23,22 @@ public static class ImageAnnotations
         if (key.Length == 0) throw error($"\"{optionKey}\" names no annotation key");
         return kind switch
         {
-            "annotation" or "annotation-manifest" => key,
-            "annotation-index" or "annotation-index-descriptor" => throw error(SinglePlatform),
-            "annotation-manifest-descriptor" => throw error("manifest descriptor annotations are not supported"),
+            "annotation" or "annotation-manifest" => (key, false),
+            "annotation-index" => multiPlatform ? (key, true) : throw error(SinglePlatform),
+            "annotation-index-descriptor" or "annotation-manifest-descriptor" => throw error(DescriptorsUnsupported),
             _ => throw error($"unknown key \"{optionKey}\""),
         };
     }
 
     /// <summary>
-    /// Parses <c>--annotation</c> values into manifest annotations; errors name <paramref name="flag"/>.
+    /// Parses <c>--annotation</c> values into manifest and index annotations (the latter only for a build of several
+    /// platforms, <paramref name="multiPlatform"/>); errors name <paramref name="flag"/>.
     /// </summary>
-    public static SortedDictionary<string, string> ParseFlag(IEnumerable<string> values, string flag)
+    public static (SortedDictionary<string, string> Manifest, SortedDictionary<string, string> Index) ParseFlag(
+        IEnumerable<string> values, string flag, bool multiPlatform = false)
     {
-        var annotations = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var manifest = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var index = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var value in values)
         {
             SbuildException Error(string problem) =>
@@ -40,6 +46,7 @@ public static class ImageAnnotations
             var eq = value.IndexOf('=');
             if (eq <= 0) throw Error("not KEY=VALUE");
             var key = value[..eq];
+            var annotations = manifest;
             var colon = key.IndexOf(':');
             if (colon >= 0)
             {
@@ -48,16 +55,17 @@ public static class ImageAnnotations
                 switch (type)
                 {
                     case "manifest": break;
-                    case "index" or "index-descriptor": throw Error(SinglePlatform);
-                    case "manifest-descriptor": throw Error("manifest descriptor annotations are not supported");
+                    case "index": annotations = multiPlatform ? index : throw Error(SinglePlatform); break;
+                    case "index-descriptor" or "manifest-descriptor": throw Error(DescriptorsUnsupported);
                     default: throw Error($"unknown annotation type \"{type}\"");
                 }
             }
             if (key.Length == 0) throw Error("the annotation key is empty");
             annotations[key] = value[(eq + 1)..];
         }
-        return annotations;
+        return (manifest, index);
     }
 
     private const string SinglePlatform = "index annotations are not supported for a single-platform image (as in BuildKit); use manifest annotations";
+    private const string DescriptorsUnsupported = "descriptor annotations (index-descriptor, manifest-descriptor) are not supported";
 }

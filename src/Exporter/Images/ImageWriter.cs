@@ -36,9 +36,13 @@ public sealed class ImageWriter(IContentStore store)
     }
 
     /// <summary>An OCI image index of images already stored, one entry per platform in the order given (a multi-platform build).</summary>
-    public Descriptor WriteIndex(IReadOnlyList<(Descriptor Manifest, Platform Platform)> images)
+    public Descriptor WriteIndex(IReadOnlyList<(Descriptor Manifest, Platform Platform)> images, IReadOnlyDictionary<string, string>? annotations = null)
     {
-        var index = new ImageIndex { Manifests = images.Select(i => i.Manifest with { Annotations = null, Platform = i.Platform }).ToList() };
+        var index = new ImageIndex
+        {
+            Manifests = images.Select(i => i.Manifest with { Annotations = null, Platform = i.Platform }).ToList(),
+            Annotations = annotations is { Count: > 0 } ? new SortedDictionary<string, string>(annotations.ToDictionary(), StringComparer.Ordinal) : null,
+        };
         return store.WriteBytes(JsonSerializer.SerializeToUtf8Bytes(index, OciJsonContext.Canonical.ImageIndex), MediaTypes.OciIndex);
     }
 
