@@ -78,9 +78,17 @@ public sealed class ExportOutputTests(SbuildCli sbuild) : IClassFixture<SbuildCl
         var forced = await ManifestOfAsync(output.Combine("f.tar"));
         Assert.All(forced["layers"]!.AsArray(), l => Assert.Equal(MediaTypes.OciLayerZstd, l!["mediaType"]!.GetValue<string>()));
 
+        // From layers stored uncompressed (whose digests are their diff_ids, so they are not hashed again) to zstd.
+        await sbuild.RunAsync(["-o", "type=image,name=plain:1,compression=uncompressed,force-compression=true", context.Path], epoch: 0);
+        using var onPlain = Context("FROM plain:1\n");
+        await sbuild.RunAsync(["-o", $"type=oci,dest={output.Combine("p.tar")},compression=zstd,force-compression=true", onPlain.Path], epoch: 0);
+        var fromPlain = await ManifestOfAsync(output.Combine("p.tar"));
+        Assert.All(fromPlain["layers"]!.AsArray(), l => Assert.Equal(MediaTypes.OciLayerZstd, l!["mediaType"]!.GetValue<string>()));
+
         // skopeo reads the zstd layers (checking every digest) and, asked for gzip, decompresses them; umoci (0.4, which
-        // predates zstd) then unpacks that copy, so the zstd streams held the right trees.
-        foreach (var archive in new[] { "z.tar", "f.tar" })
+        // predates zstd) then unpacks that copy, checking each layer against its diff_id, so the zstd streams held the
+        // right trees.
+        foreach (var archive in new[] { "z.tar", "f.tar", "p.tar" })
         {
             var layout = output.Combine("gzip-" + archive);
             await ProcessRunner.RunAsync(Tools.Skopeo, ["copy", "-q", "--dest-compress-format", "gzip", "--dest-compress", $"oci-archive:{output.Combine(archive)}", $"oci:{layout}:img"], CancellationToken.None);

@@ -54,7 +54,12 @@ public static class ImageEncoder
     private static async Task<Descriptor> RecompressAsync(IContentStore store, Descriptor layer, Digest diffId, ImageEncoding encoding, CancellationToken cancellationToken)
     {
         await using var tar = LayerReader.OpenTar(store, layer);
-        using var writer = new LayerBlobWriter(store, encoding.Compression, encoding.CompressionLevel);
+        // An uncompressed blob is its own tar: its digest is the diff_id, which hashing it again would only repeat (a
+        // third of the CPU of compressing it with zstd). A compressed one is checked against the config as it decompresses.
+        var uncompressed = LayerCompressionExtensions.Of(layer.MediaType) == LayerCompression.Uncompressed;
+        if (uncompressed && layer.Digest != diffId)
+            throw new SbuildException(ErrorCode.StoreCorrupt, $"uncompressed layer {layer.Digest} is listed with diff_id {diffId} in the image config");
+        using var writer = new LayerBlobWriter(store, encoding.Compression, encoding.CompressionLevel, uncompressed ? diffId : null);
         await tar.CopyToAsync(writer.Stream, 1 << 20, cancellationToken).ConfigureAwait(false);
         var blob = writer.Commit();
         if (blob.DiffId != diffId)

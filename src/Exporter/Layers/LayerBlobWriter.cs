@@ -15,20 +15,24 @@ public sealed class LayerBlobWriter : IDisposable
     private readonly IContentWriter _blob;
     private readonly Stream _compressor;
     private readonly FixedBlockStream _blocks;
-    private readonly HashingStream _uncompressed;
+    private readonly HashingStream? _uncompressed;
+    private readonly Digest? _diffId;
     private bool _committed;
 
     /// <param name="level">Compression level; null for the compression's default.</param>
-    public LayerBlobWriter(IContentStore store, LayerCompression compression = LayerCompression.Gzip, int? level = null)
+    /// <param name="diffId">The tar's digest when it is known already (a stored uncompressed blob being compressed):
+    /// then the tar is not hashed again.</param>
+    public LayerBlobWriter(IContentStore store, LayerCompression compression = LayerCompression.Gzip, int? level = null, Digest? diffId = null)
     {
         _compression = compression;
+        _diffId = diffId;
         _blob = store.OpenWriter();
         try
         {
             _compressor = compression.Compress(_blob.Stream, level);
             _blocks = new FixedBlockStream(_compressor);
-            _uncompressed = new HashingStream(_blocks, leaveOpen: true);
-            Stream = new NonClosingStream(_uncompressed);
+            _uncompressed = diffId is null ? new HashingStream(_blocks, leaveOpen: true) : null;
+            Stream = new NonClosingStream((Stream?)_uncompressed ?? _blocks);
         }
         catch
         {
@@ -40,14 +44,11 @@ public sealed class LayerBlobWriter : IDisposable
     /// <summary>Write the uncompressed layer tar here. Disposing or flushing it is harmless.</summary>
     public Stream Stream { get; }
 
-    /// <summary>Bytes of uncompressed tar written so far.</summary>
-    public long UncompressedSize => _uncompressed.Length;
-
     /// <summary>Finishes compression and publishes the blob.</summary>
     public LayerBlob Commit()
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        var diffId = _uncompressed.GetDigest();
+        var diffId = _diffId ?? _uncompressed!.GetDigest();
         _blocks.WriteFinalBlock();
         _compressor.Dispose(); // writes the compression trailer
         var blob = _blob.Commit(_compression.MediaType());
@@ -59,7 +60,7 @@ public sealed class LayerBlobWriter : IDisposable
     {
         try
         {
-            _uncompressed.Dispose();
+            _uncompressed?.Dispose();
             if (!_committed) _compressor.Dispose();
         }
         finally
