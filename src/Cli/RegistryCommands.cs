@@ -33,20 +33,36 @@ public static class RegistryCommands
     {
         var name = new Argument<string>("NAME[:TAG]") { Description = "Image of the local store to push; its name says where (e.g. 127.0.0.1:5000/app:1)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the digest" };
-        var command = new Command("push", "Push an image from the local store to its registry") { name, quiet };
+        var platform = new Option<string?>("--platform") { Description = "Push only this platform's image of a multi-platform image, os/arch[/variant], under the name (as docker push --platform)" };
+        var command = new Command("push", "Push an image from the local store to its registry") { name, quiet, platform };
         command.SetAction(async (parse, ct) =>
         {
             var reference = ImageReference.Parse(parse.GetValue(name)!);
+            var wanted = parse.GetValue(platform) is { } p ? PlatformMatcher.Parse(p, "--platform") : null;
             var store = new ImageStore(StoreLocation.Resolve(parse.GetValue(rootOption)));
             using var hold = StoreHold.Shared(store.Root);
             var image = store.Find(reference)
                 ?? throw new SbuildException(ErrorCode.BaseImageNotFound, $"push {reference}: no image of that name in the local store {store.Root} (see `sbuild images`)");
+            var manifest = wanted is null ? image.Manifest : PlatformImage(store, image.Manifest, wanted)
+                ?? throw new SbuildException(ErrorCode.PlatformNotFound, $"push {reference}: image with reference {reference} was found but does not provide the specified platform ({wanted})");
             using var session = Registries.Session([]);
-            var pushed = await new ImagePusher(session, store, Notes(parse.GetValue(quiet))).PushAsync(image.Manifest, reference, ct);
+            var pushed = await new ImagePusher(session, store, Notes(parse.GetValue(quiet))).PushAsync(manifest, reference, ct);
             Console.Out.WriteLine(pushed);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <paramref name="wanted"/>'s image manifest of <paramref name="root"/>: its entry when it is an index, itself when it
+    /// is a single image of that platform (its config says which); null when there is none.
+    /// </summary>
+    private static Descriptor? PlatformImage(ImageStore store, Descriptor root, Platform wanted)
+    {
+        if (MediaTypes.IsIndex(root.MediaType)) return StoredPlatforms.Select(store.Content, root, wanted);
+        var config = store.ReadConfig(store.ReadManifest(root.Digest).Config.Digest);
+        var own = new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant };
+        return PlatformMatcher.Select([root with { Platform = own }], wanted) is null ? null : root;
     }
 
     public static Command Login()

@@ -38,6 +38,32 @@ public sealed class MultiPlatformPushSaveTests(SbuildCli sbuild) : IClassFixture
     private static string Blob(ImageStore store, Digest digest) => File.ReadAllText(store.Content.PathOf(digest));
 
     [Fact]
+    public async Task Push_with_a_platform_sends_that_platforms_manifest_alone_under_the_name()
+    {
+        var store = await LoadedStoreAsync("store-platform");
+        var name = $"{_registry.Address}/multi/one:1";
+        await sbuild.RunAsync(["tag", "multi:1", name], storeRoot: store.Root);
+
+        var push = await sbuild.RunAsync(["push", "--platform", $"linux/{TwoPlatformImage.OtherArch}", name], storeRoot: store.Root);
+        Assert.Equal($"{_image.OtherManifest}\n", push.StandardOutput);
+        var raw = await RegistrySeed.SkopeoAsync(["inspect", "--raw", "--tls-verify=false", $"docker://{name}"]);
+        Assert.Equal(Blob(store, _image.OtherManifest), raw.StandardOutput); // the manifest, byte for byte; no index
+        var config = await RegistrySeed.SkopeoAsync(["inspect", "--config", "--tls-verify=false", $"docker://{name}"]);
+        Assert.Equal(TwoPlatformImage.OtherArch, System.Text.Json.Nodes.JsonNode.Parse(config.StandardOutput)!["architecture"]!.GetValue<string>());
+
+        // A platform the image does not have: moby's words, nothing pushed.
+        var missing = await sbuild.RunAsync(["push", "--platform", "linux/s390x", $"{_registry.Address}/multi/none:1"], storeRoot: store.Root, allowFailure: true);
+        Assert.Equal(1, missing.ExitCode); // no such name yet
+        await sbuild.RunAsync(["tag", "multi:1", $"{_registry.Address}/multi/none:1"], storeRoot: store.Root);
+        missing = await sbuild.RunAsync(["push", "--platform", "linux/s390x", $"{_registry.Address}/multi/none:1"], storeRoot: store.Root, allowFailure: true);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("was found but does not provide the specified platform (linux/s390x)", missing.StandardError);
+        var absent = await ProcessRunner.RunAsync(Tools.Skopeo, ["inspect", "--raw", "--tls-verify=false", $"docker://{_registry.Address}/multi/none:1"],
+            new ProcessRunOptions { AllowFailure = true }, CancellationToken.None);
+        Assert.NotEqual(0, absent.ExitCode);
+    }
+
+    [Fact]
     public async Task Push_sends_every_platform_and_the_index_and_save_oci_writes_the_index_whole()
     {
         var store = await LoadedStoreAsync("store");
