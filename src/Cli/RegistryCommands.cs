@@ -43,7 +43,7 @@ public static class RegistryCommands
             using var hold = StoreHold.Shared(store.Root);
             var image = store.Find(reference)
                 ?? throw new SbuildException(ErrorCode.BaseImageNotFound, $"push {reference}: no image of that name in the local store {store.Root} (see `sbuild images`)");
-            var manifest = wanted is null ? image.Manifest : PlatformImage(store, image.Manifest, wanted)
+            var manifest = wanted is null ? image.Manifest : StoredPlatforms.SelectProvided(store.Content, image.Manifest, wanted)
                 ?? throw new SbuildException(ErrorCode.PlatformNotFound, $"push {reference}: image with reference {reference} was found but does not provide the specified platform ({wanted})");
             using var session = Registries.Session([]);
             var pushed = await new ImagePusher(session, store, Notes(parse.GetValue(quiet))).PushAsync(manifest, reference, ct);
@@ -51,18 +51,6 @@ public static class RegistryCommands
             return 0;
         });
         return command;
-    }
-
-    /// <summary>
-    /// <paramref name="wanted"/>'s image manifest of <paramref name="root"/>: its entry when it is an index, itself when it
-    /// is a single image of that platform (its config says which); null when there is none.
-    /// </summary>
-    private static Descriptor? PlatformImage(ImageStore store, Descriptor root, Platform wanted)
-    {
-        if (MediaTypes.IsIndex(root.MediaType)) return StoredPlatforms.Select(store.Content, root, wanted);
-        var config = store.ReadConfig(store.ReadManifest(root.Digest).Config.Digest);
-        var own = new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant };
-        return PlatformMatcher.Select([root with { Platform = own }], wanted) is null ? null : root;
     }
 
     public static Command Login()

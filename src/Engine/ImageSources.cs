@@ -45,12 +45,7 @@ public sealed class PullingImageSource(ImageStore store, ImagePuller puller, boo
     }
 
     /// <summary>Whether the store's image is, or holds, one for <paramref name="platform"/>.</summary>
-    private bool Provides(StoredImage image, Platform platform)
-    {
-        if (MediaTypes.IsIndex(image.Manifest.MediaType)) return StoredPlatforms.Select(store.Content, image.Manifest, platform) is not null;
-        var config = store.ReadConfig(store.ReadManifest(image.Manifest.Digest).Config.Digest);
-        return PlatformMatcher.Matches(new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant }, platform);
-    }
+    private bool Provides(StoredImage image, Platform platform) => StoredPlatforms.SelectProvided(store.Content, image.Manifest, platform) is not null;
 }
 
 /// <summary>

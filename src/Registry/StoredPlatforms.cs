@@ -13,6 +13,17 @@ public static class StoredPlatforms
     public static Descriptor? Select(IContentStore content, Descriptor root, Platform platform) =>
         MediaTypes.IsIndex(root.MediaType) ? PlatformMatcher.Select(Manifests(content, root), platform) : root;
 
+    /// <summary>
+    /// Like <see cref="Select"/>, but a single image manifest only when it is an image of <paramref name="platform"/>
+    /// (its config says which); null when the entry has none.
+    /// </summary>
+    public static Descriptor? SelectProvided(IContentStore content, Descriptor root, Platform platform)
+    {
+        if (MediaTypes.IsIndex(root.MediaType)) return Select(content, root, platform);
+        var config = content.ReadJson(content.ReadJson(root.Digest, OciJsonContext.Canonical.ImageManifest).Config.Digest, OciJsonContext.Canonical.ImageConfig);
+        return PlatformMatcher.Matches(new Platform { Os = config.Os, Architecture = config.Architecture, Variant = config.Variant }, platform) ? root : null;
+    }
+
     /// <summary>The image manifests of an index that name a platform (attestations, which say unknown/unknown, are left out).</summary>
     public static IReadOnlyList<Descriptor> Manifests(IContentStore content, Descriptor index)
     {
