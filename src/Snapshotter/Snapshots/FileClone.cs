@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Sbuild.Core;
@@ -37,9 +38,17 @@ public static partial class FileClone
             if (errno is EXDEV or EINVAL or ENOSYS or EOPNOTSUPP) break; // this file system pair cannot: copy it ourselves
             throw Failure("copy_file_range", target, errno);
         }
-        var buffer = new byte[BufferSize];
-        for (int read; (read = RandomAccess.Read(input, buffer, copied)) > 0; copied += read)
-            RandomAccess.Write(output, buffer.AsSpan(0, read), copied);
+        // Pooled: a COPY of many small files would otherwise allocate (and clear) a large buffer per file.
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            for (int read; (read = RandomAccess.Read(input, buffer, copied)) > 0; copied += read)
+                RandomAccess.Write(output, buffer.AsSpan(0, read), copied);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static SbuildException Failure(string call, string path, int errno) =>
