@@ -28,9 +28,19 @@ public static class ContextChecksum
     public static Digest Compute(string contextDir, CopySelection selection, DockerIgnore? ignore = null, FileDigestCache? statCache = null,
         bool includeOwnership = false, List<Explain.FileRecord>? listing = null, CancellationToken ct = default)
     {
+        var (checksum, listed) = ComputeListed(contextDir, selection, ignore, statCache, includeOwnership, ct);
+        listing?.AddRange(listed.Records());
+        return checksum;
+    }
+
+    /// <summary>The checksum, and what it covered as a <see cref="ContextListing"/> whose records are made only if asked
+    /// for (a cache miss): one walk serves both.</summary>
+    public static (Digest Checksum, ContextListing Listing) ComputeListed(string contextDir, CopySelection selection, DockerIgnore? ignore,
+        FileDigestCache? statCache, bool includeOwnership, CancellationToken ct)
+    {
         ignore ??= DockerIgnore.Empty;
         using var session = statCache?.Begin(contextDir);
-        var walk = new Walk(listing, includeOwnership) { Session = session };
+        var walk = new Walk { Session = session };
         foreach (var copy in selection.Roots())
         {
             walk.Text(CopySelection.Describe(copy));
@@ -41,13 +51,9 @@ public static class ContextChecksum
 
         var digests = FileDigests(walk.Files, contextDir, session, ct);
         session?.Commit();
-        if (listing is not null)
-            foreach (var (file, entry) in walk.Listed)
-                listing[entry] = listing[entry] with { Digest = Digest.FromSha256Bytes(digests[file]).ToString() };
-
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         walk.HashInto(hash, digests);
-        return Digest.FromSha256Bytes(hash.GetHashAndReset());
+        return (Digest.FromSha256Bytes(hash.GetHashAndReset()), new ContextListing(walk.Entries, digests, includeOwnership));
     }
 
     /// <summary>
@@ -55,31 +61,21 @@ public static class ContextChecksum
     /// where the file's content digest goes (known only later). Records are written straight into the buffer: a
     /// context of many files makes no string per record.
     /// </summary>
-    private sealed class Walk(List<Explain.FileRecord>? listing, bool includeOwnership)
+    private sealed class Walk
     {
         private readonly ArrayBufferWriter<byte> _text = new(1 << 16);
         private readonly List<int> _fileOffsets = [];
         public readonly List<(string Host, Posix.FileStat Stat)> Files = [];
-        /// <summary>Regular files' places in <see cref="Files"/> and in the listing, whose digests are filled in last.</summary>
-        public readonly List<(int File, int Entry)> Listed = [];
+        /// <summary>Every entry walked, in order: what <see cref="ContextListing"/> lists.</summary>
+        public readonly List<ContextListing.Entry> Entries = [];
 
         /// <summary>Lists an entry; called right before <see cref="File"/> for a regular file, whose digest comes last.
         /// <paramref name="hardLinkTo"/>: the path this one is a second link of (no content of its own in the key).</summary>
         public void List(string relative, Posix.FileStat st, string? target, string? hardLinkTo = null)
         {
-            if (listing is null) return;
             var regular = st.Type == Posix.FileStat.Regular && hardLinkTo is null;
-            if (regular) Listed.Add((Files.Count, listing.Count));
-            var type = hardLinkTo is not null ? "hardlink" : st.Type switch
-            {
-                Posix.FileStat.Regular => "file", Posix.FileStat.Directory => "dir", Posix.FileStat.Symlink => "symlink",
-                Posix.FileStat.CharDevice or Posix.FileStat.BlockDevice => "device", _ => "other",
-            };
-            // Only a regular file's size is its content's; a directory's depends on the file system.
-            // Shown to the user (and written as JSON, which has no room for bytes that are not UTF-8): escapes as \xNN.
-            listing.Add(new Explain.FileRecord(EscapedNames.Shown(relative), type, "0" + Convert.ToString(st.Permissions, 8), regular ? st.Size : 0,
-                Target: (hardLinkTo ?? target) is { } shownTarget ? EscapedNames.Shown(shownTarget) : null,
-                Owner: includeOwnership ? $"{st.Uid}:{st.Gid}" : null));
+            Entries.Add(new ContextListing.Entry(relative, st.Type, st.Permissions, regular ? st.Size : 0, st.Uid, st.Gid, hardLinkTo ?? target,
+                hardLinkTo is not null, regular ? Files.Count : -1));
         }
 
         /// <summary>Appends <paramref name="text"/>'s bytes: a name's own, UTF-8 or not (<see cref="EscapedNames"/>).</summary>

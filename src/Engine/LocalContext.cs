@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Sbuild.Core;
 using Sbuild.Core.Metadata;
 using Sbuild.Parser;
@@ -19,14 +20,22 @@ public sealed record LocalContext(string Root, DockerIgnore Ignore, FileDigestCa
         return new LocalContext(root, ignore, FileDigestCache.ForContext(database, root));
     }
 
-    /// <summary>The content checksum of what <paramref name="selection"/> selects (see <see cref="ContextChecksum"/>).</summary>
-    public Digest Checksum(CopySelection selection, CancellationToken ct) => ContextChecksum.Compute(Root, selection, Ignore, StatCache, ct: ct);
+    /// <summary>What each selection's checksum covered, for <see cref="Listing"/>: a step that misses lists the walk its
+    /// key was made from instead of walking the context again.</summary>
+    private readonly ConcurrentDictionary<string, ContextListing> _listed = new(StringComparer.Ordinal);
 
-    /// <summary>Every entry <paramref name="selection"/> selects, with content digests (for cache-miss explanations).</summary>
-    public List<Explain.FileRecord> Listing(CopySelection selection)
+    /// <summary>The content checksum of what <paramref name="selection"/> selects (see <see cref="ContextChecksum"/>).</summary>
+    public Digest Checksum(CopySelection selection, CancellationToken ct)
     {
-        var listing = new List<Explain.FileRecord>();
-        ContextChecksum.Compute(Root, selection, Ignore, StatCache, listing: listing);
-        return listing;
+        var (checksum, listing) = ContextChecksum.ComputeListed(Root, selection, Ignore, StatCache, includeOwnership: false, ct);
+        _listed[selection.Text()] = listing;
+        return checksum;
     }
+
+    /// <summary>Every entry <paramref name="selection"/> selects, with content digests (for cache-miss explanations):
+    /// as its last checksum saw them.</summary>
+    public List<Explain.FileRecord> Listing(CopySelection selection) =>
+        (_listed.TryGetValue(selection.Text(), out var listing)
+            ? listing
+            : ContextChecksum.ComputeListed(Root, selection, Ignore, StatCache, includeOwnership: false, CancellationToken.None).Listing).Records();
 }

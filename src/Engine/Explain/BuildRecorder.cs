@@ -157,8 +157,8 @@ public sealed class BuildRecorder(string buildId, StoreDatabase database, Execut
     private static FileRecord UrlRecord(DownloadedFile file) => new(file.Url, "url", "", file.Size, file.Digest.ToString(),
         ETag: file.ETag, Modified: file.LastModified?.ToString("r", System.Globalization.CultureInfo.InvariantCulture));
 
-    /// <summary>What a COPY or ADD selects from the context, walked again (its digests come from the stat cache the key
-    /// just filled); null for other steps, or when the context changed under the build (the step itself then says so).</summary>
+    /// <summary>What a COPY or ADD selects from the context, as the checksum of its key saw it; null for other steps, or
+    /// when a context that had to be walked again changed under the build (the step itself then says so).</summary>
     private List<FileRecord>? ContextFiles(Op op)
     {
         try
