@@ -40,7 +40,7 @@ public static class ContextChecksum
     {
         ignore ??= DockerIgnore.Empty;
         using var session = statCache?.Begin(contextDir);
-        var walk = new Walk { Session = session };
+        using var walk = new Walk { Session = session };
         foreach (var copy in selection.Roots())
         {
             walk.Text(CopySelection.Describe(copy));
@@ -61,9 +61,12 @@ public static class ContextChecksum
     /// where the file's content digest goes (known only later). Records are written straight into the buffer: a
     /// context of many files makes no string per record.
     /// </summary>
-    private sealed class Walk
+    private sealed class Walk : IDisposable
     {
-        private readonly ArrayBufferWriter<byte> _text = new(1 << 16);
+        // Rented rather than an ArrayBufferWriter's: a big context's records run to megabytes, and a pooled array is
+        // neither cleared when it is made nor left to the GC each time it doubles.
+        private byte[] _text = ArrayPool<byte>.Shared.Rent(1 << 16);
+        private int _written;
         private readonly List<int> _fileOffsets = [];
         public readonly List<(string Host, Posix.FileStat Stat)> Files = [];
         /// <summary>Every entry walked, in order: what <see cref="ContextListing"/> lists.</summary>
@@ -81,9 +84,28 @@ public static class ContextChecksum
         /// <summary>Appends <paramref name="text"/>'s bytes: a name's own, UTF-8 or not (<see cref="EscapedNames"/>).</summary>
         public void Text(ReadOnlySpan<char> text)
         {
-            if (EscapedNames.HasEscapes(text)) _text.Write(EscapedNames.Encode(new string(text)));
-            else Encoding.UTF8.GetBytes(text, _text);
+            if (EscapedNames.HasEscapes(text))
+            {
+                var bytes = EscapedNames.Encode(new string(text));
+                Reserve(bytes.Length);
+                bytes.CopyTo(_text.AsSpan(_written));
+                _written += bytes.Length;
+                return;
+            }
+            Reserve(Encoding.UTF8.GetMaxByteCount(text.Length));
+            _written += Encoding.UTF8.GetBytes(text, _text.AsSpan(_written));
         }
+
+        private void Reserve(int count)
+        {
+            if (_text.Length - _written >= count) return;
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_text.Length * 2, _written + count));
+            _text.AsSpan(0, _written).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_text);
+            _text = larger;
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_text);
 
         /// <summary>An entry's record: <c>RELATIVE\0TYPE(hex)\0PERMISSIONS(octal)\0</c>.</summary>
         public void Entry(string relative, Posix.FileStat st)
@@ -105,7 +127,7 @@ public static class ContextChecksum
 
         public void File(string host, Posix.FileStat stat)
         {
-            _fileOffsets.Add(_text.WrittenCount);
+            _fileOffsets.Add(_written);
             Files.Add((host, stat));
             if (Files.Count == FileDigestCache.Session.WholeRootLookup) Session?.ReadAllRowsInBackground();
         }
@@ -113,7 +135,7 @@ public static class ContextChecksum
         /// <summary>The records with each file's digest in its place: the same bytes as hashing them one by one.</summary>
         public void HashInto(IncrementalHash hash, byte[][] digests)
         {
-            var text = _text.WrittenSpan;
+            var text = _text.AsSpan(0, _written);
             var start = 0;
             for (var i = 0; i < digests.Length; i++)
             {

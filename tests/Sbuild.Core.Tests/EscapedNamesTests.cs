@@ -60,4 +60,36 @@ public sealed class EscapedNamesTests
             TreeRemover.Delete(dir);
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Paths_longer_than_the_marshallers_stack_buffer_reach_the_kernel_whole(bool withInvalidBytes)
+    {
+        // 3 × 200-byte components (NAME_MAX is 255) and more: past the 512 bytes a call encodes on the stack.
+        var dir = Directory.CreateTempSubdirectory("sbuild-long-").FullName;
+        try
+        {
+            var component = new string('d', 199) + (withInvalidBytes ? EscapedNames.Decode([0xFF]) : "é");
+            var deep = Path.Combine(dir, component, component, component);
+            Posix.MkDir(Path.Combine(dir, component), 0b111_101_101);
+            Posix.MkDir(Path.Combine(dir, component, component), 0b111_101_101);
+            Posix.MkDir(deep, 0b111_101_101);
+            var file = Path.Combine(deep, "f");
+            Assert.True(EscapedNames.ByteCount(file) > 512);
+            using (var stream = Posix.CreateNew(file, 0b110_100_100)) stream.Write("long"u8);
+            Assert.Equal(4, Posix.LStat(file).Size);
+            Assert.Equal([component], DirectoryListing.Names(Path.Combine(dir, component, component)));
+            // Another tool finds the same bytes.
+            var suffix = withInvalidBytes ? "\\377" : "é";
+            var check = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash",
+                ["-c", $"c=\"$(printf '%0199d' 0 | tr 0 d)$(printf '{suffix}')\"; test -s \"$1/$c/$c/$c/f\"", "-", dir]))!;
+            check.WaitForExit();
+            Assert.Equal(0, check.ExitCode);
+        }
+        finally
+        {
+            TreeRemover.Delete(dir);
+        }
+    }
 }
