@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
 using Sbuild.Core;
@@ -221,22 +220,14 @@ public static class ContextChecksum
             else toRead.Add(i);
         }
 
-        try
+        ParallelWork.ForEach(toRead, i =>
         {
-            Parallel.ForEach(toRead, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct }, i =>
-            {
-                var host = files[i].Host;
-                digests[i] = HashFile(host, ct);
-                if (session is null) return;
-                FileIdentity? after = Posix.TryLStat(host, out var now) ? FileIdentity.Of(now) : null;
-                session.Hashed(keys![i], identities![i], after, Digest.FromSha256Bytes(digests[i]).ToString());
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            // The same exception a sequential read would have thrown (a file removed mid-walk, a permission error).
-            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-        }
+            var host = files[i].Host;
+            digests[i] = HashFile(host, ct);
+            if (session is null) return;
+            FileIdentity? after = Posix.TryLStat(host, out var now) ? FileIdentity.Of(now) : null;
+            session.Hashed(keys![i], identities![i], after, Digest.FromSha256Bytes(digests[i]).ToString());
+        }, ct);
         return digests;
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using Sbuild.Core;
 using Sbuild.Parser;
 using Sbuild.Snapshotter;
@@ -218,19 +217,11 @@ public static class FileCopier
         /// <summary>The work the walk left: regular files (in parallel), then second hard links, then directory times.</summary>
         public void Finish()
         {
-            try
+            ParallelWork.ForEach(_files, file =>
             {
-                Parallel.ForEach(_files, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
-                {
-                    FileClone.Copy(file.Source, file.Target);
-                    ApplyMetadata(file.Target, file.Stat, isDirectory: false);
-                });
-            }
-            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-            {
-                // One file's error, as a copy one file at a time would have thrown it (a full disk, a source gone).
-                ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
-            }
+                FileClone.Copy(file.Source, file.Target);
+                ApplyMetadata(file.Target, file.Stat, isDirectory: false);
+            });
             foreach (var (first, target) in _links) Posix.Link(first, target);
             for (var i = _directoryTimes.Count - 1; i >= 0; i--)
                 Posix.SetTimes(_directoryTimes[i].Target, _directoryTimes[i].Source.MTimeSec, _directoryTimes[i].Source.MTimeNsec);
