@@ -22,7 +22,7 @@ public readonly record struct Digest
 
     public static Digest FromSha256Bytes(ReadOnlySpan<byte> hash) => new(Sha256, Convert.ToHexStringLower(hash));
 
-    public static Digest Of(ReadOnlySpan<byte> content) => FromSha256Bytes(SHA256.HashData(content));
+    public static Digest Of(ReadOnlySpan<byte> content) => FromSha256Bytes(Sbuild.Core.Sha256.HashData(content));
 
     public static Digest Of(Stream content) => FromSha256Bytes(SHA256.HashData(content));
 

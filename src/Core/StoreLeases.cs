@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 
 namespace Sbuild.Core;
 
@@ -20,7 +19,7 @@ public static class StoreLeases
 
     /// <summary>This process's lease ID: its PID (for people reading the store) and random bits (for uniqueness).</summary>
     public static string Id { get; } =
-        Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "." + RandomNames.Hex(4);
 
     /// <summary>The prefix of this process's names in <paramref name="storeRoot"/> (<c>ID-</c>); holds the lease first.</summary>
     public static string Tag(string storeRoot)

@@ -50,9 +50,9 @@ public static class ContextChecksum
 
         var digests = FileDigests(walk.Files, contextDir, session, ct);
         session?.Commit();
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = Sha256.Create(walk.Length + 32L * digests.Length);
         walk.HashInto(hash, digests);
-        return (Digest.FromSha256Bytes(hash.GetHashAndReset()), new ContextListing(walk.Entries, digests, includeOwnership));
+        return (Digest.FromSha256Bytes(hash.GetHash()), new ContextListing(walk.Entries, digests, includeOwnership));
     }
 
     /// <summary>
@@ -106,6 +106,9 @@ public static class ContextChecksum
 
         public void Dispose() => ArrayPool<byte>.Shared.Return(_text);
 
+        /// <summary>How many bytes of records the walk has written.</summary>
+        public int Length => _written;
+
         /// <summary>An entry's record: <c>RELATIVE\0TYPE(hex)\0PERMISSIONS(octal)\0</c>.</summary>
         public void Entry(string relative, Posix.FileStat st)
         {
@@ -132,7 +135,7 @@ public static class ContextChecksum
         }
 
         /// <summary>The records with each file's digest in its place: the same bytes as hashing them one by one.</summary>
-        public void HashInto(IncrementalHash hash, byte[][] digests)
+        public void HashInto(Sha256 hash, byte[][] digests)
         {
             var text = _text.AsSpan(0, _written);
             var start = 0;

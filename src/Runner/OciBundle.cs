@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using System.Security.Cryptography;
 using System.Text;
 using Sbuild.Core;
 
@@ -37,7 +36,7 @@ internal sealed class OciBundle : IDisposable
         ulong grantableCapabilities = ulong.MaxValue, CgroupSupport? cgroups = null)
     {
         System.IO.Directory.CreateDirectory(workDirectory);
-        var id = NameStart(namePrefix) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var id = NameStart(namePrefix) + RandomNames.Hex(8);
         var directory = Path.Join(Path.GetFullPath(workDirectory), id);
         System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var bundle = new OciBundle(directory, id);

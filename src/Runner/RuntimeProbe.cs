@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Sbuild.Core;
 
 namespace Sbuild.Runner;
@@ -16,7 +15,7 @@ internal static class RuntimeProbe
     /// <summary>Null when the runtime works, else why not.</summary>
     public static async Task<string?> FailureAsync(OciRuntime runtime, string workDirectory, CancellationToken ct)
     {
-        var rootfs = Path.Join(Path.GetFullPath(workDirectory), "sbuild-probe-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
+        var rootfs = Path.Join(Path.GetFullPath(workDirectory), "sbuild-probe-" + RandomNames.Hex(6));
         Directory.CreateDirectory(rootfs);
         try
         {

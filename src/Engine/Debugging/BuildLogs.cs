@@ -22,7 +22,7 @@ public static class BuildLogs
     /// <summary>A new build ID: the UTC start time (so IDs sort by age) and random bits (so two builds never share one).</summary>
     public static string NewBuildId() =>
         DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture) + "-"
-        + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
+        + RandomNames.Hex(3);
 
     /// <summary>The builds that have logs, oldest first.</summary>
     public static IReadOnlyList<string> Builds(string storeRoot)
