@@ -20,7 +20,9 @@ public sealed class BuildRecorder(string buildId, StoreDatabase database, Execut
     public const int BuildsKeptPerDockerfile = 20;
 
     private readonly ConcurrentQueue<(OpNode Node, string Key, SolveOutcome Outcome, string? Differences)> _steps = new();
-    private readonly ConcurrentDictionary<string, string> _inputs = new(StringComparer.Ordinal);
+    // Each step's inputs as the JSON its record keeps, serialised beside the miss comparison (a COPY of a big context
+    // lists thousands of files) and awaited when the record is saved.
+    private readonly ConcurrentDictionary<string, Task<string>> _inputs = new(StringComparer.Ordinal);
     private readonly long _started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>
@@ -38,8 +40,7 @@ public sealed class BuildRecorder(string buildId, StoreDatabase database, Execut
             return null;
         }
         var current = InputsOf(vertex, node, inputs);
-        var json = JsonSerializer.Serialize(current, ExplainJsonContext.Default.StepInputs);
-        _inputs[key.ToString()] = json;
+        _inputs[key.ToString()] = Task.Run(() => JsonSerializer.Serialize(current, ExplainJsonContext.Default.StepInputs));
         MissExplanation? explanation = null;
         if (explain && outcome == SolveOutcome.Missed && Location(node) is var (stage, line, instruction)
             && Earlier(stage, line, instruction) is { } earlier && Parse(earlier.Inputs) is { } before)
@@ -68,7 +69,8 @@ public sealed class BuildRecorder(string buildId, StoreDatabase database, Execut
             .ToList();
         try
         {
-            database.PutBuild(new BuildRecord(BuildId, dockerfile, _started), ordered, _inputs.ToList(), BuildsKeptPerDockerfile);
+            var inputs = _inputs.Select(i => KeyValuePair.Create(i.Key, i.Value.GetAwaiter().GetResult())).ToList();
+            database.PutBuild(new BuildRecord(BuildId, dockerfile, _started), ordered, inputs, BuildsKeptPerDockerfile);
             return BuildId;
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or SbuildException)
