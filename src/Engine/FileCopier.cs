@@ -239,6 +239,5 @@ public static class FileCopier
                 Posix.Chmod(path, ownership.Mode?.Apply(st.Permissions, isDirectory) ?? st.Permissions); // after chown, which clears setuid bits
             if (!isDirectory) Posix.SetTimes(path, st.MTimeSec, st.MTimeNsec);
         }
-
     }
 }
