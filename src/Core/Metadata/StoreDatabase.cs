@@ -80,7 +80,12 @@ public sealed partial class StoreDatabase : IDisposable
             using var cmd = Command("UPDATE cache_records SET last_used = $now, uses = uses + 1 WHERE key = $key RETURNING result, created, size, description, uses", ("$key", key), ("$now", now));
             using var reader = cmd.ExecuteReader();
             if (!reader.Read()) return null;
-            return new CacheRecord(key, reader.GetString(0), reader.GetInt64(1), now, reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4));
+            var record = new CacheRecord(key, reader.GetString(0), reader.GetInt64(1), now, reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4));
+            // Step the statement to its end (keys are unique: no second row). A write that ends in a reset instead
+            // commits without calling SQLite's WAL hook, which runs the automatic checkpoint; a no-op rebuild writes
+            // nothing else, so its WAL grew without bound and every open read all of it again.
+            reader.Read();
+            return record;
         }
     }
 

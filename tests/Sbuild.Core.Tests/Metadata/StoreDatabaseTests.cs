@@ -144,6 +144,21 @@ public sealed class StoreDatabaseTests : IDisposable
     }
 
     [Fact]
+    public void Cache_hits_alone_let_SQLite_checkpoint_the_WAL()
+    {
+        // A no-op rebuild's only writes are its hits. SQLite folds the WAL into the database after a commit that
+        // leaves 1000 pages or more in it, then starts the WAL over, which raises the checkpoint sequence number in
+        // the WAL's header (bytes 12-15, big-endian).
+        using var db = StoreDatabase.Open(_root.Path);
+        db.PutCacheRecord("sha256:aa", "{}", 1);
+        for (var i = 0; i < 1100; i++) Assert.NotNull(db.TryGetCacheRecord("sha256:aa"));
+        var header = new byte[16];
+        using (var wal = File.OpenRead(DbPath + "-wal")) wal.ReadExactly(header);
+        Assert.NotEqual(0u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(12)));
+        Assert.Equal(1101, Assert.Single(db.ListCacheRecords()).Uses);
+    }
+
+    [Fact]
     public void Replacing_a_cache_record_keeps_its_creation_time()
     {
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(5_000));
