@@ -116,6 +116,16 @@ public sealed partial class StoreDatabase : IDisposable
         }
     }
 
+    /// <summary>The total size of the cache records, in bytes.</summary>
+    public long CacheSize()
+    {
+        lock (_lock)
+        {
+            using var cmd = Command("SELECT coalesce(sum(size), 0) FROM cache_records");
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+    }
+
     /// <summary>Removes the record of <paramref name="key"/>; false when there was none.</summary>
     public bool DeleteCacheRecord(string key)
     {

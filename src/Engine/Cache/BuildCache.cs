@@ -27,11 +27,14 @@ public sealed record PruneReport(IReadOnlyList<CacheUsage> Removed, int Snapshot
 /// </summary>
 public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisposable
 {
-    private readonly IReadOnlyList<ISnapshotter> _snapshotters = SnapshotWorkspace.AllSnapshotsOf(store);
+    // Opened when first needed: the GC after a build usually finds the cache within its budget and opens none.
+    private IReadOnlyList<ISnapshotter>? _snapshotters;
+
+    private IReadOnlyList<ISnapshotter> Snapshotters => _snapshotters ??= SnapshotWorkspace.AllSnapshotsOf(store);
 
     public void Dispose()
     {
-        foreach (var snapshotter in _snapshotters) snapshotter.Dispose();
+        foreach (var snapshotter in _snapshotters ?? []) snapshotter.Dispose();
     }
 
     /// <summary>The cache records, then the kept failures and the build logs (<see cref="Debugging"/>), which prune removes too.</summary>
@@ -54,7 +57,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
 
     private CacheUsage FailureUsage(KeptFailure failure)
     {
-        var size = _snapshotters.Where(s => s.Exists(failure.Snapshot)).Select(s => s.Usage(failure.Snapshot)).FirstOrDefault();
+        var size = Snapshotters.Where(s => s.Exists(failure.Snapshot)).Select(s => s.Usage(failure.Snapshot)).FirstOrDefault();
         return new CacheUsage($"failure {failure.Build} step {failure.Step}", $"kept failure: {failure.Name} (sbuild debug shell)", size, failure.Created, failure.Created);
     }
 
@@ -90,9 +93,10 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
         var drive = new DriveInfo(store.Root);
         var total = drive.TotalSize;
         long maxUsed = policy.MaxUsedSpace.Bytes(total), minFree = policy.MinFreeSpace.Bytes(total), reserved = policy.ReservedSpace.Bytes(total);
-        var records = database.ListCacheRecords().OrderBy(r => r.LastUsed).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();
-        var used = records.Sum(r => r.Size);
+        var used = database.CacheSize();
         var free = drive.AvailableFreeSpace;
+        if (used <= maxUsed && free >= minFree) return null;
+        var records = database.ListCacheRecords().OrderBy(r => r.LastUsed).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();
         var removed = new List<CacheRecord>();
         foreach (var record in records)
         {
@@ -122,7 +126,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
         var kept = KeptStates();
         int snapshotCount = 0;
         long snapshotBytes = 0;
-        foreach (var snapshotter in _snapshotters)
+        foreach (var snapshotter in Snapshotters)
         {
             var (count, bytes) = RemoveUnusedSnapshots(snapshotter, kept, all);
             snapshotCount += count;
@@ -191,7 +195,7 @@ public sealed class BuildCache(ImageStore store, StoreDatabase database) : IDisp
     public IReadOnlyList<string> UnreferencedSteps()
     {
         var kept = KeptStates();
-        return _snapshotters.SelectMany(snapshots =>
+        return Snapshotters.SelectMany(snapshots =>
         {
             var infos = snapshots.List().ToDictionary(s => s.Key, StringComparer.Ordinal);
             var live = Reached(infos, kept);

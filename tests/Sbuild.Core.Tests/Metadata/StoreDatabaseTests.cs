@@ -178,10 +178,14 @@ public sealed class StoreDatabaseTests : IDisposable
         db.PutCacheRecord("sha256:aa", "{}", 1);
 
         Assert.Equal(["sha256:aa", "sha256:bb"], db.ListCacheRecords().Select(r => r.Key));
+        Assert.Equal(3, db.CacheSize());
         Assert.True(db.DeleteCacheRecord("sha256:aa"));
         Assert.False(db.DeleteCacheRecord("sha256:aa"));
         Assert.Equal(["sha256:bb"], db.ListCacheRecords().Select(r => r.Key));
         Assert.Null(db.TryGetCacheRecord("sha256:aa"));
+        Assert.Equal(2, db.CacheSize());
+        Assert.True(db.DeleteCacheRecord("sha256:bb"));
+        Assert.Equal(0, db.CacheSize());
     }
 
     [Fact]
