@@ -86,6 +86,30 @@ public sealed class LayerBlobWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Random_data_goes_in_stored_and_random_data_that_repeats_is_deflated()
+    {
+        var noise = new Random(11).GetItems<byte>(Enumerable.Range(0, 256).Select(i => (byte)i).ToArray(), 3_000_000);
+        // Every byte value about equally often, like the noise, but an 8 KiB run repeated: deflate finds the repeats.
+        var repeated = Enumerable.Repeat(noise[..8192], 3_000_000 / 8192).SelectMany(run => run).ToArray();
+        var noiseTar = TestImage.LayerTar(TestImage.File("noise.bin", noise, 0b110_100_100));
+        var repeatedTar = TestImage.LayerTar(TestImage.File("repeated.bin", repeated, 0b110_100_100));
+
+        var stored = TestImage.WriteLayer(_store, noiseTar);
+        var deflated = TestImage.WriteLayer(_store, repeatedTar);
+
+        // Stored blocks cost 5 bytes per 65,535; the header and trailer 18 bytes.
+        var storedBlob = File.ReadAllBytes(_store.PathOf(stored.Blob.Digest));
+        Assert.InRange(storedBlob.Length, noiseTar.Length, noiseTar.Length + noiseTar.Length / 65_535 * 5 + 200);
+        Assert.True(storedBlob.AsSpan().IndexOf(noise.AsSpan(2_000_000, 4096)) > 0, "random data should be in the blob as it is");
+        Assert.True(deflated.Blob.Size < repeatedTar.Length / 10, $"repeated data should deflate: {deflated.Blob.Size} of {repeatedTar.Length} bytes");
+        foreach (var (layer, tar) in new[] { (stored, noiseTar), (deflated, repeatedTar) })
+        {
+            var gunzipped = await ProcessRunner.RunAsync("/bin/sh", ["-c", $"{Tools.Gzip} -dc < {_store.PathOf(layer.Blob.Digest)} | sha256sum"], CancellationToken.None);
+            Assert.StartsWith(Digest.Of(tar).Encoded, gunzipped.StandardOutput);
+        }
+    }
+
+    [Fact]
     public void A_layer_of_many_blocks_gives_the_same_blob_however_it_is_written()
     {
         var tar = BigTar();

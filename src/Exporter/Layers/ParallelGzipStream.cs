@@ -10,7 +10,8 @@ namespace Sbuild.Exporter;
 /// A write-only gzip stream that deflates fixed 1 MiB blocks on every core at once, as pigz does, and writes them in
 /// order. Each block is a deflate run of its own (no window shared with the block before it) ending in a sync flush,
 /// the last one ends the stream; so the output is one ordinary gzip member that any reader takes, and it depends only
-/// on the bytes written and the level — never on the number of cores or on how the writes were chunked.
+/// on the bytes written and the level — never on the number of cores or on how the writes were chunked. A block of
+/// data that does not compress (<see cref="LooksIncompressible"/>) goes in as stored blocks instead of being deflated.
 /// </summary>
 /// <remarks>
 /// At most twice as many blocks as cores are in flight, their buffers rented from the shared pool and given back once
@@ -115,6 +116,8 @@ internal sealed class ParallelGzipStream : SequentialWriteStream
         var buffer = ArrayPool<byte>.Shared.Rent(OutputSize);
         try
         {
+            if (level > 0 && LooksIncompressible(block.AsSpan(0, count)))
+                return (buffer, Store(block.AsSpan(0, count), buffer, final));
             using var compressed = new MemoryStream(buffer, 0, buffer.Length, writable: true);
             var deflate = new DeflateStream(compressed, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true);
             deflate.Write(block, 0, count);
@@ -137,5 +140,68 @@ internal sealed class ParallelGzipStream : SequentialWriteStream
         {
             ArrayPool<byte>.Shared.Return(block);
         }
+    }
+
+    // Samples of a block as long as deflate's window, so a repeat within the window shows in the sample too.
+    private const int SampleSize = 32 * 1024;
+    private const int Samples = 4;
+
+    /// <summary>
+    /// Whether a block is data deflate cannot shrink: already compressed or encrypted (archives, media, model weights).
+    /// Deflating such a block costs about 30 ms per MiB and core for nothing, so it is stored as it is. Four samples
+    /// spread over the block decide: their bytes must spread over all values almost evenly (order-0 entropy above 7.9
+    /// bits a byte; text and code stay far below), and a fast deflate of each must find nothing to shorten, which rules
+    /// out random-looking data that repeats itself. A small block is always deflated.
+    /// </summary>
+    private static bool LooksIncompressible(ReadOnlySpan<byte> block)
+    {
+        if (block.Length < 2 * Samples * SampleSize) return false;
+        var stride = (block.Length - SampleSize) / (Samples - 1);
+        Span<int> counts = stackalloc int[256];
+        counts.Clear();
+        for (var i = 0; i < Samples; i++)
+            foreach (var b in block.Slice(i * stride, SampleSize)) counts[b]++;
+        double total = Samples * SampleSize, entropy = 0;
+        foreach (var count in counts)
+            if (count > 0) entropy -= count / total * Math.Log2(count / total);
+        if (entropy < 7.9) return false;
+        var probe = ArrayPool<byte>.Shared.Rent(2 * SampleSize);
+        try
+        {
+            for (var i = 0; i < Samples; i++)
+            {
+                using var compressed = new MemoryStream(probe, 0, probe.Length, writable: true);
+                using (var deflate = new DeflateStream(compressed, new ZLibCompressionOptions { CompressionLevel = 1 }, leaveOpen: true))
+                    deflate.Write(block.Slice(i * stride, SampleSize));
+                if (compressed.Position < SampleSize * 98 / 100) return false;
+            }
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(probe);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="data"/> as deflate stored blocks (RFC 1951 3.2.4: header bits, padding to the byte, LEN, NLEN, the
+    /// bytes), at most 65,535 bytes each; the last one ends the stream when <paramref name="final"/>. A block starts on
+    /// a byte boundary (after the gzip header, or after the block before, which ends byte-aligned), so its header is one
+    /// byte: BFINAL in bit 0, BTYPE 00 and the padding zero.
+    /// </summary>
+    private static int Store(ReadOnlySpan<byte> data, Span<byte> output, bool final)
+    {
+        var written = 0;
+        do
+        {
+            var n = Math.Min(data.Length, ushort.MaxValue);
+            output[written] = final && n == data.Length ? (byte)1 : (byte)0;
+            BinaryPrimitives.WriteUInt16LittleEndian(output[(written + 1)..], (ushort)n);
+            BinaryPrimitives.WriteUInt16LittleEndian(output[(written + 3)..], (ushort)~n);
+            data[..n].CopyTo(output[(written + 5)..]);
+            written += 5 + n;
+            data = data[n..];
+        } while (!data.IsEmpty);
+        return written;
     }
 }
