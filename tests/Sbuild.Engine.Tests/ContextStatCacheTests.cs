@@ -33,8 +33,15 @@ public sealed class ContextStatCacheTests : IDisposable
     /// <summary>A cache whose clock says every file of the test is long settled, so entries get recorded.</summary>
     private FileDigestCache Settled() => new(_db, new FixedClock(DateTimeOffset.UtcNow.AddHours(1)));
 
-    /// <summary>A cache on the real clock: files written by the test just now are racy.</summary>
+    /// <summary>A cache on the real clock.</summary>
     private FileDigestCache Live() => new(_db);
+
+    /// <summary>A cache whose computation starts <paramref name="after"/> the ctime of <paramref name="relative"/>.</summary>
+    private FileDigestCache StartingAfterChangeOf(string relative, TimeSpan after)
+    {
+        var ctime = FileIdentity.Of(Posix.LStat(Path.Combine(_context.Path, relative))).CTimeNs;
+        return new(_db, new FixedClock(DateTimeOffset.UnixEpoch.AddTicks(ctime / 100) + after));
+    }
 
     private Digest Compute(FileDigestCache? cache, params string[] sources) =>
         ContextChecksum.Compute(_context.Path, new CopySelection(sources.Length == 0 ? FixedContextTree.Sources : sources), FixedContextTree.Ignore, cache);
@@ -128,7 +135,7 @@ public sealed class ContextStatCacheTests : IDisposable
         Write("a.txt", "version-1");
         var path = Path.Combine(_context.Path, "a.txt");
         var mtime = Posix.LStat(path);
-        var cache = Live();
+        var cache = StartingAfterChangeOf("a.txt", TimeSpan.FromMilliseconds(5));
         var first = Compute(cache, "a.txt");
 
         Assert.Equal((1, 0), (cache.Hashed, cache.Recorded));
@@ -144,6 +151,34 @@ public sealed class ContextStatCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_file_changed_just_before_the_build_is_recorded_once_its_time_is_past_the_fine_window()
+    {
+        // A checkout or an edit right before the build: on a file system with nanosecond times, 20 ms later is settled,
+        // so the next build does not read the file again.
+        Write("a.txt", "content");
+        Assert.NotEqual(0, FileIdentity.Of(Posix.LStat(Path.Combine(_context.Path, "a.txt"))).CTimeNs % 1_000_000_000);
+        var cache = StartingAfterChangeOf("a.txt", TimeSpan.FromMilliseconds(50));
+        Compute(cache, "a.txt");
+        Assert.Equal((1, 1), (cache.Hashed, cache.Recorded));
+        Assert.Equal(1, _db.CountFileDigests(_context.Path));
+    }
+
+    [Theory]
+    [InlineData(true, -10, true)]      // nanosecond times: 10 ms before the start is inside the 20 ms window
+    [InlineData(true, -30, false)]     // … 30 ms before is settled
+    [InlineData(true, 500, true)]      // changed after the start
+    [InlineData(false, -1_000, true)]  // whole-second times: 1 s before is inside the 2 s window
+    [InlineData(false, -3_000, false)] // … 3 s before is settled
+    public void The_racy_window_follows_the_granularity_the_ctime_shows(bool nanoseconds, long ctimeMsFromStart, bool racy)
+    {
+        const long start = 1_800_000_000L * 1_000_000_000; // a whole second
+        var ctime = start + ctimeMsFromStart * 1_000_000 + (nanoseconds ? 789 : 0);
+        var id = new FileIdentity(1, 2, 3, MTimeNs: ctime - 5_000_000_000, CTimeNs: ctime, Mode: 0x81a4);
+        Assert.Equal(racy, FileDigestCache.IsRacy(id, start));
+        Assert.True(FileDigestCache.IsRacy(id with { MTimeNs = start }, start)); // an mtime at the start is racy whatever the ctime
+    }
+
+    [Fact]
     public void A_stored_row_that_has_become_racy_is_not_used()
     {
         // A row recorded by some other writer with a ctime inside the racy window of this computation.
@@ -151,7 +186,7 @@ public sealed class ContextStatCacheTests : IDisposable
         var id = FileIdentity.Of(Posix.LStat(Path.Combine(_context.Path, "a.txt")));
         _db.PutFileDigests(_context.Path, [new FileDigestRecord("a.txt", id, Digest.Of("planted"u8).ToString())]);
 
-        var cache = Live();
+        var cache = StartingAfterChangeOf("a.txt", TimeSpan.FromMilliseconds(5));
         var digest = Compute(cache, "a.txt");
 
         Assert.Equal((0, 1), (cache.Hits, cache.Hashed));

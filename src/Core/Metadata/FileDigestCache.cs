@@ -3,14 +3,34 @@ namespace Sbuild.Core.Metadata;
 /// <summary>
 /// The context stat cache over <see cref="StoreDatabase"/>'s <c>file_digests</c>: a file whose (device, inode, size,
 /// mtime, ctime, mode) match a stored row gets that row's content digest without being read. It never answers with a
-/// stale digest: ctime is in the key and no user call can set it, and an entry is only recorded when both the file's
-/// mtime and ctime are older than <see cref="RacyWindow"/> before the computation started (git's "racy" rule: a file
-/// changed again within the file system's timestamp granularity could keep all its stat fields).
+/// stale digest: ctime is in the key and no user call can set it, and an entry is only recorded (or used) when both the
+/// file's mtime and ctime are older than the racy window before the computation started (git's "racy" rule: a file
+/// changed again within the file system's timestamp granularity could keep all its stat fields; see <see cref="IsRacy"/>).
 /// </summary>
 public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock = null)
 {
-    /// <summary>Files whose mtime or ctime is this close to (or after) the start of the computation are not recorded.</summary>
-    public static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
+    /// <summary>The racy window where file times have whole seconds (FAT keeps even ones): a ctime with no nanoseconds.</summary>
+    public static readonly TimeSpan CoarseRacyWindow = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The racy window where file times have nanoseconds (ext4, xfs, btrfs, tmpfs, overlayfs): the kernel stamps files
+    /// from its coarse clock, which lags the real time by at most one timer tick (10 ms at the slowest tick rate, 100 Hz),
+    /// so a file changed after the computation started gets a time inside this window or later.
+    /// </summary>
+    public static readonly TimeSpan FineRacyWindow = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Whether a file with <paramref name="id"/> may still change without its stat showing it, for a computation that
+    /// started at <paramref name="startNs"/> (Unix nanoseconds): its mtime or ctime is within the window before that.
+    /// The window follows the file system's granularity, told by the ctime (which only the kernel sets): with whole
+    /// seconds <see cref="CoarseRacyWindow"/>, else <see cref="FineRacyWindow"/>.
+    /// </summary>
+    public static bool IsRacy(FileIdentity id, long startNs)
+    {
+        var window = id.CTimeNs % 1_000_000_000 == 0 ? CoarseRacyWindow : FineRacyWindow;
+        var racyFromNs = startNs - (long)(window.Ticks * (1_000_000_000 / TimeSpan.TicksPerSecond));
+        return id.MTimeNs >= racyFromNs || id.CTimeNs >= racyFromNs;
+    }
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private long _hits, _hashed, _recorded;
@@ -41,9 +61,9 @@ public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock 
             : new FileDigestCache(database);
     }
 
-    /// <summary>Starts one computation under <paramref name="root"/>: its racy threshold is taken now, before any file is examined.</summary>
+    /// <summary>Starts one computation under <paramref name="root"/>: its start, for the racy rule, is now, before any file is examined.</summary>
     public Session Begin(string root) => new(this, Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)),
-        (_clock.GetUtcNow() - RacyWindow).ToUnixTimeMilliseconds() * 1_000_000);
+        (_clock.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks * (1_000_000_000 / TimeSpan.TicksPerSecond));
 
     /// <summary>
     /// One computation: look everything up at once, hash what missed, record the stable results in one transaction.
@@ -58,12 +78,12 @@ public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock 
 
         private readonly FileDigestCache _owner;
         private readonly string _root;
-        private readonly long _racyFromNs;
+        private readonly long _startNs;
         private readonly List<FileDigestRecord> _pending = [];
         private readonly CancellationTokenSource _stopReading = new();
         private Task<Dictionary<string, FileDigestRecord>>? _allRows;
 
-        internal Session(FileDigestCache owner, string root, long racyFromNs) => (_owner, _root, _racyFromNs) = (owner, root, racyFromNs);
+        internal Session(FileDigestCache owner, string root, long startNs) => (_owner, _root, _startNs) = (owner, root, startNs);
 
         /// <summary>Starts reading all of the root's rows on another thread (once): the walk has passed
         /// <see cref="WholeRootLookup"/> files. Not started for small walks, which would only pay for the thread.</summary>
@@ -123,6 +143,6 @@ public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock 
             }
         }
 
-        private bool IsRacy(FileIdentity id) => id.MTimeNs >= _racyFromNs || id.CTimeNs >= _racyFromNs;
+        private bool IsRacy(FileIdentity id) => FileDigestCache.IsRacy(id, _startNs);
     }
 }
