@@ -28,7 +28,7 @@ public sealed class FileDigestCache(StoreDatabase database, TimeProvider? clock 
     public static bool IsRacy(FileIdentity id, long startNs)
     {
         var window = id.CTimeNs % 1_000_000_000 == 0 ? CoarseRacyWindow : FineRacyWindow;
-        var racyFromNs = startNs - (long)(window.Ticks * (1_000_000_000 / TimeSpan.TicksPerSecond));
+        var racyFromNs = startNs - window.Ticks * (1_000_000_000 / TimeSpan.TicksPerSecond);
         return id.MTimeNs >= racyFromNs || id.CTimeNs >= racyFromNs;
     }
 
