@@ -37,7 +37,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
         {
             try
             {
-                Apply(plan, stage.Instructions[i], $"[{plan.DisplayName} {i + 2}/{total}]");
+                Apply(plan, stage.Instructions[i], StepPrefix(plan.DisplayName, i + 2, total));
             }
             catch (DockerfileException e) when (Problems is not null)
             {
@@ -45,6 +45,16 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             }
         }
         return plan;
+    }
+
+    /// <summary>
+    /// BuildKit's step prefix, <c>[stage n/total]</c>: the stage's name (or <c>stage-N</c>) is left out when the
+    /// Dockerfile has a single stage, and n is padded with spaces to the width of total (<c>[ 2/12]</c>).
+    /// </summary>
+    private string StepPrefix(string stageName, int n, int total)
+    {
+        var number = n.ToString(CultureInfo.InvariantCulture).PadLeft(total.ToString(CultureInfo.InvariantCulture).Length);
+        return definition.Stages.Count == 1 ? $"[{number}/{total}]" : $"[{stageName} {number}/{total}]";
     }
 
     /// <summary>When set (<c>build --check</c>), an instruction that cannot be planned is recorded here instead of thrown.</summary>
@@ -71,7 +81,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             throw new DockerfileException(ErrorCode.DockerfileSyntax, stage.Location,
                 $"FROM --platform={text}: invalid platform: expected OS/ARCH[/VARIANT], e.g. linux/amd64 or linux/arm/v7");
         var displayName = stage.Name ?? $"stage-{stage.Index}";
-        var label = $"[{displayName} 1/{stage.Instructions.Count + 1}] FROM {stage.BaseName}";
+        var label = $"{StepPrefix(displayName, 1, stage.Instructions.Count + 1)} FROM {stage.BaseName}";
         if (FindStage(stage.BaseName, stage.Index, allowIndex: false) is { } parentIndex)
         {
             var parent = Plan(parentIndex);
@@ -118,7 +128,7 @@ public sealed class StageConverter(BuildDefinition definition, BuildArgs buildAr
             var source = $"ONBUILD trigger {i + 1} of {stage.BaseName}";
             var parsed = InstructionBinder.Bind(DockerfileParser.Parse($"FROM scratch\n{triggers[i]}\n", source), new Dictionary<string, string>());
             foreach (var instruction in parsed.Stages[0].Instructions)
-                Apply(plan, instruction, $"[{plan.DisplayName} 1/{stage.Instructions.Count + 1}] ONBUILD");
+                Apply(plan, instruction, $"{StepPrefix(plan.DisplayName, 1, stage.Instructions.Count + 1)} ONBUILD");
         }
     }
 

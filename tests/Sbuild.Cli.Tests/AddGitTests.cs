@@ -122,7 +122,7 @@ public sealed class AddGitTests(SbuildCli sbuild, GitRepositoryServers git) : IC
             Assert.Equal("one\n", Read(first.RootfsDir, "m/v.txt"));
 
         var unchanged = await BuildProgressAsync(dockerfile);
-        Assert.Matches(@"(?m)^#\d+ \[stage-0 2/2\] ADD .*moving\.git#main /m\n#\d+ CACHED$", unchanged);
+        Assert.Matches(@"(?m)^#\d+ \[2/2\] ADD .*moving\.git#main /m\n#\d+ CACHED$", unchanged);
 
         await git.CommitToMainAsync("moving.git", work => GitRepositoryServers.Write(work, "v.txt", "two\n"));
         using var moved = await BuildAsync(dockerfile, noCache: false);

@@ -59,7 +59,7 @@ public sealed class CacheLifecycleTests(SbuildCli sbuild) : IClassFixture<Sbuild
         Assert.Equal(2, RecordRow.Matches(du.StandardOutput).Count);
         Assert.Matches(@"(?m)^Total:\s+30\.\d+kB$", du.StandardOutput); // the 30000-byte file plus the small one
         var verbose = await sbuild.RunAsync(["du", "--verbose"], storeRoot: store.Path);
-        Assert.Contains("Description:\t[stage-0 2/3] RUN head -c 30000 /dev/zero > /big", verbose.StandardOutput);
+        Assert.Contains("Description:\t[2/3] RUN head -c 30000 /dev/zero > /big", verbose.StandardOutput);
 
         var pruned = await sbuild.RunAsync(["prune", "-f"], storeRoot: store.Path);
         Assert.Equal(2, RecordRow.Matches(pruned.StandardOutput).Count);

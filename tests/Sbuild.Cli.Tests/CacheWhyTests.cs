@@ -81,7 +81,7 @@ public sealed partial class CacheWhyTests(SbuildCli sbuild) : IClassFixture<Sbui
         await BuildAsync(context);
         File.WriteAllText(context.Combine("src", "a"), Unique());
         var (plain, _) = await BuildAsync(context);
-        Assert.Equal(["COPY src /src — changed src/a (content); 2 files unchanged", "RUN ls /src — parent step changed: [stage-0 2/3] COPY src /src"],
+        Assert.Equal(["COPY src /src — changed src/a (content); 2 files unchanged", "RUN ls /src — parent step changed: [2/3] COPY src /src"],
             Misses(plain));
     }
 
@@ -168,24 +168,24 @@ public sealed partial class CacheWhyTests(SbuildCli sbuild) : IClassFixture<Sbui
         Assert.StartsWith($"build {secondId} of {context.Combine("Dockerfile")} at ", why.StandardOutput);
         var lines = why.StandardOutput.Split('\n').Skip(1).Where(l => l.Length > 0).ToList();
         Assert.Equal([
-            "#1 [stage-0 1/3] FROM busybox",
+            "#1 [1/3] FROM busybox",
             "  ran without a cache lookup (a base image, --no-cache or --no-cache-filter)",
-            "#2 [stage-0 2/3] COPY src /src",
+            "#2 [2/3] COPY src /src",
             $"  cache miss (compared with build {firstId}):",
             .. Enumerable.Range(0, 7).Select(i => $"    added src/extra{i}"),
             "    removed src/b",
             "    2 files unchanged",
-            "#3 [stage-0 3/3] RUN ls /src",
+            "#3 [3/3] RUN ls /src",
             $"  cache miss (compared with build {firstId}):",
-            "    parent step changed: [stage-0 2/3] COPY src /src",
+            "    parent step changed: [2/3] COPY src /src",
         ], lines);
         // A unique start of the id is enough (ids begin with the build's time and end with random hex).
         var step = await sbuild.RunAsync(["cache", "why", secondId[..^2], "--step", "2"]);
-        Assert.Contains("#2 [stage-0 2/3] COPY src /src\n", step.StandardOutput);
+        Assert.Contains("#2 [2/3] COPY src /src\n", step.StandardOutput);
         Assert.DoesNotContain("#3", step.StandardOutput);
 
         var rebuilt = await sbuild.RunAsync(["cache", "why", firstId]);
-        Assert.Contains("#2 [stage-0 2/3] COPY src /src\n  cache miss: no earlier record of this step to compare with\n", rebuilt.StandardOutput);
+        Assert.Contains("#2 [2/3] COPY src /src\n  cache miss: no earlier record of this step to compare with\n", rebuilt.StandardOutput);
     }
 
     [Fact]
@@ -219,7 +219,7 @@ public sealed partial class CacheWhyTests(SbuildCli sbuild) : IClassFixture<Sbui
             .Select(l => JsonDocument.Parse(l).RootElement)
             .Where(e => e.TryGetProperty("vertexes", out _)).SelectMany(e => e.GetProperty("vertexes").EnumerateArray()).ToList();
         var started = Assert.Single(vertexes, v => v.TryGetProperty("cacheMiss", out _));
-        Assert.Equal("[stage-0 2/2] COPY src /src", started.GetProperty("name").GetString());
+        Assert.Equal("[2/2] COPY src /src", started.GetProperty("name").GetString());
         Assert.Equal("COPY src /src — changed src/a (content); 2 files unchanged", started.GetProperty("cacheMiss").GetString());
         Assert.False(started.TryGetProperty("completed", out _)); // on the step's start, with BuildKit's fields kept
     }

@@ -460,7 +460,7 @@ public sealed class DockerfileFrontendTests : IDisposable
             "ADD https://h/r.git?branch=dev&subdir=/pkg&submodules=false&keep-git-dir /pkg # buildkit",
             "ADD git://h/r.git?fetch-by-commit&commit=0123456789abcdef0123456789abcdef01234567 /pinned # buildkit",
         ], result.Target.History.Select(h => h.CreatedBy));
-        Assert.Equal("[stage-0 3/5] git source git@h:org/repo.git with .git", src.Inputs[1].Description.Name);
+        Assert.Equal("[3/5] git source git@h:org/repo.git with .git", src.Inputs[1].Description.Name);
         Assert.Equal(3, src.Inputs[1].Description.Location!.Value.Line);
     }
 
@@ -520,9 +520,25 @@ public sealed class DockerfileFrontendTests : IDisposable
     public void Steps_carry_their_location_and_progress_name()
     {
         var node = Convert("FROM busybox\n\nRUN   make all\n").Target.Fs;
-        Assert.Equal("[stage-0 2/2] RUN make all", node.Description.Name);
+        Assert.Equal("[2/2] RUN make all", node.Description.Name);
         Assert.Equal(3, node.Description.Location!.Value.Line);
         Assert.Equal("RUN   make all", node.Description.Instruction);
+    }
+
+    [Fact]
+    public void Step_names_are_BuildKits_one_stage_unnamed_and_numbers_padded_to_the_total()
+    {
+        // BuildKit 0.32: "[ 2/11] RUN …" in a one-stage Dockerfile, even a named one; "[build 1/2] FROM …" with stages.
+        var one = Convert("FROM busybox AS only\n" + string.Concat(Enumerable.Range(1, 10).Select(i => $"RUN echo {i}\n"))).Target.Fs;
+        var names = new List<string>();
+        for (var node = one; node is not null; node = node.Inputs.Count > 0 ? node.Inputs[0] : null) names.Add(node.Description.Name);
+        Assert.Equal("[11/11] RUN echo 10", names[0]);
+        Assert.Equal("[ 2/11] RUN echo 1", names[^2]);
+        Assert.Equal("[ 1/11] FROM busybox", names[^1]);
+
+        var two = Convert("FROM busybox AS build\nRUN a\nFROM busybox\nCOPY --from=build /a /a\n").Target.Fs;
+        Assert.Equal("[stage-1 2/2] COPY --from=build /a /a", two.Description.Name);
+        Assert.Equal("[stage-1 1/2] FROM busybox", two.Inputs[0].Description.Name);
     }
 
     [Fact]
