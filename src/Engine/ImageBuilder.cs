@@ -69,7 +69,12 @@ public sealed class ImageBuilder(ImageStore store, IProgress<SolveEvent> progres
         string? recorded = null;
         try
         {
-            fs = await solver.SolveAsync(graph.VertexOf(plan.Fs), ct).ConfigureAwait(false);
+            var target = graph.VertexOf(plan.Fs);
+            // A rebuild whose image is cached lists its steps in Dockerfile order, as BuildKit's progress does: resolving
+            // them first reports each one (nothing runs), and the target then takes the hit looked up here.
+            if (await solver.IsCachedAsync(target, ct).ConfigureAwait(false))
+                await ResolveHistoryStepsAsync(solver, graph, plan, ct).ConfigureAwait(false);
+            fs = await solver.SolveAsync(target, ct).ConfigureAwait(false);
             await ResolveHistoryStepsAsync(solver, graph, plan, ct).ConfigureAwait(false);
         }
         finally

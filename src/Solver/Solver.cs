@@ -22,6 +22,8 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
     private readonly Dictionary<Vertex<TResult>, bool> _forced = new(ReferenceEqualityComparer.Instance);
     // What each key was made from, for the observer.
     private readonly Dictionary<Vertex<TResult>, Digest[]> _keyInputs = new(ReferenceEqualityComparer.Instance);
+    // Cache hits looked up ahead of their solve (IsCachedAsync), taken by it.
+    private readonly Dictionary<Vertex<TResult>, TResult> _lookedUp = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _gate = new();
 
     public async Task<TResult> SolveAsync(Vertex<TResult> target, CancellationToken ct)
@@ -52,6 +54,19 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
             : await KeyOf(input, ct).ConfigureAwait(false))).ConfigureAwait(false);
         lock (_gate) _keyInputs[vertex] = inputs;
         return await op.CacheKeyAsync(inputs, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="vertex"/> will come from the cache, looked up now without solving it or reporting
+    /// anything; its solve then takes the result found here. A caller can so report a cached graph's steps in their own
+    /// order before the target.
+    /// </summary>
+    public async Task<bool> IsCachedAsync(Vertex<TResult> vertex, CancellationToken ct)
+    {
+        var key = await KeyOf(vertex, ct).ConfigureAwait(false);
+        if (!vertex.Op.Cacheable || MustRun(vertex) || await cache.GetAsync(key, ct).ConfigureAwait(false) is not { } cached) return false;
+        lock (_gate) _lookedUp[vertex] = cached;
+        return true;
     }
 
     /// <summary>The result of <paramref name="vertex"/>, solving it (and its inputs) if this solver has not yet.</summary>
@@ -91,7 +106,13 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         // A hit needs nothing from the inputs: they are not solved (no base image unpacked, no earlier step re-checked)
         // unless another consumer asks for them.
         var asked = op.Cacheable && !MustRun(vertex);
-        if (asked && await cache.GetAsync(key, ct).ConfigureAwait(false) is { } cached)
+        TResult? cached = null;
+        if (asked)
+        {
+            lock (_gate) _lookedUp.Remove(vertex, out cached);
+            cached ??= await cache.GetAsync(key, ct).ConfigureAwait(false);
+        }
+        if (cached is not null)
         {
             Observe(vertex, key, SolveOutcome.Cached);
             progress?.Report(new SolveEvent(op.Name, VertexStatus.Cached, clock.Elapsed));

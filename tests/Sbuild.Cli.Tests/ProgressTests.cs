@@ -73,6 +73,24 @@ public sealed class ProgressTests(SbuildCli sbuild) : IClassFixture<SbuildCli>
     }
 
     [Fact]
+    public async Task A_cached_rebuild_lists_its_steps_in_dockerfile_order_as_buildkit_does()
+    {
+        using var context = new TempDirectory("sbuild-order-");
+        File.WriteAllText(context.Combine("Dockerfile"), $"FROM busybox\nCOPY a.txt /a.txt\nRUN echo {Guid.NewGuid():N}\n");
+        File.WriteAllText(context.Combine("a.txt"), "x\n");
+        await sbuild.RunAsync(["--progress", "plain", context.Path]);
+
+        var again = await sbuild.RunAsync(["--progress", "plain", context.Path]);
+        // BuildKit 0.32 prints "#4 [1/3] FROM …", "#6 [2/3] COPY a.txt /a.txt" CACHED, "#7 [3/3] RUN …" CACHED.
+        var steps = Regex.Matches(again.StandardError, @"(?m)^#(\d+) (\[.*)$").Select(m => (Number: m.Groups[1].Value, Name: m.Groups[2].Value)).ToList();
+        Assert.Equal(["1", "2", "3"], steps.Select(s => s.Number));
+        Assert.Equal("[1/3] FROM busybox", steps[0].Name);
+        Assert.Equal("[2/3] COPY a.txt /a.txt", steps[1].Name);
+        Assert.StartsWith("[3/3] RUN echo ", steps[2].Name);
+        Assert.Matches(@"(?m)^#2 CACHED\n#3 \[3/3\] RUN echo \w+\n#3 CACHED$", again.StandardError);
+    }
+
+    [Fact]
     public async Task Tty_under_a_terminal_shows_steps_cached_steps_and_a_summary()
     {
         using var context = new TempDirectory("sbuild-tty-");

@@ -127,6 +127,28 @@ public sealed class SolverTests
         Assert.Equal([("r", VertexStatus.Cached)], events.Select(e => (e.Name, e.Status)));
     }
 
+    [Fact]
+    public async Task A_lookup_ahead_reports_nothing_runs_nothing_and_its_hit_serves_the_solve()
+    {
+        var cache = new MemoryCache();
+        var first = new ConcatOp("r");
+        await new Solver<string>(cache).SolveAsync(new Vertex<string>(first, new Vertex<string>(new ConcatOp("base"))), CancellationToken.None);
+
+        var events = new List<SolveEvent>();
+        var solver = new Solver<string>(cache, new SyncProgress(events));
+        var step = new ConcatOp("r");
+        var target = new Vertex<string>(step, new Vertex<string>(new ConcatOp("base")));
+        Assert.True(await solver.IsCachedAsync(target, CancellationToken.None));
+        Assert.Empty(events);
+        cache.Entries.Clear(); // the solve takes the hit looked up ahead, not a second lookup
+        Assert.Equal("baser", await solver.SolveAsync(target, CancellationToken.None));
+        Assert.Equal(0, step.Executions);
+        Assert.Equal([("r", VertexStatus.Cached)], events.Select(e => (e.Name, e.Status)));
+
+        Assert.False(await new Solver<string>(cache).IsCachedAsync(new Vertex<string>(new ConcatOp("new")), CancellationToken.None));
+        Assert.False(await new Solver<string>(cache).IsCachedAsync(new Vertex<string>(new UncachedOp("base")), CancellationToken.None));
+    }
+
     /// <summary>An op that is never cached (like a base image, whose snapshots are the cache); counts executions.</summary>
     private sealed class UncachedOp(string text) : IOp<string>
     {
