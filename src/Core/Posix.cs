@@ -130,6 +130,9 @@ public static partial class Posix
     /// <inheritdoc cref="CreateNew"/>
     public static SafeFileHandle CreateNewHandle(string path, uint mode) => Open(path, OpenWriteOnly | OpenCreate | OpenExclusive | OpenNoFollow, mode);
 
+    /// <summary>An O_PATH descriptor of a directory: it names the directory (as <c>/proc/self/fd/N</c>) without opening it for reading.</summary>
+    public static SafeFileHandle OpenDirectoryPath(string path) => Open(path, OpenPath | OpenDirectory, 0);
+
     private static SafeFileHandle Open(string path, int flags, uint mode)
     {
         var fd = OpenNative(path, flags | OpenCloseOnExec, mode);
@@ -149,7 +152,8 @@ public static partial class Posix
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
-    private const int OpenWriteOnly = 0x1, OpenCreate = 0x40, OpenExclusive = 0x80, OpenNoFollow = 0x20000, OpenCloseOnExec = 0x80000;
+    private const int OpenWriteOnly = 0x1, OpenCreate = 0x40, OpenExclusive = 0x80, OpenNoFollow = 0x20000, OpenCloseOnExec = 0x80000,
+        OpenDirectory = 0x10000, OpenPath = 0x200000;
 
     [StructLayout(LayoutKind.Sequential)]
     private readonly record struct TimeSpec(long Sec, long Nsec);

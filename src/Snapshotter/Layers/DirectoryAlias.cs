@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 using Sbuild.Core;
 
 namespace Sbuild.Snapshotter;
@@ -11,31 +11,19 @@ namespace Sbuild.Snapshotter;
 /// Through the alias a tree path costs 18 bytes of prefix whatever the store's path, so the paths a container can
 /// make are readable. The alias is valid until disposed.
 /// </summary>
-internal sealed partial class DirectoryAlias : IDisposable
+internal sealed class DirectoryAlias : IDisposable
 {
-    private const int OPath = 0x200000, ODirectory = 0x10000, OCloseOnExec = 0x80000;
-    private readonly int _fd;
+    private readonly SafeFileHandle _handle;
 
-    private DirectoryAlias(int fd)
+    private DirectoryAlias(SafeFileHandle handle)
     {
-        _fd = fd;
-        Path = $"/proc/self/fd/{fd}";
+        _handle = handle;
+        Path = $"/proc/self/fd/{handle.DangerousGetHandle()}";
     }
 
     public string Path { get; }
 
-    public static DirectoryAlias Open(string directory)
-    {
-        var fd = OpenNative(directory, OPath | ODirectory | OCloseOnExec);
-        if (fd < 0) throw Posix.Error("open", directory);
-        return new DirectoryAlias(fd);
-    }
+    public static DirectoryAlias Open(string directory) => new(Posix.OpenDirectoryPath(directory));
 
-    public void Dispose() => CloseNative(_fd);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(EscapedNameMarshaller))]
-    private static partial int OpenNative(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int CloseNative(int fd);
+    public void Dispose() => _handle.Dispose();
 }
