@@ -82,15 +82,22 @@ public sealed class BuildPlatformTests(SbuildCli sbuild) : IClassFixture<SbuildC
     /// <summary>The annotations of an OCI archive's image index, and of each manifest it lists (BuildKit adds none of its own to either here).</summary>
     private static (SortedDictionary<string, string> Index, List<SortedDictionary<string, string>> Manifests) AnnotationsIn(string archive)
     {
+        var (index, manifests) = IndexIn(archive);
+        return (index.Annotations ?? new(), manifests.Select(m => m.Annotations ?? new()).ToList());
+    }
+
+    /// <summary>The image index an OCI archive of several platforms holds (its index.json's one entry), and the manifests it lists.</summary>
+    private static (ImageIndex Index, List<ImageManifest> Manifests) IndexIn(string archive)
+    {
         using var layout = new TempDirectory("sbuild-index-");
         ProcessRunner.RunAsync(Tools.Tar, ["-xf", archive, "-C", layout.Path], CancellationToken.None).GetAwaiter().GetResult();
         byte[] Blob(Digest digest) => File.ReadAllBytes(layout.Combine($"blobs/sha256/{digest.Encoded}"));
         var top = JsonSerializer.Deserialize(File.ReadAllText(layout.Combine("index.json")), OciJsonContext.Canonical.ImageIndex)!;
-        var index = JsonSerializer.Deserialize(Blob(Assert.Single(top.Manifests).Digest), OciJsonContext.Canonical.ImageIndex)!;
-        var manifests = index.Manifests
-            .Select(m => JsonSerializer.Deserialize(Blob(m.Digest), OciJsonContext.Canonical.ImageManifest)!.Annotations ?? new())
-            .ToList();
-        return (index.Annotations ?? new(), manifests);
+        var entry = Assert.Single(top.Manifests);
+        Assert.Equal(MediaTypes.OciIndex, entry.MediaType);
+        var index = JsonSerializer.Deserialize(Blob(entry.Digest), OciJsonContext.Canonical.ImageIndex)!;
+        Assert.Equal(MediaTypes.OciIndex, index.MediaType);
+        return (index, index.Manifests.Select(m => JsonSerializer.Deserialize(Blob(m.Digest), OciJsonContext.Canonical.ImageManifest)!).ToList());
     }
 
     [Fact]
@@ -292,17 +299,8 @@ public sealed class BuildPlatformTests(SbuildCli sbuild) : IClassFixture<SbuildC
     /// The archive's index.json entry (one, an image index) and the index's manifests: media type and platform each,
     /// in order.
     /// </summary>
-    private static List<(string MediaType, string Platform)> IndexLayout(string archive)
-    {
-        using var layout = new TempDirectory("sbuild-index-");
-        ProcessRunner.RunAsync(Tools.Tar, ["-xf", archive, "-C", layout.Path], CancellationToken.None).GetAwaiter().GetResult();
-        var top = JsonSerializer.Deserialize(File.ReadAllText(layout.Combine("index.json")), OciJsonContext.Canonical.ImageIndex)!;
-        var entry = Assert.Single(top.Manifests);
-        Assert.Equal(MediaTypes.OciIndex, entry.MediaType);
-        var index = JsonSerializer.Deserialize(File.ReadAllBytes(layout.Combine($"blobs/sha256/{entry.Digest.Encoded}")), OciJsonContext.Canonical.ImageIndex)!;
-        Assert.Equal(MediaTypes.OciIndex, index.MediaType);
-        return index.Manifests.Select(m => (m.MediaType, m.Platform?.ToString() ?? "(none)")).ToList();
-    }
+    private static List<(string MediaType, string Platform)> IndexLayout(string archive) =>
+        IndexIn(archive).Index.Manifests.Select(m => (m.MediaType, m.Platform?.ToString() ?? "(none)")).ToList();
 
     /// <summary>The arm64 busybox and a binfmt_misc handler for arm64 with the F flag (it must work inside a container).</summary>
     private static void RequireArm64Emulation()
