@@ -22,8 +22,8 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
     private readonly Dictionary<Vertex<TResult>, bool> _forced = new(ReferenceEqualityComparer.Instance);
     // What each key was made from, for the observer.
     private readonly Dictionary<Vertex<TResult>, Digest[]> _keyInputs = new(ReferenceEqualityComparer.Instance);
-    // Cache hits looked up ahead of their solve (IsCachedAsync), taken by it.
-    private readonly Dictionary<Vertex<TResult>, TResult> _lookedUp = new(ReferenceEqualityComparer.Instance);
+    // Cache lookups made ahead of their solve (IsCachedAsync), hit or miss (null), taken by it.
+    private readonly Dictionary<Vertex<TResult>, TResult?> _lookedUp = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _gate = new();
 
     public async Task<TResult> SolveAsync(Vertex<TResult> target, CancellationToken ct)
@@ -58,15 +58,16 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
 
     /// <summary>
     /// Whether <paramref name="vertex"/> will come from the cache, looked up now without solving it or reporting
-    /// anything; its solve then takes the result found here. A caller can so report a cached graph's steps in their own
+    /// anything; its solve then takes what was found here (a hit, or the miss) instead of asking the cache again. A caller can so report a cached graph's steps in their own
     /// order before the target.
     /// </summary>
     public async Task<bool> IsCachedAsync(Vertex<TResult> vertex, CancellationToken ct)
     {
         var key = await KeyOf(vertex, ct).ConfigureAwait(false);
-        if (!vertex.Op.Cacheable || MustRun(vertex) || await cache.GetAsync(key, ct).ConfigureAwait(false) is not { } cached) return false;
+        if (!vertex.Op.Cacheable || MustRun(vertex)) return false;
+        var cached = await cache.GetAsync(key, ct).ConfigureAwait(false);
         lock (_gate) _lookedUp[vertex] = cached;
-        return true;
+        return cached is not null;
     }
 
     /// <summary>The result of <paramref name="vertex"/>, solving it (and its inputs) if this solver has not yet.</summary>
@@ -109,8 +110,9 @@ public sealed class Solver<TResult>(ICacheStore<TResult> cache, IProgress<SolveE
         TResult? cached = null;
         if (asked)
         {
-            lock (_gate) _lookedUp.Remove(vertex, out cached);
-            cached ??= await cache.GetAsync(key, ct).ConfigureAwait(false);
+            bool lookedUp;
+            lock (_gate) lookedUp = _lookedUp.Remove(vertex, out cached);
+            if (!lookedUp) cached = await cache.GetAsync(key, ct).ConfigureAwait(false);
         }
         if (cached is not null)
         {

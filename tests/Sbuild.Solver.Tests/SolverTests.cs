@@ -44,7 +44,12 @@ public sealed class SolverTests
     private sealed class MemoryCache : ICacheStore<string>
     {
         public readonly Dictionary<Digest, string> Entries = [];
-        public ValueTask<string?> GetAsync(Digest key, CancellationToken ct) => ValueTask.FromResult(Entries.GetValueOrDefault(key));
+        public int Lookups;
+        public ValueTask<string?> GetAsync(Digest key, CancellationToken ct)
+        {
+            Lookups++;
+            return ValueTask.FromResult(Entries.GetValueOrDefault(key));
+        }
         public void Put(Digest key, string result, string description) => Entries[key] = result;
     }
 
@@ -145,7 +150,13 @@ public sealed class SolverTests
         Assert.Equal(0, step.Executions);
         Assert.Equal([("r", VertexStatus.Cached)], events.Select(e => (e.Name, e.Status)));
 
-        Assert.False(await new Solver<string>(cache).IsCachedAsync(new Vertex<string>(new ConcatOp("new")), CancellationToken.None));
+        // A miss found ahead is not asked again by the solve, which runs the step.
+        var missing = new Solver<string>(cache);
+        var fresh = new Vertex<string>(new ConcatOp("new"));
+        var lookups = cache.Lookups;
+        Assert.False(await missing.IsCachedAsync(fresh, CancellationToken.None));
+        Assert.Equal("new", await missing.SolveAsync(fresh, CancellationToken.None));
+        Assert.Equal(lookups + 1, cache.Lookups);
         Assert.False(await new Solver<string>(cache).IsCachedAsync(new Vertex<string>(new UncachedOp("base")), CancellationToken.None));
     }
 
